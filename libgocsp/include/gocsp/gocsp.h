@@ -1,0 +1,296 @@
+/*
+ * gocsp: Go's concurrency model for C.
+ *
+ * Coroutines on an M:N scheduler, channels, select, timers, sync, context
+ * and coroutine-aware I/O.  Every blocking call works both inside a
+ * coroutine (the coroutine parks, its worker thread runs others) and on a
+ * plain OS thread (the thread blocks on a futex, no spinning), so channels
+ * connect threads and coroutines freely.
+ *
+ * Conventions: calls that can fail return a negative GOCSP_E* code, 0 or a
+ * non-negative result on success.  Durations and deadlines are int64_t
+ * nanoseconds on the monotonic clock of gocsp_now(); GOCSP_FOREVER (-1)
+ * means no timeout.
+ */
+#ifndef GOCSP_GOCSP_H
+#define GOCSP_GOCSP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(GOCSP_STATIC)
+#define GOCSP_API
+#elif defined(__GNUC__)
+#define GOCSP_API __attribute__((visibility("default")))
+#else
+#define GOCSP_API
+#endif
+
+/*
+ * Error codes.  A code with an errno twin equals its negative errno, so I/O
+ * calls that return -errno never collide with them; gocsp's own codes sit
+ * below -4000.
+ */
+#define GOCSP_ERRNO_MAP(XX)                                                  \
+	XX(EAGAIN, -11, "operation would block")                             \
+	XX(ECLOSED, -4001, "channel closed")                                 \
+	XX(ETIMEDOUT, -110, "timeout or deadline exceeded")                  \
+	XX(ECANCELED, -125, "operation canceled")                            \
+	XX(ENOMEM, -12, "out of memory")                                     \
+	XX(EINVAL, -22, "invalid argument")                                  \
+	XX(EPERM, -1, "operation not permitted")                             \
+	XX(ENOENT, -2, "no such channel or pool")                            \
+	XX(EEXIST, -17, "already exists with different settings")            \
+	XX(EPROTO, -71, "malformed message")                                 \
+	XX(ECONNREFUSED, -111, "daemon unreachable")                         \
+	XX(ECONNRESET, -104, "connection to the daemon lost")                \
+	XX(ELIMIT, -4002, "a configured limit was hit")
+
+enum gocsp_errno {
+#define GOCSP__ERRNO_ENUM(name, value, text) GOCSP_##name = (value),
+	GOCSP_ERRNO_MAP(GOCSP__ERRNO_ENUM)
+#undef GOCSP__ERRNO_ENUM
+};
+
+/**
+ * Describe an error code.
+ *
+ * @param code a GOCSP_E* code, or any negative errno (I/O calls return them).
+ * @return a static string; never NULL, also for unknown codes.
+ */
+GOCSP_API const char *gocsp_strerror(int code);
+
+/* Durations. */
+#define GOCSP_FOREVER ((int64_t) -1)
+#define GOCSP_US(x) ((int64_t) (x) * 1000)
+#define GOCSP_MS(x) ((int64_t) (x) * 1000000)
+#define GOCSP_SEC(x) ((int64_t) (x) * 1000000000)
+
+/* ---------------------------------------------------------------------- */
+/* Scheduler and coroutines                                                */
+/* ---------------------------------------------------------------------- */
+
+/**
+ * Start fn(arg) as a new coroutine (Go's `go fn(arg)`).  Callable from a
+ * coroutine or from any thread; starts the runtime on first use.
+ *
+ * @return 0, GOCSP_ENOMEM, or GOCSP_EINVAL when fn is NULL.
+ */
+GOCSP_API int gocsp_go(void (*fn)(void *), void *arg);
+
+/**
+ * As gocsp_go(), with a stack of at least stack_size bytes (rounded up to
+ * pages; 0 means the default, $GOCSP_STACK_SIZE or 64 KiB).  Only the pages
+ * a coroutine touches cost memory.
+ */
+GOCSP_API int gocsp_go_stack(void (*fn)(void *), void *arg, size_t stack_size);
+
+/**
+ * Run main_fn(arg) as a coroutine and return when it returns.  Like Go's
+ * main, coroutines still running are abandoned (they stay parked or
+ * queued; the runtime keeps its workers for the next call).
+ *
+ * @return 0, or GOCSP_ENOMEM / GOCSP_EINVAL (called from a coroutine).
+ */
+GOCSP_API int gocsp_run(void (*main_fn)(void *), void *arg);
+
+/** Let other coroutines run (runtime.Gosched).  On a plain thread, sched_yield. */
+GOCSP_API void gocsp_yield(void);
+
+/**
+ * runtime.GOMAXPROCS: n > 0 sets the number of processors (worker threads
+ * running coroutines at once), n <= 0 queries.  @return the previous value.
+ */
+GOCSP_API int gocsp_maxprocs(int n);
+
+/** runtime.NumCPU: CPUs usable by this process. */
+GOCSP_API int gocsp_numcpu(void);
+
+/** runtime.NumGoroutine: coroutines that exist (running, runnable, parked). */
+GOCSP_API long gocsp_num_coroutines(void);
+
+/** Id of the running coroutine (>= 1), 0 on a plain thread. */
+GOCSP_API uint64_t gocsp_self(void);
+
+/* ---------------------------------------------------------------------- */
+/* Channels                                                                */
+/* ---------------------------------------------------------------------- */
+
+typedef struct gocsp_chan gocsp_chan;
+
+/**
+ * Make a channel of elements of elem_size bytes (0: signal-only) with a
+ * buffer of cap elements (0: unbuffered).
+ *
+ * @return a channel holding one reference, or NULL when out of memory.
+ */
+GOCSP_API gocsp_chan *gocsp_chan_make(size_t elem_size, size_t cap);
+
+/** Take one more reference.  @return c. */
+GOCSP_API gocsp_chan *gocsp_chan_retain(gocsp_chan *c);
+
+/**
+ * Drop one reference; the last one frees the channel once no operation on
+ * it is in progress.  Releasing more than retained aborts.
+ */
+GOCSP_API void gocsp_chan_release(gocsp_chan *c);
+
+/**
+ * Send *elem (elem_size bytes are copied; elem may be NULL for
+ * signal-only channels).  Blocks until a receiver has it (unbuffered) or it
+ * is in the buffer.  A NULL channel blocks forever.
+ *
+ * @return 0, or GOCSP_ECLOSED if the channel is or becomes closed.
+ */
+GOCSP_API int gocsp_chan_send(gocsp_chan *c, const void *elem);
+
+/**
+ * Receive into *elem (may be NULL to discard).
+ *
+ * @return 0, or GOCSP_ECLOSED once the channel is closed and drained
+ *         (*elem is then zeroed).
+ */
+GOCSP_API int gocsp_chan_recv(gocsp_chan *c, void *elem);
+
+/** As gocsp_chan_send(), but GOCSP_EAGAIN instead of blocking. */
+GOCSP_API int gocsp_chan_trysend(gocsp_chan *c, const void *elem);
+
+/** As gocsp_chan_recv(), but GOCSP_EAGAIN instead of blocking. */
+GOCSP_API int gocsp_chan_tryrecv(gocsp_chan *c, void *elem);
+
+/** As gocsp_chan_send(), giving up with GOCSP_ETIMEDOUT after timeout ns. */
+GOCSP_API int gocsp_chan_send_timeout(
+    gocsp_chan *c, const void *elem, int64_t timeout);
+
+/** As gocsp_chan_recv(), giving up with GOCSP_ETIMEDOUT after timeout ns. */
+GOCSP_API int gocsp_chan_recv_timeout(
+    gocsp_chan *c, void *elem, int64_t timeout);
+
+/**
+ * Close: blocked receivers get GOCSP_ECLOSED, blocked senders get
+ * GOCSP_ECLOSED, buffered values can still be received.
+ *
+ * @return 0, or GOCSP_ECLOSED if it was already closed.
+ */
+GOCSP_API int gocsp_chan_close(gocsp_chan *c);
+
+/** Values in the buffer now. */
+GOCSP_API size_t gocsp_chan_len(gocsp_chan *c);
+
+/** Buffer capacity. */
+GOCSP_API size_t gocsp_chan_cap(gocsp_chan *c);
+
+/* ---------------------------------------------------------------------- */
+/* Select                                                                  */
+/* ---------------------------------------------------------------------- */
+
+enum { GOCSP_SEND = 1, GOCSP_RECV = 2 };
+
+typedef struct gocsp_case {
+	gocsp_chan *chan; /* NULL: a case that is never ready (nil channel) */
+	int op;           /* GOCSP_SEND or GOCSP_RECV */
+	void *elem;       /* value to send, or where to store the received one */
+	int ok;           /* out: 1 value moved; 0 the channel was closed */
+} gocsp_case;
+
+/**
+ * Wait until one case can proceed and perform it.  Among the ready cases
+ * one is chosen uniformly at random; only that case's ok (and elem for a
+ * receive) is written.
+ *
+ * @param timeout 0: Go's default (GOCSP_EAGAIN when none is ready);
+ *                GOCSP_FOREVER: block; otherwise ns.
+ * @return the index of the case that proceeded, GOCSP_EAGAIN,
+ *         GOCSP_ETIMEDOUT, or GOCSP_EINVAL (bad op, n too large).
+ *         A send case on a closed channel proceeds with ok = 0.
+ */
+GOCSP_API int gocsp_select(gocsp_case *cases, size_t n, int64_t timeout);
+
+/* ---------------------------------------------------------------------- */
+/* Time                                                                    */
+/* ---------------------------------------------------------------------- */
+
+/** Monotonic clock in ns. */
+GOCSP_API int64_t gocsp_now(void);
+
+/** Sleep d ns (parks a coroutine, blocks a thread).  d <= 0 returns. */
+GOCSP_API void gocsp_sleep(int64_t d);
+
+/**
+ * time.After: a channel (int64_t elements, buffer 1) that receives
+ * gocsp_now() once, d ns from now.  The caller owns the returned reference.
+ * @return the channel, or NULL when out of memory.
+ */
+GOCSP_API gocsp_chan *gocsp_after(int64_t d);
+
+typedef struct gocsp_ticker gocsp_ticker;
+
+/**
+ * A ticker sending gocsp_now() every period ns (first tick one period from
+ * now) on a channel with a buffer of 1; a slow reader loses ticks.
+ * @return the ticker, or NULL (out of memory, period <= 0).
+ */
+GOCSP_API gocsp_ticker *gocsp_ticker_new(int64_t period);
+
+/** The ticker's channel, borrowed; never closed. */
+GOCSP_API gocsp_chan *gocsp_ticker_chan(gocsp_ticker *t);
+
+/** Stop and free: no tick is sent after it returns. */
+GOCSP_API void gocsp_ticker_stop(gocsp_ticker *t);
+
+/* ---------------------------------------------------------------------- */
+/* sync: zero-filled values are valid (Go's zero values)                   */
+/* ---------------------------------------------------------------------- */
+
+/* Fields ending in _ are private. */
+typedef struct gocsp_waitgroup {
+	uint64_t state_; /* counter << 32 | waiters */
+	uint32_t sema_;
+} gocsp_waitgroup;
+
+typedef struct gocsp_mutex {
+	int32_t state_;
+	uint32_t sema_;
+} gocsp_mutex;
+
+typedef struct gocsp_rwmutex {
+	gocsp_mutex w_;
+	uint32_t writer_sem_;
+	uint32_t reader_sem_;
+	int32_t reader_count_;
+	int32_t reader_wait_;
+} gocsp_rwmutex;
+
+typedef struct gocsp_once {
+	uint32_t done_;
+	gocsp_mutex m_;
+} gocsp_once;
+
+/** wg.Add(delta).  A negative counter aborts (Go panics). */
+GOCSP_API void gocsp_wg_add(gocsp_waitgroup *wg, int delta);
+
+/** wg.Done(): gocsp_wg_add(wg, -1). */
+GOCSP_API void gocsp_wg_done(gocsp_waitgroup *wg);
+
+/** wg.Wait(): until the counter is zero; then wg may be freed. */
+GOCSP_API void gocsp_wg_wait(gocsp_waitgroup *wg);
+
+/* ---------------------------------------------------------------------- */
+/* Build information                                                       */
+/* ---------------------------------------------------------------------- */
+
+#define GOCSP_VERSION_MAJOR 0
+#define GOCSP_VERSION_MINOR 1
+#define GOCSP_VERSION_PATCH 0
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GOCSP_GOCSP_H */
