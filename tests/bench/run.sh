@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# Run the benchmarks: each gocsp program against its Go twin, alternately.
+#
+# usage: tests/bench/run.sh BUILD_DIR [PAIRS [WORKLOAD...]]
+#
+#   BUILD_DIR  a CMake build tree holding tests/bench/bench_* (make bench
+#              builds one in Release: build-bench/)
+#   PAIRS      gocsp/Go pairs per workload and procs (default 5; at least 3,
+#              5 when close, says BENCHMARKS.md)
+#   WORKLOAD   run only these (pingpong select4 buffered spawn parked sieve
+#              yield primes); default all
+#
+# For each workload and procs value it runs gocsp then Go, PAIRS times
+# (A B A B ...: the machine is noisy, so both see the same conditions),
+# with GOCSP_MAXPROCS and GOMAXPROCS set to procs.  It prints a table of
+# medians, the ratio gocsp/Go, the target from shared/BENCHMARKS.md and
+# PASS/MISS, then the primes speedup from procs 1 to 2.  Raw result lines go
+# to BUILD_DIR/bench-run/raw.txt.  Each run is killed after $BENCH_TIMEOUT
+# seconds (default 60); a config whose gocsp run fails is not retried.
+# Exits 1 if any run failed, 0 otherwise (a MISS is a finding, not an error).
+#
+# Go twins are built with Debian's golang-go (1.19) from go/NAME.go plus
+# go/benchutil.go, with the Go cache under BUILD_DIR so that it works as
+# root and in CI, and without the network.
+set -euo pipefail
+
+usage() {
+	sed -n '4p' "$0" | sed 's/^# //' >&2
+	exit 2
+}
+
+[ $# -ge 1 ] || usage
+build=$1
+pairs=${2:-5}
+shift $(($# >= 2 ? 2 : 1))
+case $pairs in
+'' | *[!0-9]* | 0) usage ;;
+esac
+timeout_s=${BENCH_TIMEOUT:-60}
+here=$(cd "$(dirname "$0")" && pwd)
+
+# workload procs args...: sizes keep a full run of 5 pairs within minutes.
+configs=(
+	"pingpong 1 1000000"
+	"pingpong 2 1000000"
+	"select4 1 1000000"
+	"select4 2 1000000"
+	"buffered 1 4000000"
+	"buffered 2 4000000"
+	"spawn 1 1000000 3"
+	"spawn 2 1000000 3"
+	"parked 2 1000000"
+	"sieve 1 2000"
+	"sieve 2 2000"
+	"yield 1 5000000"
+	"primes 1 5000000 4"
+	"primes 2 5000000 4"
+)
+
+# Only the workloads asked for.
+if [ $# -gt 0 ]; then
+	selected=()
+	for c in "${configs[@]}"; do
+		for w in "$@"; do
+			[ "${c%% *}" = "$w" ] && selected+=("$c")
+		done
+	done
+	[ ${#selected[@]} -gt 0 ] || { echo "run.sh: no such workload: $*" >&2; exit 2; }
+	configs=("${selected[@]}")
+fi
+
+# The C programs: where CMake put them in BUILD_DIR.
+cdir=$build/tests/bench
+if [ ! -x "$cdir/bench_pingpong" ]; then
+	found=$(find "$build" -type f -name bench_pingpong -perm -u+x 2>/dev/null | head -n 1)
+	if [ -z "$found" ]; then
+		echo "run.sh: no bench_pingpong in $build; build it first (make bench)" >&2
+		exit 1
+	fi
+	cdir=$(dirname "$found")
+fi
+
+# The Go twins (Go wants an absolute GOCACHE).
+out=$(cd "$build" && pwd)/bench-run
+mkdir -p "$out/go"
+export GOCACHE=$out/go-cache GOPATH=$out/go-path GOPROXY=off GOFLAGS='' \
+	GO111MODULE=on GOTOOLCHAIN=local CGO_ENABLED=0
+command -v go >/dev/null || { echo "run.sh: go not found (apt install golang-go)" >&2; exit 1; }
+names=$(printf '%s\n' "${configs[@]}" | cut -d' ' -f1 | sort -u)
+for name in $names; do
+	go build -o "$out/go/$name" "$here/go/$name.go" "$here/go/benchutil.go"
+done
+
+raw=$out/raw.txt
+: >"$raw"
+failed=0
+
+# run IMPL NAME PROCS ARGS...: one run, its result line appended to raw.txt
+# as "IMPL NAME PROCS RC LINE".
+run() {
+	local impl=$1 name=$2 procs=$3 bin line rc
+	shift 3
+	if [ "$impl" = gocsp ]; then bin=$cdir/bench_$name; else bin=$out/go/$name; fi
+	rc=0
+	line=$(GOCSP_MAXPROCS=$procs GOMAXPROCS=$procs \
+		timeout "$timeout_s" "$bin" "$@" 2>"$out/stderr.txt") || rc=$?
+	if [ $rc -ne 0 ] || [ -z "$line" ]; then
+		[ $rc -ne 0 ] || rc=1
+		echo "  $impl $name procs=$procs FAILED (exit $rc$([ $rc -eq 124 ] && echo ', timeout')): $(head -c 300 "$out/stderr.txt")" >&2
+		failed=1
+	fi
+	echo "$impl $name $procs $rc ${line:-}" >>"$raw"
+	echo "  $impl: ${line:-FAILED}" >&2
+	return $rc
+}
+
+echo "# gocsp benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs," \
+	"$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?')," \
+	"$(go version | cut -d' ' -f3), $pairs pairs" >&2
+for c in "${configs[@]}"; do
+	read -r name procs args <<<"$c"
+	echo "$name procs=$procs:" >&2
+	c_ok=1
+	for ((i = 0; i < pairs; i++)); do
+		if [ $c_ok -eq 1 ]; then
+			# shellcheck disable=SC2086
+			run gocsp "$name" "$procs" $args || c_ok=0
+		fi
+		# shellcheck disable=SC2086
+		run go "$name" "$procs" $args || true
+	done
+done
+
+# The table.
+python3 - "$raw" "$pairs" <<'PY'
+import statistics
+import sys
+
+raw, pairs = sys.argv[1], int(sys.argv[2])
+
+# (workload, procs, metric, target): target ("ratio", x) is gocsp/Go <= x,
+# ("max", x) is the gocsp value <= x; from shared/BENCHMARKS.md.
+rows = [
+    ("pingpong", 1, "ns_per_op", ("ratio", 0.30)),
+    ("pingpong", 2, "ns_per_op", ("ratio", 0.40)),
+    ("select4", 1, "ns_per_op", ("ratio", 0.30)),
+    ("select4", 2, "ns_per_op", ("ratio", 0.30)),
+    ("buffered", 1, "ns_per_op", None),
+    ("buffered", 2, "ns_per_op", None),
+    ("spawn", 1, "ns_per_op", ("ratio", 0.15)),
+    ("spawn", 2, "ns_per_op", ("ratio", 0.15)),
+    ("parked", 2, "rss_bytes_per", ("max", 4.5 * 1024)),
+    ("parked", 2, "spawn_ms", None),
+    ("parked", 2, "join_ms", None),
+    ("sieve", 1, "ms", ("ratio", 0.70)),
+    ("sieve", 2, "ms", ("ratio", 0.70)),
+    ("yield", 1, "ns_per_op", ("ratio", 0.35)),
+    ("primes", 1, "ms", None),
+    ("primes", 2, "ms", None),
+]
+SPEEDUP_TARGET = 1.8
+
+values = {}  # (impl, workload, procs, metric) -> [float]
+failed = set()  # (impl, workload, procs)
+ran = set()  # (workload, procs)
+with open(raw) as f:
+    for line in f:
+        parts = line.split()
+        if len(parts) < 4:
+            continue
+        impl, name, procs, rc = parts[0], parts[1], int(parts[2]), parts[3]
+        ran.add((name, procs))
+        if rc != "0" or len(parts) < 6 or parts[4] != name:
+            failed.add((impl, name, procs))
+            continue
+        for kv in parts[5:]:
+            k, _, v = kv.partition("=")
+            try:
+                values.setdefault((impl, name, procs, k), []).append(float(v))
+            except ValueError:
+                pass
+
+
+def med(impl, name, procs, metric):
+    v = values.get((impl, name, procs, metric))
+    return statistics.median(v) if v else None
+
+
+def fmt(x):
+    if x is None:
+        return "FAIL"
+    return f"{x:.0f}" if x >= 1000 else f"{x:.1f}"
+
+
+print(f"{'workload':<9} {'procs':>5} {'metric':<13} {'gocsp':>9} {'Go':>9} "
+      f"{'gocsp/Go':>8}  {'target':<14} result")
+for name, procs, metric, target in rows:
+    if (name, procs) not in ran:
+        continue
+    g, o = med("gocsp", name, procs, metric), med("go", name, procs, metric)
+    ratio = g / o if g is not None and o else None
+    tgt, verdict = "", ""
+    if target is not None:
+        kind, x = target
+        tgt = f"<= {x:.2f} of Go" if kind == "ratio" else f"<= {x:.0f} B"
+        got = ratio if kind == "ratio" else g
+        verdict = "FAIL" if got is None else ("PASS" if got <= x else "MISS")
+    print(f"{name:<9} {procs:>5} {metric:<13} {fmt(g):>9} {fmt(o):>9} "
+          f"{'-' if ratio is None else f'{ratio:.2f}':>8}  {tgt:<14} {verdict}")
+
+if ("primes", 1) in ran and ("primes", 2) in ran:
+    line = "primes speedup procs 1 -> 2:"
+    for impl in ("gocsp", "go"):
+        t1, t2 = med(impl, "primes", 1, "ms"), med(impl, "primes", 2, "ms")
+        s = t1 / t2 if t1 and t2 else None
+        line += f" {impl} {'FAIL' if s is None else f'{s:.2f}x'}"
+        if impl == "gocsp":
+            ok = s is not None and s >= SPEEDUP_TARGET
+            line += f" ({'PASS' if ok else 'MISS'}, target >= {SPEEDUP_TARGET}x),"
+    print(line)
+print(f"(medians of {pairs} alternating pairs; raw lines in {raw})")
+PY
+
+exit $failed
