@@ -1,0 +1,101 @@
+# A thin wrapper around CMake; the build lives in build/.
+#
+#   make deps              install missing Debian packages (needs root)
+#   make build             configure and build in build/
+#   make test              build, then run every test (ctest)
+#   make demo              build, then run examples/demo.sh
+#   make bench             Release build in build-bench/, run tests/bench/run.sh
+#   make sanitize-thread   TSan build in build-tsan/, run the unit tests
+#   make sanitize-address  ASan+UBSan build in build-asan/, run the unit tests
+#   make install           install build/ into PREFIX (default /usr/local)
+#   make clean             remove the build directories
+#
+# Variables: BUILD (build/), PREFIX, DESTDIR, JOBS (nproc), CMAKE_FLAGS (extra
+# configure options, e.g. -DGOCSP_CONTEXT=ucontext), SAN_LABEL (unit).
+
+BUILD       ?= build
+PREFIX      ?= /usr/local
+JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_FLAGS ?=
+SAN_LABEL   ?= unit
+CTEST_JOBS  ?= 2
+comma       := ,
+
+DEPS       = cmake gcc g++ make pkg-config libcmocka-dev libnng-dev \
+             libprotobuf-c-dev protobuf-c-compiler
+BENCH_DEPS = $(DEPS) golang-go
+
+# $(call install-deps,PACKAGES): install those not installed, with one
+# apt-get update; without root, print the command to run and fail.
+define install-deps
+	@if ! command -v dpkg-query >/dev/null 2>&1; then \
+		echo "deps: not a Debian system; make sure these are installed: $(strip $(1))"; \
+		exit 0; \
+	fi; \
+	missing=; \
+	for p in $(1); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+			grep -qx 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+		echo "deps: installing$$missing"; \
+		apt-get update && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+	else \
+		echo "deps: missing packages:$$missing"; \
+		echo "deps: run: sudo apt-get update && sudo apt-get install -y$$missing"; \
+		exit 1; \
+	fi
+endef
+
+# $(call cmake-build,DIR,CONFIGURE OPTIONS)
+define cmake-build
+	cmake -S . -B $(1) $(2) $(CMAKE_FLAGS)
+	cmake --build $(1) -j $(JOBS)
+endef
+
+.PHONY: all deps build test demo bench sanitize-thread sanitize-address \
+	install clean
+
+all: build
+
+deps:
+	$(call install-deps,$(DEPS))
+
+build: deps
+	$(call cmake-build,$(BUILD))
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(CTEST_JOBS)
+
+demo: build
+	@if [ ! -f examples/demo.sh ]; then \
+		echo "demo: examples/demo.sh does not exist yet"; exit 1; \
+	fi
+	bash examples/demo.sh $(abspath $(BUILD))
+
+bench:
+	$(call install-deps,$(BENCH_DEPS))
+	$(call cmake-build,build-bench,-DCMAKE_BUILD_TYPE=Release)
+	@if [ ! -f tests/bench/run.sh ]; then \
+		echo "bench: tests/bench/run.sh does not exist yet"; exit 1; \
+	fi
+	bash tests/bench/run.sh $(abspath build-bench)
+
+# Sanitizer builds are Debug (assertions on); GOCSP_SANITIZE adds -O1 -g.
+sanitize-thread: deps
+	$(call cmake-build,build-tsan,-DCMAKE_BUILD_TYPE=Debug -DGOCSP_SANITIZE=thread)
+	cd build-tsan && ctest --output-on-failure -j $(CTEST_JOBS) \
+		-L '$(SAN_LABEL)' --no-tests=error
+
+sanitize-address: deps
+	$(call cmake-build,build-asan,-DCMAKE_BUILD_TYPE=Debug -DGOCSP_SANITIZE=address$(comma)undefined)
+	cd build-asan && ctest --output-on-failure -j $(CTEST_JOBS) \
+		-L '$(SAN_LABEL)' --no-tests=error
+
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
+
+clean:
+	rm -rf $(BUILD) build-bench build-tsan build-asan

@@ -1,0 +1,83 @@
+#!/bin/sh
+# usage: package.sh BUILD_DIR CONSUMER_DIR WORK_DIR LIBDIR [CONFIG]
+#
+# Installs BUILD_DIR into WORK_DIR/prefix with `cmake --install`, then builds
+# and runs CONSUMER_DIR/consumer.c twice: with `pkg-config gocsp` (shared
+# library, found through LD_LIBRARY_PATH) and as a CMake project using
+# find_package(gocsp) with gocsp::gocsp and gocsp::gocsp_static.
+# LIBDIR is CMAKE_INSTALL_LIBDIR. Environment: CC, CMAKE, PKG_CONFIG, and
+# GOCSP_CONSUMER_FLAGS (extra compile and link flags, e.g. a sanitizer).
+set -eu
+build=$1
+consumer=$2
+work=$3
+libdir=$4
+config=${5:-}
+cc=${CC:-cc}
+cmake=${CMAKE:-cmake}
+pkg_config=${PKG_CONFIG:-pkg-config}
+extra=${GOCSP_CONSUMER_FLAGS:-}
+
+prefix=$work/prefix
+case $libdir in
+/*) ;;
+*) libdir=$prefix/$libdir ;;
+esac
+
+step() { printf '\n== %s\n' "$*"; }
+die() { echo "FAIL: $*" >&2; exit 1; }
+
+rm -rf "$work"
+mkdir -p "$work"
+
+step "cmake --install $build --prefix $prefix"
+if [ -n "$config" ]; then
+	"$cmake" --install "$build" --prefix "$prefix" --config "$config"
+else
+	"$cmake" --install "$build" --prefix "$prefix"
+fi
+
+step "installed files"
+for f in include/gocsp/gocsp.h; do
+	[ -f "$prefix/$f" ] || die "missing $prefix/$f"
+done
+for f in libgocsp.so libgocsp.so.0 libgocsp.a pkgconfig/gocsp.pc \
+    cmake/gocsp/gocspConfig.cmake cmake/gocsp/gocspConfigVersion.cmake \
+    cmake/gocsp/gocspTargets.cmake; do
+	[ -e "$libdir/$f" ] || die "missing $libdir/$f"
+done
+[ -L "$libdir/libgocsp.so" ] || die "libgocsp.so is not a link"
+[ -L "$libdir/libgocsp.so.0" ] || die "libgocsp.so.0 is not a link"
+echo ok
+
+step "pkg-config gocsp"
+export PKG_CONFIG_PATH="$libdir/pkgconfig"
+got=$("$pkg_config" --variable=prefix gocsp)
+[ "$got" = "$prefix" ] || die "gocsp.pc has prefix=$got, not $prefix"
+flags=$("$pkg_config" --cflags --libs gocsp)
+echo "$flags"
+# shellcheck disable=SC2086 # word splitting of the flags is intended
+"$cc" -std=c11 -Wall -Wextra -Werror $extra -o "$work/consumer" \
+    "$consumer/consumer.c" $flags
+LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+    "$work/consumer" || die "consumer built with pkg-config failed"
+
+step "find_package(gocsp)"
+"$cmake" -S "$consumer" -B "$work/cmake-consumer" \
+    -DCMAKE_PREFIX_PATH="$prefix" \
+    -DCMAKE_C_COMPILER="$cc" \
+    -DCMAKE_C_FLAGS="$extra" \
+    -DCMAKE_EXE_LINKER_FLAGS="$extra" \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$work/cmake-consumer.log" 2>&1 ||
+    { cat "$work/cmake-consumer.log"; die "configuring the CMake consumer"; }
+"$cmake" --build "$work/cmake-consumer" ||
+    die "building the CMake consumer"
+# gocsp::gocsp is an imported shared library: CMake gives the program an
+# RPATH to it, so no LD_LIBRARY_PATH here.
+"$work/cmake-consumer/consumer" || die "CMake consumer (shared) failed"
+"$work/cmake-consumer/consumer_static" ||
+    die "CMake consumer (static) failed"
+if ldd "$work/cmake-consumer/consumer_static" | grep -q libgocsp; then
+	die "consumer_static links libgocsp.so"
+fi
+echo "ok: installed package works"
