@@ -1,0 +1,247 @@
+/*
+ * Shared helpers for the libgocsp unit tests (cmocka).
+ *
+ * Design notes:
+ * - cmocka's assert_* macros longjmp to the test runner's stack; they are
+ *   only safe on the thread that runs the cmocka test.  Code that runs in a
+ *   coroutine (gocsp_run's main_fn may run on any worker) or in a helper
+ *   thread uses EXPECT*() instead: a failure is printed at once and
+ *   counted, and GT_CASE's teardown (and gt_run) fail the test when the
+ *   count is not zero.
+ * - Every case gets a watchdog (alarm): a hang prints the case name and
+ *   exits, rather than waiting for ctest's timeout.
+ * - Sizes scale with $GOCSP_TEST_SCALE (default 1) and shrink under
+ *   sanitizers (gt_n()).
+ */
+#ifndef GOCSP_TEST_H
+#define GOCSP_TEST_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <gocsp/gocsp.h>
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define GT_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define GT_SANITIZED 1
+#endif
+#endif
+#ifndef GT_SANITIZED
+#define GT_SANITIZED 0
+#endif
+
+#if defined(__SANITIZE_THREAD__)
+#define GT_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GT_TSAN 1
+#endif
+#endif
+#ifndef GT_TSAN
+#define GT_TSAN 0
+#endif
+
+/* Seconds a single case may take before the watchdog ends the program. */
+#ifndef GT_CASE_SECONDS
+#define GT_CASE_SECONDS 30
+#endif
+
+static atomic_int gt_failures;
+static const char *volatile gt_current = "?";
+
+static double
+gt_scale(void)
+{
+	const char *s = getenv("GOCSP_TEST_SCALE");
+	double v = s != NULL ? atof(s) : 1.0;
+	return v > 0 ? v : 1.0;
+}
+
+/*
+ * A stress size: base in a normal build, sanitized under ASan/TSan, both
+ * times $GOCSP_TEST_SCALE; at least 1.
+ */
+static long
+gt_n(long base, long sanitized)
+{
+	long n = (long) ((GT_SANITIZED ? sanitized : base) * gt_scale());
+	return n < 1 ? 1 : n;
+}
+
+static void
+gt_failf(const char *file, int line, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (atomic_fetch_add(&gt_failures, 1) < 20) {
+		fprintf(stderr, "%s:%d: in %s: expectation failed: %s\n",
+		    file, line, gt_current, buf);
+	}
+}
+
+#define EXPECT(cond)                                                         \
+	do {                                                                 \
+		if (!(cond))                                                 \
+			gt_failf(__FILE__, __LINE__, "%s", #cond);           \
+	} while (0)
+
+#define EXPECT_EQ(a, b)                                                      \
+	do {                                                                 \
+		long long gt_a_ = (long long) (a);                           \
+		long long gt_b_ = (long long) (b);                           \
+		if (gt_a_ != gt_b_)                                          \
+			gt_failf(__FILE__, __LINE__,                         \
+			    "%s == %s (%lld != %lld)", #a, #b, gt_a_,        \
+			    gt_b_);                                          \
+	} while (0)
+
+#define EXPECT_GE(a, b)                                                      \
+	do {                                                                 \
+		long long gt_a_ = (long long) (a);                           \
+		long long gt_b_ = (long long) (b);                           \
+		if (!(gt_a_ >= gt_b_))                                       \
+			gt_failf(__FILE__, __LINE__,                         \
+			    "%s >= %s (%lld < %lld)", #a, #b, gt_a_, gt_b_); \
+	} while (0)
+
+#define EXPECT_LE(a, b)                                                      \
+	do {                                                                 \
+		long long gt_a_ = (long long) (a);                           \
+		long long gt_b_ = (long long) (b);                           \
+		if (!(gt_a_ <= gt_b_))                                       \
+			gt_failf(__FILE__, __LINE__,                         \
+			    "%s <= %s (%lld > %lld)", #a, #b, gt_a_, gt_b_); \
+	} while (0)
+
+/* Fail the running cmocka case (on its own thread) if any EXPECT failed. */
+static void
+gt_check(void)
+{
+	int n = atomic_load(&gt_failures);
+	if (n != 0) {
+		atomic_store(&gt_failures, 0);
+		fail_msg("%d expectation(s) failed (see stderr)", n);
+	}
+}
+
+/* Run fn(arg) as the runtime's main coroutine; fail on error. */
+static void
+gt_run(void (*fn)(void *), void *arg)
+{
+	int rc = gocsp_run(fn, arg);
+	assert_int_equal(rc, 0);
+	gt_check();
+}
+
+static void
+gt_watchdog(int sig)
+{
+	static const char a[] = "\nwatchdog: ";
+	static const char b[] = " did not finish in time\n";
+	const char *name = gt_current;
+	(void) sig;
+	(void) !write(2, a, sizeof a - 1);
+	(void) !write(2, name, strlen(name));
+	(void) !write(2, b, sizeof b - 1);
+	_exit(124);
+}
+
+static int
+gt_setup(void **state)
+{
+	gt_current = *state != NULL ? (const char *) *state : "?";
+	atomic_store(&gt_failures, 0);
+	signal(SIGALRM, gt_watchdog);
+	alarm(GT_CASE_SECONDS * (GT_SANITIZED ? 8 : 1) *
+	    (gt_scale() > 1 ? (unsigned) gt_scale() : 1));
+	return 0;
+}
+
+static int
+gt_teardown(void **state)
+{
+	int n;
+	(void) state;
+	alarm(0);
+	n = atomic_exchange(&gt_failures, 0);
+	if (n != 0) {
+		fprintf(stderr, "%s: %d expectation(s) failed\n", gt_current,
+		    n);
+		return -1;
+	}
+	return 0;
+}
+
+/* A cmocka case with the watchdog and the EXPECT check. */
+#define GT_CASE(f)                                                           \
+	cmocka_unit_test_prestate_setup_teardown(                            \
+	    f, gt_setup, gt_teardown, (void *) #f)
+
+/*
+ * Define a cmocka case `name` whose body runs as the runtime's main
+ * coroutine (through gt_run); the body sees `void *arg_` (NULL).
+ */
+#define CO_CASE(name)                                                        \
+	static void name##_co(void *arg_ __attribute__((unused)));                                   \
+	static void name(void **state)                                       \
+	{                                                                    \
+		(void) state;                                                \
+		gt_run(name##_co, NULL);                                     \
+	}                                                                    \
+	static void name##_co(void *arg_ __attribute__((unused)))
+
+/* Elapsed ns since t0 on gocsp's clock. */
+static int64_t
+gt_since(int64_t t0)
+{
+	return gocsp_now() - t0;
+}
+
+/* Slack allowed on top of a requested duration before it is "too late". */
+#define GT_SLACK (GT_SANITIZED ? GOCSP_MS(2000) : GOCSP_MS(500))
+
+/* Start a plain thread; fail the case if it cannot be created. */
+static pthread_t
+gt_thread(void *(*fn)(void *), void *arg)
+{
+	pthread_t t;
+	int rc = pthread_create(&t, NULL, fn, arg);
+	if (rc != 0) {
+		fprintf(stderr, "pthread_create: %s\n", strerror(rc));
+		abort();
+	}
+	return t;
+}
+
+/* A small per-caller PRNG (xorshift64*), safe to use from any thread. */
+static uint64_t
+gt_rand(uint64_t *s)
+{
+	uint64_t x = *s;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*s = x;
+	return x * 0x2545F4914F6CDD1DULL;
+}
+
+/* Start a coroutine; a failure to start is an expectation failure. */
+#define GO(fn, arg) EXPECT_EQ(gocsp_go((fn), (arg)), 0)
+
+#endif /* GOCSP_TEST_H */
