@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -227,6 +228,50 @@ gt_thread(void *(*fn)(void *), void *arg)
 		abort();
 	}
 	return t;
+}
+
+/*
+ * Run this test program again as "<exe> --child <mode>" in a fresh
+ * process (no runtime, no threads inherited), with its stderr captured.
+ * Returns the wait status; *err gets stderr, NUL-terminated.
+ */
+static int
+gt_child(const char *mode, char *err, size_t errsize)
+{
+	int fds[2], status = 0;
+	size_t len = 0;
+	pid_t pid;
+	if (pipe(fds) != 0)
+		abort();
+	pid = fork();
+	if (pid < 0)
+		abort();
+	if (pid == 0) {
+		char *argv[] = {"child", "--child", (char *) mode, NULL};
+		dup2(fds[1], 2);
+		close(fds[0]);
+		close(fds[1]);
+		execv("/proc/self/exe", argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	for (;;) {
+		char scratch[256];
+		ssize_t r;
+		if (len + 1 >= errsize) /* full: drain the rest */
+			r = read(fds[0], scratch, sizeof scratch);
+		else
+			r = read(fds[0], err + len, errsize - 1 - len);
+		if (r <= 0)
+			break;
+		if (len + 1 < errsize)
+			len += (size_t) r;
+	}
+	err[len] = 0;
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		;
+	return status;
 }
 
 /* A small per-caller PRNG (xorshift64*), safe to use from any thread. */

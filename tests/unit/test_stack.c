@@ -1,0 +1,171 @@
+/*
+ * Coroutine stacks: an overflow is reported as "gocsp: ... stack overflow"
+ * and kills the process; a coroutine using a good part of its stack is
+ * fine.  The overflowing programs run as this executable re-run with
+ * "--child MODE" (a fresh process), their stderr captured.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "gocsp_test.h"
+
+/* ---------------------------------------------------------------------- */
+/* child side                                                              */
+
+static int __attribute__((noinline))
+overflow(int depth)
+{
+	volatile char pad[512];
+	pad[0] = (char) depth;
+	pad[511] = (char) depth;
+	return overflow(depth + 1) + pad[0] + pad[511];
+}
+
+static void
+overflow_co(void *arg)
+{
+	(void) arg;
+	(void) overflow(0);
+}
+
+static void
+child_spawn_overflow(void *arg)
+{
+	size_t stack = (size_t) (uintptr_t) arg;
+	gocsp_chan *never = gocsp_chan_make(0, 0);
+	int rc = stack ? gocsp_go_stack(overflow_co, NULL, stack)
+		       : gocsp_go(overflow_co, NULL);
+	if (rc != 0)
+		_exit(3);
+	gocsp_chan_recv(never, NULL); /* the process dies before this returns */
+	_exit(4);
+}
+
+static int
+child_main(const char *mode)
+{
+	alarm(30); /* a hang ends as SIGALRM, without the message */
+	if (strcmp(mode, "overflow-go") == 0)
+		gocsp_run(child_spawn_overflow, NULL);
+	else if (strcmp(mode, "overflow-go-stack") == 0)
+		gocsp_run(child_spawn_overflow, (void *) (uintptr_t) 16384);
+	else if (strcmp(mode, "overflow-main") == 0)
+		gocsp_run(overflow_co, NULL);
+	else
+		return 2;
+	return 5;
+}
+
+/* ---------------------------------------------------------------------- */
+/* parent side                                                             */
+
+static void
+expect_overflow_report(const char *mode)
+{
+	char err[8192];
+	int status = gt_child(mode, err, sizeof err);
+	const char *line = strstr(err, "gocsp: ");
+	int reported = line != NULL && (line == err || line[-1] == '\n') &&
+	    strstr(line, "stack overflow") != NULL &&
+	    (strchr(line, '\n') == NULL ||
+		strstr(line, "stack overflow") < strchr(line, '\n'));
+
+	if (GT_SANITIZED && !reported) {
+		/* The sanitizer's own SIGSEGV handler took over. */
+		fprintf(stderr, "%s: child status %#x, stderr:\n%.600s\n",
+		    mode, status, err);
+		skip();
+	}
+	if (!(WIFSIGNALED(status) &&
+		(WTERMSIG(status) == SIGABRT || WTERMSIG(status) == SIGSEGV ||
+		    WTERMSIG(status) == SIGBUS)) ||
+	    !reported || strstr(err, "overflow") == NULL ||
+	    strstr(err, "stack") == NULL) {
+		fprintf(stderr,
+		    "%s: child status %#x (signaled %d, signal %d, exit "
+		    "%d), stderr:\n%.2000s\n",
+		    mode, status, WIFSIGNALED(status),
+		    WIFSIGNALED(status) ? WTERMSIG(status) : 0,
+		    WIFEXITED(status) ? WEXITSTATUS(status) : -1, err);
+		fail_msg("no clear stack overflow report from %s", mode);
+	}
+}
+
+static void
+test_stack__overflow_in_coroutine_reported(void **state)
+{
+	(void) state;
+	expect_overflow_report("overflow-go");
+}
+
+static void
+test_stack__overflow_with_small_stack_reported(void **state)
+{
+	(void) state;
+	expect_overflow_report("overflow-go-stack");
+}
+
+static void
+test_stack__overflow_in_main_coroutine_reported(void **state)
+{
+	(void) state;
+	expect_overflow_report("overflow-main");
+}
+
+/* ---------------------------------------------------------------------- */
+
+static long __attribute__((noinline))
+use_stack(int depth)
+{
+	volatile char pad[256];
+	pad[0] = 1;
+	pad[255] = 1;
+	if (depth == 0)
+		return 0;
+	return use_stack(depth - 1) + pad[0] + pad[255] - 1;
+}
+
+struct use {
+	long r;
+	gocsp_waitgroup wg;
+};
+
+static void
+use_half(void *arg)
+{
+	struct use *u = arg;
+	/* about 24 KiB of the default 64 KiB stack */
+	u->r = use_stack(GT_SANITIZED ? 20 : 80);
+	gocsp_wg_done(&u->wg);
+}
+
+/* No false alarm: many coroutines each using part of a default stack. */
+CO_CASE(test_stack__default_stack_usable)
+{
+	enum { N = 200 };
+	struct use *u = calloc(N, sizeof *u);
+	int i;
+	for (i = 0; i < N; i++) {
+		gocsp_wg_add(&u[i].wg, 1);
+		GO(use_half, &u[i]);
+	}
+	for (i = 0; i < N; i++) {
+		gocsp_wg_wait(&u[i].wg);
+		EXPECT_EQ(u[i].r, GT_SANITIZED ? 20 : 80);
+	}
+	free(u);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		GT_CASE(test_stack__overflow_in_coroutine_reported),
+		GT_CASE(test_stack__overflow_with_small_stack_reported),
+		GT_CASE(test_stack__overflow_in_main_coroutine_reported),
+		GT_CASE(test_stack__default_stack_usable),
+	};
+	if (argc == 3 && strcmp(argv[1], "--child") == 0)
+		return child_main(argv[2]);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,345 @@
+/*
+ * Time: the monotonic clock, sleeping (coroutines and threads), many
+ * concurrent sleepers, gocsp_after, tickers (period, first tick, a slow
+ * reader losing ticks, stop), timeouts from plain threads.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "gocsp_test.h"
+
+#include <time.h>
+
+static void
+nap_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long) (ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+static void *
+now_checker(void *arg)
+{
+	int i, bad = 0;
+	int64_t prev = gocsp_now();
+	(void) arg;
+	for (i = 0; i < 200000; i++) {
+		int64_t t = gocsp_now();
+		if (t < prev)
+			bad++;
+		prev = t;
+	}
+	EXPECT_EQ(bad, 0);
+	return NULL;
+}
+
+static void
+test_time__now_monotonic(void **state)
+{
+	pthread_t t[2];
+	int64_t a, b;
+	(void) state;
+	t[0] = gt_thread(now_checker, NULL);
+	t[1] = gt_thread(now_checker, NULL);
+	now_checker(NULL);
+	pthread_join(t[0], NULL);
+	pthread_join(t[1], NULL);
+	/* it advances with real time */
+	a = gocsp_now();
+	nap_ms(20);
+	b = gocsp_now();
+	assert_true(b - a >= GOCSP_MS(20));
+	assert_true(b - a < GOCSP_MS(20) + GT_SLACK * 4);
+	gt_check();
+}
+
+CO_CASE(test_time__sleep_duration)
+{
+	int64_t ds[] = {GOCSP_MS(1), GOCSP_MS(5), GOCSP_MS(20),
+	    GOCSP_MS(50)};
+	size_t i;
+	for (i = 0; i < 4; i++) {
+		int64_t t0 = gocsp_now(), el;
+		gocsp_sleep(ds[i]);
+		el = gt_since(t0);
+		EXPECT_GE(el, ds[i]);
+		EXPECT_LE(el, ds[i] + GT_SLACK);
+	}
+	/* d <= 0 returns at once */
+	{
+		int64_t t0 = gocsp_now();
+		gocsp_sleep(0);
+		gocsp_sleep(-5);
+		gocsp_sleep(GOCSP_FOREVER);
+		EXPECT_LE(gt_since(t0), GT_SLACK);
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+
+struct sleepers {
+	atomic_int woke;
+	atomic_int early;
+	atomic_long next;
+	gocsp_waitgroup wg;
+};
+
+static void
+sleeper(void *arg)
+{
+	struct sleepers *s = arg;
+	long id = atomic_fetch_add(&s->next, 1);
+	uint64_t seed = (uint64_t) id * 2654435761u + 1;
+	int64_t d = GOCSP_MS(1 + (int) (gt_rand(&seed) % 50));
+	int64_t t0 = gocsp_now();
+	gocsp_sleep(d);
+	if (gt_since(t0) < d)
+		atomic_fetch_add(&s->early, 1);
+	atomic_fetch_add(&s->woke, 1);
+	gocsp_wg_done(&s->wg);
+}
+
+CO_CASE(test_time__many_sleepers)
+{
+	struct sleepers s = {0};
+	int i, n = (int) gt_n(10000, 2000);
+	int64_t t0 = gocsp_now();
+	gocsp_wg_add(&s.wg, n);
+	for (i = 0; i < n; i++)
+		GO(sleeper, &s);
+	gocsp_wg_wait(&s.wg);
+	EXPECT_EQ(atomic_load(&s.woke), n);
+	EXPECT_EQ(atomic_load(&s.early), 0);
+	/* 50 ms each at most, concurrently: far below n * 25 ms */
+	EXPECT_LE(gt_since(t0), GOCSP_SEC(GT_SANITIZED ? 30 : 5));
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void
+after_check(void)
+{
+	int64_t t0 = gocsp_now(), fired = 0, el;
+	gocsp_chan *c = gocsp_after(GOCSP_MS(20));
+	assert_non_null(c);
+	EXPECT_EQ(gocsp_chan_cap(c), 1);
+	EXPECT_EQ(gocsp_chan_recv(c, &fired), 0);
+	el = gt_since(t0);
+	EXPECT_GE(fired, t0 + GOCSP_MS(20));
+	EXPECT_LE(fired, gocsp_now());
+	EXPECT_GE(el, GOCSP_MS(20));
+	EXPECT_LE(el, GOCSP_MS(20) + GT_SLACK);
+	/* exactly one value, and the channel is not closed */
+	EXPECT_EQ(gocsp_chan_recv_timeout(c, &fired, GOCSP_MS(30)),
+	    GOCSP_ETIMEDOUT);
+	gocsp_chan_release(c);
+}
+
+CO_CASE(test_time__after_delivers_time)
+{
+	int i;
+	gocsp_chan *c[50];
+	after_check();
+	/* Released before firing: nothing breaks. */
+	for (i = 0; i < 50; i++)
+		c[i] = gocsp_after(GOCSP_MS(1 + i % 5));
+	for (i = 0; i < 50; i++)
+		gocsp_chan_release(c[i]);
+	gocsp_sleep(GOCSP_MS(10));
+	/* In a select with a channel that never becomes ready. */
+	{
+		gocsp_chan *never = gocsp_chan_make(sizeof(int), 0);
+		gocsp_chan *a = gocsp_after(GOCSP_MS(15));
+		int64_t t0 = gocsp_now(), at = 0;
+		int v;
+		gocsp_case cs[2] = {{never, GOCSP_RECV, &v, 0},
+		    {a, GOCSP_RECV, &at, 0}};
+		EXPECT_EQ(gocsp_select(cs, 2, GOCSP_FOREVER), 1);
+		EXPECT_GE(at, t0 + GOCSP_MS(15));
+		gocsp_chan_release(a);
+		gocsp_chan_release(never);
+	}
+}
+
+static void
+test_time__after_from_plain_thread(void **state)
+{
+	(void) state;
+	after_check();
+	gt_check();
+}
+
+/* ---------------------------------------------------------------------- */
+
+CO_CASE(test_time__ticker_period)
+{
+	const int64_t p = GOCSP_MS(20);
+	int64_t t0 = gocsp_now(), prev = 0, el;
+	gocsp_ticker *t = gocsp_ticker_new(p);
+	gocsp_chan *c;
+	int k;
+	assert_non_null(t);
+	c = gocsp_ticker_chan(t);
+	EXPECT_EQ(gocsp_chan_cap(c), 1);
+	for (k = 1; k <= 5; k++) {
+		int64_t tick = 0;
+		EXPECT_EQ(gocsp_chan_recv(c, &tick), 0);
+		EXPECT_GE(tick, t0 + k * p);
+		EXPECT(tick > prev);
+		EXPECT_LE(tick, gocsp_now());
+		prev = tick;
+	}
+	el = gt_since(t0);
+	EXPECT_GE(el, 5 * p);
+	EXPECT_LE(el, 5 * p + GT_SLACK);
+	gocsp_ticker_stop(t);
+	EXPECT(gocsp_ticker_new(0) == NULL);
+	EXPECT(gocsp_ticker_new(-1) == NULL);
+}
+
+CO_CASE(test_time__ticker_first_tick_after_one_period)
+{
+	const int64_t p = GOCSP_MS(100);
+	int64_t t0 = gocsp_now(), tick = 0;
+	gocsp_ticker *t = gocsp_ticker_new(p);
+	gocsp_chan *c = gocsp_ticker_chan(t);
+	EXPECT_EQ(gocsp_chan_recv_timeout(c, &tick, GOCSP_MS(40)),
+	    GOCSP_ETIMEDOUT);
+	EXPECT_EQ(gocsp_chan_recv(c, &tick), 0);
+	EXPECT_GE(tick, t0 + p);
+	EXPECT_GE(gt_since(t0), p);
+	gocsp_ticker_stop(t);
+}
+
+CO_CASE(test_time__ticker_slow_reader_loses_ticks)
+{
+	const int64_t p = GOCSP_MS(20);
+	gocsp_ticker *t = gocsp_ticker_new(p);
+	gocsp_chan *c = gocsp_ticker_chan(t);
+	int64_t tick = 0, t1;
+	int n = 0;
+	gocsp_sleep(10 * p);
+	EXPECT_EQ(gocsp_chan_len(c), 1);
+	while (gocsp_chan_tryrecv(c, &tick) == 0)
+		n++;
+	/* One buffered tick (two if one fired just now), not ten. */
+	EXPECT_GE(n, 1);
+	EXPECT_LE(n, 2);
+	/* The ticker keeps going: the next tick comes within a period. */
+	t1 = gocsp_now();
+	EXPECT_EQ(gocsp_chan_recv(c, &tick), 0);
+	EXPECT_LE(gt_since(t1), p + GT_SLACK);
+	gocsp_ticker_stop(t);
+}
+
+CO_CASE(test_time__ticker_stop_no_tick_after)
+{
+	enum { N = 100 };
+	gocsp_ticker *t[N];
+	gocsp_chan *c[N];
+	int i, late = 0;
+	int64_t tick;
+	for (i = 0; i < N; i++) {
+		t[i] = gocsp_ticker_new(GOCSP_MS(1 + i % 3));
+		assert_non_null(t[i]);
+		c[i] = gocsp_chan_retain(gocsp_ticker_chan(t[i]));
+	}
+	gocsp_sleep(GOCSP_MS(10));
+	for (i = 0; i < N; i++) {
+		gocsp_ticker_stop(t[i]);
+		/* a tick sent before stop may still be buffered */
+		(void) gocsp_chan_tryrecv(c[i], &tick);
+	}
+	gocsp_sleep(GOCSP_MS(30));
+	for (i = 0; i < N; i++) {
+		if (gocsp_chan_len(c[i]) != 0)
+			late++;
+		gocsp_chan_release(c[i]);
+	}
+	EXPECT_EQ(late, 0);
+
+	/* Stop right after new, and stop a ticker nobody reads. */
+	for (i = 0; i < N; i++)
+		gocsp_ticker_stop(gocsp_ticker_new(GOCSP_US(100)));
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void
+test_time__sleep_from_plain_thread(void **state)
+{
+	int64_t t0 = gocsp_now(), el;
+	(void) state;
+	gocsp_sleep(GOCSP_MS(20));
+	el = gt_since(t0);
+	assert_true(el >= GOCSP_MS(20));
+	assert_true(el <= GOCSP_MS(20) + GT_SLACK);
+}
+
+static void *
+thread_timeouts(void *arg)
+{
+	gocsp_chan *c = gocsp_chan_make(sizeof(int), 0);
+	gocsp_ticker *t;
+	int v = 0;
+	int64_t t0, tick;
+	gocsp_case cs = {c, GOCSP_RECV, &v, 9};
+	(void) arg;
+
+	t0 = gocsp_now();
+	EXPECT_EQ(gocsp_chan_recv_timeout(c, &v, GOCSP_MS(20)),
+	    GOCSP_ETIMEDOUT);
+	EXPECT_GE(gt_since(t0), GOCSP_MS(20));
+	t0 = gocsp_now();
+	EXPECT_EQ(gocsp_chan_send_timeout(c, &v, GOCSP_MS(20)),
+	    GOCSP_ETIMEDOUT);
+	EXPECT_GE(gt_since(t0), GOCSP_MS(20));
+	t0 = gocsp_now();
+	EXPECT_EQ(gocsp_select(&cs, 1, GOCSP_MS(20)), GOCSP_ETIMEDOUT);
+	EXPECT_GE(gt_since(t0), GOCSP_MS(20));
+	EXPECT_LE(gt_since(t0), GOCSP_MS(20) + GT_SLACK);
+	EXPECT_EQ(cs.ok, 9);
+
+	/* a ticker read by a thread */
+	t0 = gocsp_now();
+	t = gocsp_ticker_new(GOCSP_MS(10));
+	EXPECT_EQ(gocsp_chan_recv(gocsp_ticker_chan(t), &tick), 0);
+	EXPECT_EQ(gocsp_chan_recv(gocsp_ticker_chan(t), &tick), 0);
+	EXPECT_GE(tick, t0 + GOCSP_MS(20));
+	gocsp_ticker_stop(t);
+	gocsp_chan_release(c);
+	return NULL;
+}
+
+static void
+test_time__timeouts_from_plain_threads(void **state)
+{
+	pthread_t t[4];
+	int i;
+	(void) state;
+	for (i = 0; i < 4; i++)
+		t[i] = gt_thread(thread_timeouts, NULL);
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	gt_check();
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		GT_CASE(test_time__now_monotonic),
+		GT_CASE(test_time__sleep_duration),
+		GT_CASE(test_time__many_sleepers),
+		GT_CASE(test_time__after_delivers_time),
+		GT_CASE(test_time__after_from_plain_thread),
+		GT_CASE(test_time__ticker_period),
+		GT_CASE(test_time__ticker_first_tick_after_one_period),
+		GT_CASE(test_time__ticker_slow_reader_loses_ticks),
+		GT_CASE(test_time__ticker_stop_no_tick_after),
+		GT_CASE(test_time__sleep_from_plain_thread),
+		GT_CASE(test_time__timeouts_from_plain_threads),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
