@@ -63,7 +63,7 @@
 static atomic_int gt_failures;
 static const char *volatile gt_current = "?";
 
-static double
+static inline double
 gt_scale(void)
 {
 	const char *s = getenv("GOCSP_TEST_SCALE");
@@ -75,14 +75,14 @@ gt_scale(void)
  * A stress size: base in a normal build, sanitized under ASan/TSan, both
  * times $GOCSP_TEST_SCALE; at least 1.
  */
-static long
+static inline long
 gt_n(long base, long sanitized)
 {
 	long n = (long) ((GT_SANITIZED ? sanitized : base) * gt_scale());
 	return n < 1 ? 1 : n;
 }
 
-static void
+static inline void
 gt_failf(const char *file, int line, const char *fmt, ...)
 {
 	char buf[512];
@@ -131,7 +131,7 @@ gt_failf(const char *file, int line, const char *fmt, ...)
 	} while (0)
 
 /* Fail the running cmocka case (on its own thread) if any EXPECT failed. */
-static void
+static inline void
 gt_check(void)
 {
 	int n = atomic_load(&gt_failures);
@@ -142,7 +142,7 @@ gt_check(void)
 }
 
 /* Run fn(arg) as the runtime's main coroutine; fail on error. */
-static void
+static inline void
 gt_run(void (*fn)(void *), void *arg)
 {
 	int rc = gocsp_run(fn, arg);
@@ -150,7 +150,7 @@ gt_run(void (*fn)(void *), void *arg)
 	gt_check();
 }
 
-static void
+static inline void
 gt_watchdog(int sig)
 {
 	static const char a[] = "\nwatchdog: ";
@@ -163,7 +163,7 @@ gt_watchdog(int sig)
 	_exit(124);
 }
 
-static int
+static inline int
 gt_setup(void **state)
 {
 	gt_current = *state != NULL ? (const char *) *state : "?";
@@ -174,7 +174,7 @@ gt_setup(void **state)
 	return 0;
 }
 
-static int
+static inline int
 gt_teardown(void **state)
 {
 	int n;
@@ -208,7 +208,7 @@ gt_teardown(void **state)
 	static void name##_co(void *arg_ __attribute__((unused)))
 
 /* Elapsed ns since t0 on gocsp's clock. */
-static int64_t
+static inline int64_t
 gt_since(int64_t t0)
 {
 	return gocsp_now() - t0;
@@ -218,7 +218,7 @@ gt_since(int64_t t0)
 #define GT_SLACK (GT_SANITIZED ? GOCSP_MS(2000) : GOCSP_MS(500))
 
 /* Start a plain thread; fail the case if it cannot be created. */
-static pthread_t
+static inline pthread_t
 gt_thread(void *(*fn)(void *), void *arg)
 {
 	pthread_t t;
@@ -235,7 +235,7 @@ gt_thread(void *(*fn)(void *), void *arg)
  * process (no runtime, no threads inherited), with its stderr captured.
  * Returns the wait status; *err gets stderr, NUL-terminated.
  */
-static int
+static inline int
 gt_child(const char *mode, char *err, size_t errsize)
 {
 	int fds[2], status = 0;
@@ -275,7 +275,7 @@ gt_child(const char *mode, char *err, size_t errsize)
 }
 
 /* A small per-caller PRNG (xorshift64*), safe to use from any thread. */
-static uint64_t
+static inline uint64_t
 gt_rand(uint64_t *s)
 {
 	uint64_t x = *s;

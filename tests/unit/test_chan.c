@@ -387,11 +387,15 @@ CO_CASE(test_chan__zerosize_make)
 		EXPECT_EQ(gocsp_chan_cap(c), caps[i]);
 		EXPECT_EQ(gocsp_chan_len(c), 0);
 		if (caps[i] > 0) {
-			size_t k;
-			for (k = 0; k < 1000; k++)
+			size_t k, fill = caps[i] < 1000 ? caps[i] : 1000;
+			for (k = 0; k < fill; k++)
 				EXPECT_EQ(gocsp_chan_trysend(c, NULL), 0);
-			EXPECT_EQ(gocsp_chan_len(c), caps[i] < 1000 ? caps[i]
-								    : 1000);
+			if (fill == caps[i])
+				EXPECT_EQ(gocsp_chan_trysend(c, NULL),
+				    GOCSP_EAGAIN);
+			EXPECT_EQ(gocsp_chan_len(c), fill);
+			EXPECT_EQ(gocsp_chan_tryrecv(c, NULL), 0);
+			EXPECT_EQ(gocsp_chan_len(c), fill - 1);
 		}
 		gocsp_chan_release(c);
 	}

@@ -386,7 +386,7 @@ big_stack_user(void *arg)
 	long sum = 0;
 	size_t i;
 	for (i = 0; i < sizeof big; i += 512)
-		big[i] = (unsigned char) i;
+		big[i] = (unsigned char) (i / 512 + 1);
 	for (i = 0; i < sizeof big; i += 512)
 		sum += big[i];
 	d->result = recurse(10000) + (sum > 0);

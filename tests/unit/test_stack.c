@@ -12,10 +12,14 @@
 /* ---------------------------------------------------------------------- */
 /* child side                                                              */
 
+static volatile int overflow_limit = 0x7fffffff;
+
 static int __attribute__((noinline))
 overflow(int depth)
 {
 	volatile char pad[512];
+	if (depth >= overflow_limit)
+		return 0;
 	pad[0] = (char) depth;
 	pad[511] = (char) depth;
 	return overflow(depth + 1) + pad[0] + pad[511];
