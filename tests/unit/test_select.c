@@ -681,7 +681,7 @@ CO_CASE(test_select__timeout_races_sender)
 		r.c = gocsp_chan_make(sizeof(int), (size_t) cap);
 		r.v = i;
 		r.send_timeout =
-		    (int64_t) (gt_rand(&seed) % (uint64_t) GOCSP_US(800));
+		    1 + (int64_t) (gt_rand(&seed) % (uint64_t) GOCSP_US(800));
 		gocsp_wg_add(&r.wg, 1);
 		GO(race_sender, &r);
 		cs = (gocsp_case){r.c, GOCSP_RECV, &got, 9};
