@@ -1,0 +1,299 @@
+/*
+ * Design notes: channels, after Go's chan.go.
+ *
+ * Invariants (c->lock held):
+ *  - at most one of sendq and recvq holds sudogs that can still be
+ *    completed (a select may briefly leave a claimed sudog in either);
+ *  - qcount > 0 implies recvq is empty; qcount < cap implies sendq is
+ *    empty (for unbuffered channels cap == 0: values pass directly).
+ *
+ * A send to a waiting receiver copies straight into the receiver's
+ * destination; a receive from a waiting sender copies straight from it
+ * (unbuffered) or takes the buffer's head and refills the tail from the
+ * sender (buffered and full), so FIFO order holds for values and for
+ * waiters.  Waiters are woken after the lock is released, and nothing
+ * touches the channel after that, which is what makes releasing a
+ * channel after a completed operation safe.
+ *
+ * Lifetime: references count users.  The last release frees the channel
+ * unless operations are still blocked on it; then it is marked orphan and
+ * whoever removes the last sudog (a select's clean-up, a timeout) frees it.
+ */
+#include "chan.h"
+
+#include <string.h>
+
+static inline void
+copy_elem(gocsp_chan *c, void *dst, const void *src)
+{
+	if (dst == NULL || c->elemsize == 0)
+		return;
+	if (src == NULL)
+		memset(dst, 0, c->elemsize);
+	else if (c->elemsize == sizeof(uint64_t))
+		memcpy(dst, src, sizeof(uint64_t));
+	else
+		memcpy(dst, src, c->elemsize);
+}
+
+static inline void *
+slot(gocsp_chan *c, size_t i)
+{
+	return c->buf + i * c->elemsize;
+}
+
+gocsp_chan *
+gocsp_chan_make(size_t elem_size, size_t cap)
+{
+	if (elem_size != 0 && cap > (SIZE_MAX - sizeof(gocsp_chan)) / elem_size)
+		return NULL;
+	gocsp_chan *c = calloc(1, sizeof(*c) + elem_size * cap);
+	if (c == NULL)
+		return NULL;
+	c->elemsize = elem_size;
+	c->cap = cap;
+	atomic_init(&c->refs, 1);
+	return c;
+}
+
+gocsp_chan *
+gocsp_chan_retain(gocsp_chan *c)
+{
+	if (c != NULL && atomic_fetch_add(&c->refs, 1) == 0)
+		gocsp__throw("gocsp_chan_retain: channel already released");
+	return c;
+}
+
+void
+gocsp_chan_release(gocsp_chan *c)
+{
+	if (c == NULL)
+		return;
+	uint32_t old = atomic_fetch_sub(&c->refs, 1);
+	if (old == 0)
+		gocsp__throw("gocsp_chan_release: released more often than "
+		             "retained");
+	if (old != 1)
+		return;
+	/* Taking the lock waits out an operation inside it. */
+	gocsp__lock_acquire(&c->lock);
+	bool idle = c->recvq.first == NULL && c->sendq.first == NULL;
+	c->orphan = !idle;
+	gocsp__lock_release(&c->lock);
+	if (idle)
+		free(c);
+}
+
+int
+gocsp__chan_send_locked(
+    gocsp_chan *c, const void *elem, struct gocsp__waiter **wake)
+{
+	*wake = NULL;
+	if (c->closed)
+		return GOCSP_ECLOSED;
+	struct gocsp__sudog *s = gocsp__waitq_dequeue(&c->recvq);
+	if (s != NULL) {
+		copy_elem(c, s->elem, elem);
+		s->success = true;
+		s->w->param = s;
+		*wake = s->w;
+		return 0;
+	}
+	if (c->qcount < c->cap) {
+		copy_elem(c, slot(c, c->sendx), elem);
+		if (++c->sendx == c->cap)
+			c->sendx = 0;
+		GOCSP__STORE(&c->qcount, c->qcount + 1);
+		return 0;
+	}
+	return GOCSP_EAGAIN;
+}
+
+int
+gocsp__chan_recv_locked(gocsp_chan *c, void *elem, struct gocsp__waiter **wake)
+{
+	*wake = NULL;
+	struct gocsp__sudog *s = gocsp__waitq_dequeue(&c->sendq);
+	if (s != NULL) {
+		if (c->cap == 0) {
+			copy_elem(c, elem, s->elem);
+		} else {
+			/* Full buffer: take the head, the sender refills the
+			 * tail (the same slot). */
+			copy_elem(c, elem, slot(c, c->recvx));
+			copy_elem(c, slot(c, c->recvx), s->elem);
+			if (++c->recvx == c->cap)
+				c->recvx = 0;
+			c->sendx = c->recvx;
+		}
+		s->success = true;
+		s->w->param = s;
+		*wake = s->w;
+		return 0;
+	}
+	if (c->qcount > 0) {
+		copy_elem(c, elem, slot(c, c->recvx));
+		if (++c->recvx == c->cap)
+			c->recvx = 0;
+		GOCSP__STORE(&c->qcount, c->qcount - 1);
+		return 0;
+	}
+	if (c->closed) {
+		copy_elem(c, elem, NULL);
+		return GOCSP_ECLOSED;
+	}
+	return GOCSP_EAGAIN;
+}
+
+/* Block on a nil channel: forever, or until the deadline. */
+static int
+block_nil(int64_t deadline)
+{
+	struct gocsp__waiter w;
+	gocsp__waiter_init(&w);
+	gocsp__waiter_wait(&w, deadline);
+	return GOCSP_ETIMEDOUT;
+}
+
+/*
+ * The common path of every send and receive.  deadline: 0 don't block,
+ * < 0 block forever, else the monotonic deadline.
+ */
+static int
+chan_op(gocsp_chan *c, void *elem, bool send, int64_t deadline)
+{
+	if (c == NULL) {
+		if (deadline == 0)
+			return GOCSP_EAGAIN;
+		return block_nil(deadline);
+	}
+	if (deadline == 0 &&
+	    !(send ? gocsp__chan_send_maybe(c) : gocsp__chan_recv_maybe(c)))
+		return GOCSP_EAGAIN;
+
+	struct gocsp__waiter *wake;
+	gocsp__lock_acquire(&c->lock);
+	int rc = send ? gocsp__chan_send_locked(c, elem, &wake)
+	              : gocsp__chan_recv_locked(c, elem, &wake);
+	if (rc != GOCSP_EAGAIN || deadline == 0) {
+		gocsp__lock_release(&c->lock);
+		if (wake != NULL)
+			gocsp__waiter_wake(wake);
+		return rc;
+	}
+
+	struct gocsp__waiter w;
+	struct gocsp__sudog s = {
+	    .w = &w, .elem = elem, .key = c, .is_select = deadline > 0};
+	gocsp__waiter_init(&w);
+	struct gocsp__waitq *q = send ? &c->sendq : &c->recvq;
+	gocsp__waitq_push(q, &s);
+	gocsp__lock_release(&c->lock);
+
+	gocsp__waiter_wait(&w, deadline);
+	if (w.param != NULL)
+		return s.success ? 0 : GOCSP_ECLOSED;
+
+	/* Timed out: take the sudog back (a waker may have skipped it). */
+	gocsp__lock_acquire(&c->lock);
+	gocsp__waitq_remove(q, &s);
+	bool free_it = gocsp__chan_orphan_done(c);
+	gocsp__lock_release(&c->lock);
+	if (free_it)
+		free(c);
+	return GOCSP_ETIMEDOUT;
+}
+
+static int64_t
+deadline_of(int64_t timeout)
+{
+	if (timeout < 0)
+		return -1;
+	if (timeout == 0)
+		return 0;
+	return gocsp__os_now() + timeout;
+}
+
+int
+gocsp_chan_send(gocsp_chan *c, const void *elem)
+{
+	return chan_op(c, (void *) elem, true, -1);
+}
+
+int
+gocsp_chan_recv(gocsp_chan *c, void *elem)
+{
+	return chan_op(c, elem, false, -1);
+}
+
+int
+gocsp_chan_trysend(gocsp_chan *c, const void *elem)
+{
+	return chan_op(c, (void *) elem, true, 0);
+}
+
+int
+gocsp_chan_tryrecv(gocsp_chan *c, void *elem)
+{
+	return chan_op(c, elem, false, 0);
+}
+
+int
+gocsp_chan_send_timeout(gocsp_chan *c, const void *elem, int64_t timeout)
+{
+	return chan_op(c, (void *) elem, true, deadline_of(timeout));
+}
+
+int
+gocsp_chan_recv_timeout(gocsp_chan *c, void *elem, int64_t timeout)
+{
+	return chan_op(c, elem, false, deadline_of(timeout));
+}
+
+int
+gocsp_chan_close(gocsp_chan *c)
+{
+	if (c == NULL)
+		return GOCSP_EINVAL;
+	gocsp__lock_acquire(&c->lock);
+	if (c->closed) {
+		gocsp__lock_release(&c->lock);
+		return GOCSP_ECLOSED;
+	}
+	GOCSP__STORE(&c->closed, 1);
+	/* Collect every waiter, wake them after unlocking. */
+	struct gocsp__sudog *all = NULL, **tail = &all, *s;
+	while ((s = gocsp__waitq_dequeue(&c->recvq)) != NULL) {
+		copy_elem(c, s->elem, NULL);
+		s->success = false;
+		s->w->param = s;
+		*tail = s;
+		tail = &s->next;
+	}
+	while ((s = gocsp__waitq_dequeue(&c->sendq)) != NULL) {
+		s->success = false;
+		s->w->param = s;
+		*tail = s;
+		tail = &s->next;
+	}
+	*tail = NULL;
+	gocsp__lock_release(&c->lock);
+	while (all != NULL) {
+		s = all->next;
+		gocsp__waiter_wake(all->w);
+		all = s;
+	}
+	return 0;
+}
+
+size_t
+gocsp_chan_len(gocsp_chan *c)
+{
+	return c != NULL ? GOCSP__LOAD(&c->qcount) : 0;
+}
+
+size_t
+gocsp_chan_cap(gocsp_chan *c)
+{
+	return c != NULL ? c->cap : 0;
+}

@@ -1,0 +1,173 @@
+/*
+ * Design notes: creating, running and ending coroutines, and the public
+ * scheduler calls.
+ *
+ * A new G gets no stack: it takes one from its P's cache when it first
+ * runs and gives it back when it ends.  So spawning a million coroutines
+ * that each finish at once costs a million small G records, not a million
+ * stacks, and a parked coroutine costs its G plus the stack pages it
+ * touched.  Dead Gs are cached per P (bounded) for the next spawn.
+ *
+ * gocsp_go puts the new G in runnext, as Go's newproc does: the spawner
+ * keeps running and the child runs next on this worker unless a thief
+ * takes it.
+ */
+#include "proc.h"
+
+#include <sched.h>
+#include <string.h>
+
+#include "fiber.h"
+
+struct gocsp__g *
+gocsp__gnew(struct gocsp__p *p)
+{
+	struct gocsp__g *g;
+	if (p != NULL && p->gfree != NULL) {
+		g = p->gfree;
+		p->gfree = g->schedlink;
+		p->ngfree--;
+		return g;
+	}
+	g = calloc(1, sizeof(*g));
+	if (g == NULL)
+		return NULL;
+#ifdef GOCSP_TSAN
+	g->tsan_fiber = __tsan_create_fiber(0);
+#endif
+	return g;
+}
+
+static void
+gdestroy(struct gocsp__g *g)
+{
+#ifdef GOCSP_TSAN
+	__tsan_destroy_fiber(g->tsan_fiber);
+#endif
+	free(g);
+}
+
+void
+gocsp__gfree(struct gocsp__p *p, struct gocsp__g *g)
+{
+	if (p->ngfree >= GOCSP__GCACHE_MAX) {
+		gdestroy(g);
+		return;
+	}
+	g->schedlink = p->gfree;
+	p->gfree = g;
+	p->ngfree++;
+}
+
+void
+gocsp__g_entry(void *arg)
+{
+	struct gocsp__g *g = arg;
+	gocsp__fiber_finish(NULL);
+	g->fn(g->arg);
+	gocsp__switch_to_g0(g, GOCSP__M_EXIT);
+	gocsp__throw("internal error: a dead coroutine was resumed");
+}
+
+static uint64_t
+new_goid(struct gocsp__p *p)
+{
+	if (p == NULL)
+		return atomic_fetch_add(&gocsp__sched.goid_gen, 1);
+	if (p->goid_next == p->goid_end) {
+		p->goid_next = atomic_fetch_add(&gocsp__sched.goid_gen, 16);
+		p->goid_end = p->goid_next + 16;
+	}
+	return p->goid_next++;
+}
+
+int
+gocsp_go_stack(void (*fn)(void *), void *arg, size_t stack_size)
+{
+	if (fn == NULL)
+		return GOCSP_EINVAL;
+	gocsp__runtime_init();
+	struct gocsp__m *m = gocsp__getm();
+	struct gocsp__p *p = m != NULL ? m->p : NULL;
+	struct gocsp__g *g = gocsp__gnew(p);
+	if (g == NULL)
+		return GOCSP_ENOMEM;
+	g->fn = fn;
+	g->arg = arg;
+	g->stack_size = gocsp__stack_round(stack_size);
+	g->stack_lo = NULL;
+	g->id = new_goid(p);
+	atomic_store_explicit(&g->status, GOCSP__G_RUNNABLE, memory_order_relaxed);
+	if (p != NULL)
+		atomic_store_explicit(&p->gcount,
+		    atomic_load_explicit(&p->gcount, memory_order_relaxed) + 1,
+		    memory_order_relaxed);
+	else
+		atomic_fetch_add(&gocsp__sched.gcount_threads, 1);
+	gocsp__put_runnable(g, true);
+	return 0;
+}
+
+int
+gocsp_go(void (*fn)(void *), void *arg)
+{
+	return gocsp_go_stack(fn, arg, 0);
+}
+
+struct run_main {
+	void (*fn)(void *);
+	void *arg;
+	struct gocsp__waiter done;
+};
+
+static void
+run_main(void *arg)
+{
+	struct run_main *r = arg;
+	r->fn(r->arg);
+	gocsp__waiter_wake(&r->done);
+}
+
+int
+gocsp_run(void (*main_fn)(void *), void *arg)
+{
+	if (main_fn == NULL || gocsp__curg() != NULL)
+		return GOCSP_EINVAL;
+	struct run_main r = {.fn = main_fn, .arg = arg};
+	gocsp__waiter_init(&r.done);
+	int rc = gocsp_go(run_main, &r);
+	if (rc != 0)
+		return rc;
+	gocsp__waiter_wait(&r.done, -1);
+	return 0;
+}
+
+void
+gocsp_yield(void)
+{
+	struct gocsp__g *g = gocsp__curg();
+	if (g == NULL) {
+		sched_yield();
+		return;
+	}
+	gocsp__switch_to_g0(g, GOCSP__M_YIELD);
+}
+
+long
+gocsp_num_coroutines(void)
+{
+	gocsp__runtime_init();
+	long n = atomic_load(&gocsp__sched.gcount_threads);
+	int np = atomic_load_explicit(&gocsp__sched.nallp, memory_order_acquire);
+	for (int i = 0; i < np; i++)
+		n += atomic_load_explicit(
+		    &gocsp__sched.allp[i]->gcount, memory_order_relaxed);
+	return n;
+}
+
+uint64_t
+gocsp_self(void)
+{
+	struct gocsp__g *g = gocsp__curg();
+	return g != NULL ? g->id : 0;
+}

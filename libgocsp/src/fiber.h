@@ -1,0 +1,45 @@
+/*
+ * Sanitizer fiber annotations.  AddressSanitizer and ThreadSanitizer track
+ * one stack per thread; a context switch must tell them which stack runs
+ * next, or they report nonsense.  Without sanitizers these are empty.
+ */
+#ifndef GOCSP_FIBER_H
+#define GOCSP_FIBER_H
+
+#include "internal.h"
+
+#ifdef GOCSP_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+
+#ifdef GOCSP_TSAN
+void *__tsan_get_current_fiber(void);
+void *__tsan_create_fiber(unsigned flags);
+void __tsan_destroy_fiber(void *fiber);
+void __tsan_switch_to_fiber(void *fiber, unsigned flags);
+#endif
+
+/* About to switch to the stack [lo, lo+size); fake_save NULL when the
+ * current context ends for good. */
+static inline void
+gocsp__fiber_start(void **fake_save, const void *lo, size_t size)
+{
+#ifdef GOCSP_ASAN
+	__sanitizer_start_switch_fiber(fake_save, lo, size);
+#else
+	(void) fake_save, (void) lo, (void) size;
+#endif
+}
+
+/* Just switched in; fake is what this context saved when it left. */
+static inline void
+gocsp__fiber_finish(void *fake)
+{
+#ifdef GOCSP_ASAN
+	__sanitizer_finish_switch_fiber(fake, NULL, NULL);
+#else
+	(void) fake;
+#endif
+}
+
+#endif /* GOCSP_FIBER_H */

@@ -1,0 +1,240 @@
+/*
+ * internal.h: the one umbrella header of libgocsp's internals.
+ *
+ * Symbols private to the library begin with gocsp__; those beginning with
+ * gocsp_ are the public API (gocsp/gocsp.h).  The structures follow Go's
+ * runtime (runtime2.go, chan.go, proc.go): G (coroutine), M (worker thread),
+ * P (processor: the right to run coroutines, with a local run queue, a
+ * timer heap and caches), sudog (a waiter queued on a channel or semaphore).
+ */
+#ifndef GOCSP_INTERNAL_H
+#define GOCSP_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "gocsp/gocsp.h"
+
+#include "arch/ctx.h"
+#include "lock.h"
+#include "os/os.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define GOCSP_ASAN 1
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define GOCSP_TSAN 1
+#endif
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) && !defined(GOCSP_ASAN)
+#define GOCSP_ASAN 1
+#endif
+#if __has_feature(thread_sanitizer) && !defined(GOCSP_TSAN)
+#define GOCSP_TSAN 1
+#endif
+#endif
+
+#define gocsp__likely(x) __builtin_expect(!!(x), 1)
+#define gocsp__unlikely(x) __builtin_expect(!!(x), 0)
+
+/* Relaxed atomic access to plain fields that are written under a lock but
+ * read without it as hints (Go's "racy read ... rechecked under lock"). */
+#define GOCSP__LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define GOCSP__STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+
+/* Abort with one line naming the misuse, as Go's throw or panic does. */
+_Noreturn void gocsp__throw(const char *what);
+
+/* Report a coroutine's stack overflow (one line) and abort. */
+_Noreturn void gocsp__stack_overflow(uint64_t id, size_t size);
+
+/* Install the handler that turns a guard-page fault into that report. */
+void gocsp__fault_install(void);
+
+struct gocsp__g;
+struct gocsp__m;
+struct gocsp__p;
+struct gocsp__sudog;
+
+/* ---------------------------------------------------------------------- */
+/* Waiters: "block here until woken", for a coroutine or a plain thread    */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * A waiter lives on the blocked party's stack for one blocking operation.
+ * A coroutine parks (its worker runs others); a plain thread sleeps on the
+ * futex word.  Whoever completes the operation wakes the waiter exactly
+ * once.  When several parties may complete it (select cases, a timeout),
+ * each first claims it with a CAS of claimed 0 -> 1; only the winner
+ * writes param and wakes.
+ */
+struct gocsp__waiter {
+	struct gocsp__g *g;       /* NULL: a plain thread */
+	_Atomic uint32_t futex;   /* thread: 0 waiting, 1 woken */
+	_Atomic uint32_t claimed; /* select/timeout: first waker CASes 0->1 */
+	struct gocsp__sudog *param; /* the winning sudog; NULL: timed out */
+};
+
+/* Initialize w for the calling coroutine or thread. */
+void gocsp__waiter_init(struct gocsp__waiter *w);
+
+/*
+ * Block until gocsp__waiter_wake(w), or until the deadline (monotonic ns,
+ * < 0: none).  On a deadline the waiter is claimed for the timeout (param
+ * stays NULL) unless a waker claimed it first, in which case this waits
+ * for that wake.  Returns only once no waker will touch w again.
+ * May park.  Hold no gocsp__lock.
+ */
+void gocsp__waiter_wait(struct gocsp__waiter *w, int64_t deadline);
+
+/*
+ * Wake w.  The caller must not touch w (or the sudogs on the waiter's
+ * stack) afterwards: the waiter may already have returned.
+ */
+void gocsp__waiter_wake(struct gocsp__waiter *w);
+
+/* Claim w for the caller (select/timeout).  true if the caller won. */
+static inline bool
+gocsp__waiter_claim(struct gocsp__waiter *w)
+{
+	uint32_t zero = 0;
+	return atomic_compare_exchange_strong_explicit(&w->claimed, &zero, 1,
+	    memory_order_acq_rel, memory_order_relaxed);
+}
+
+/* A waiter queued on a channel or semaphore.  Fields under the queue's lock. */
+struct gocsp__sudog {
+	struct gocsp__waiter *w;
+	struct gocsp__sudog *next, *prev;
+	void *elem;         /* send: source; recv: destination (may be NULL) */
+	const void *key;    /* semaphore address, or the channel */
+	int index;          /* select: case index */
+	bool is_select;     /* claim w before completing it */
+	bool queued;        /* in a wait queue */
+	bool success;       /* value moved (false: woken by close) */
+};
+
+struct gocsp__waitq {
+	struct gocsp__sudog *first, *last;
+};
+
+void gocsp__waitq_push(struct gocsp__waitq *q, struct gocsp__sudog *s);
+void gocsp__waitq_remove(struct gocsp__waitq *q, struct gocsp__sudog *s);
+/* Pop the first sudog whose waiter this caller may complete (claims
+ * select waiters); NULL if none. */
+struct gocsp__sudog *gocsp__waitq_dequeue(struct gocsp__waitq *q);
+
+/* ---------------------------------------------------------------------- */
+/* Coroutines (G)                                                          */
+/* ---------------------------------------------------------------------- */
+
+enum gocsp__gstatus {
+	GOCSP__G_RUNNABLE = 0, /* in a run queue, or about to be */
+	GOCSP__G_RUNNING,      /* on a worker */
+	GOCSP__G_WAITING,      /* parked; gocsp__ready makes it runnable */
+	GOCSP__G_WOKEN,        /* readied while still running: park returns */
+};
+
+struct gocsp__g {
+	struct gocsp__ctx ctx;        /* saved registers while not running */
+	struct gocsp__g *schedlink;   /* global queue, free lists */
+	_Atomic uint32_t status;      /* enum gocsp__gstatus */
+	uint32_t stack_kind;          /* guard kind of the stack (stack.c) */
+	void (*fn)(void *);
+	void *arg;
+	unsigned char *stack_lo;      /* usable stack; NULL until first run */
+	size_t stack_size;            /* requested size, 0 = default */
+	uint64_t id;
+#ifdef GOCSP_TSAN
+	void *tsan_fiber;
+#endif
+};
+
+/* The running coroutine, or NULL on a plain thread or a scheduler. */
+struct gocsp__g *gocsp__curg(void);
+
+/*
+ * Park the running coroutine until gocsp__ready(g).  If gocsp__ready came
+ * first (the G was readied while still running) it returns at once.
+ */
+void gocsp__park(void);
+
+/* Make a parked (or about to park) coroutine runnable.  Callable anywhere. */
+void gocsp__ready(struct gocsp__g *g);
+
+/* ---------------------------------------------------------------------- */
+/* Timers: a heap per P (timer.c)                                           */
+/* ---------------------------------------------------------------------- */
+
+struct gocsp__timer {
+	int64_t when;                          /* monotonic ns */
+	int64_t period;                        /* > 0: re-arm (ticker) */
+	void (*fn)(struct gocsp__timer *t);    /* runs under the heap lock */
+	void *arg;
+	struct gocsp__timerheap *heap;         /* where it is queued */
+	int32_t index;                         /* in heap->a, -1 if not queued */
+};
+
+struct gocsp__timerheap {
+	gocsp__lock lock;
+	struct gocsp__timer **a; /* under lock */
+	size_t n, cap;           /* under lock */
+	_Atomic int64_t when0;   /* earliest when, INT64_MAX if empty */
+};
+
+/*
+ * Queue t (t->when, t->fn set).  The callback runs on a worker with the
+ * heap lock held: it must be short, must not block, and must not add or
+ * delete timers.  Idempotent removal: gocsp__timer_del.
+ */
+void gocsp__timer_add(struct gocsp__timer *t);
+
+/* Remove t if queued.  After it returns t->fn is not running and will not
+ * run (t's memory may be reused). */
+void gocsp__timer_del(struct gocsp__timer *t);
+
+/* Run the expired timers of h.  Returns how many ran. */
+int gocsp__timerheap_run(struct gocsp__timerheap *h, int64_t now);
+
+
+/* ---------------------------------------------------------------------- */
+/* Semaphores keyed by address (Go's sema.go), for sync                    */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * A semaphore is only a key: its count lives in the semaphore table, never
+ * at the key's address, so a releaser never touches the object that holds
+ * the key (a woken waiter may free it at once).
+ *
+ * gocsp__semacquire: take one unit for key, waiting for it if there is
+ * none.  lifo: queue at the head (a waiter that already waited, as Go's
+ * Mutex starvation handling).  May park.
+ */
+void gocsp__semacquire(const void *key, bool lifo);
+
+/* Give n units for key: to waiters in queue order, the rest are kept for
+ * those still to come. */
+void gocsp__semrelease(const void *key, uint32_t n);
+
+/* ---------------------------------------------------------------------- */
+/* Runtime                                                                 */
+/* ---------------------------------------------------------------------- */
+
+/* Start the runtime if it is not running (idempotent, thread-safe). */
+void gocsp__runtime_init(void);
+
+/* Per-thread fast random number (wyrand). */
+uint64_t gocsp__rand(void);
+
+/* The timer heap a new timer of the caller goes to. */
+struct gocsp__timerheap *gocsp__local_timerheap(void);
+
+/* A timer became the earliest of its heap at when: make sure a worker
+ * will wake up for it. */
+void gocsp__timer_wakeup(int64_t when);
+
+#endif /* GOCSP_INTERNAL_H */

@@ -1,0 +1,121 @@
+/*
+ * Design notes: the Linux port of os.h.  Futexes are private
+ * (FUTEX_PRIVATE_FLAG) because every waiter lives in this process.  Timed
+ * futex waits use FUTEX_WAIT_BITSET, whose timeout is an absolute
+ * CLOCK_MONOTONIC time, so a wait interrupted and restarted keeps its
+ * deadline.
+ */
+#include "os.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gocsp/gocsp.h"
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
+
+int
+gocsp__futex_wait(uint32_t *addr, uint32_t val, int64_t deadline)
+{
+	struct timespec ts, *tsp = NULL;
+	if (deadline >= 0) {
+		ts.tv_sec = deadline / 1000000000;
+		ts.tv_nsec = deadline % 1000000000;
+		tsp = &ts;
+	}
+	long r = syscall(SYS_futex, addr, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG,
+	    val, tsp, NULL, FUTEX_BITSET_MATCH_ANY);
+	if (r < 0 && errno == ETIMEDOUT)
+		return GOCSP_ETIMEDOUT;
+	return 0;
+}
+
+void
+gocsp__futex_wake(uint32_t *addr, int n)
+{
+	syscall(SYS_futex, addr, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n, NULL,
+	    NULL, 0);
+}
+
+int64_t
+gocsp__os_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int
+gocsp__os_ncpu(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+		int n = CPU_COUNT(&set);
+		if (n > 0)
+			return n;
+	}
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (int) n : 1;
+}
+
+size_t
+gocsp__os_pagesize(void)
+{
+	static size_t page;
+	if (page == 0)
+		page = (size_t) sysconf(_SC_PAGESIZE);
+	return page;
+}
+
+void *
+gocsp__os_reserve(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void
+gocsp__os_release(void *p, size_t len)
+{
+	munmap(p, len);
+}
+
+int
+gocsp__os_guard(void *p, size_t len, int allow_mprotect)
+{
+	if (madvise(p, len, MADV_GUARD_INSTALL) == 0)
+		return 1;
+	if (allow_mprotect && mprotect(p, len, PROT_NONE) == 0)
+		return 2;
+	return 0;
+}
+
+void
+gocsp__os_unguard(void *p, size_t len, int kind)
+{
+	if (kind == 2)
+		mprotect(p, len, PROT_READ | PROT_WRITE);
+}
+
+long
+gocsp__os_max_map_count(void)
+{
+	long n = 65530;
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+	if (f != NULL) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = 65530;
+		fclose(f);
+	}
+	return n;
+}

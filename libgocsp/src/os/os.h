@@ -1,0 +1,66 @@
+/*
+ * The operating-system contract of the core: everything libgocsp needs from
+ * the kernel, behind one header (futexes, memory, clocks, CPUs).  Linux is
+ * the only port; another port implements exactly these.
+ */
+#ifndef GOCSP_OS_H
+#define GOCSP_OS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Block while *addr == val, at most until the monotonic deadline (ns;
+ * < 0 means none).  Returns early on a wake or spuriously; callers loop.
+ * Returns 0, or GOCSP_ETIMEDOUT once the deadline has passed.
+ */
+int gocsp__futex_wait(uint32_t *addr, uint32_t val, int64_t deadline);
+
+/* Wake up to n threads blocked in gocsp__futex_wait on addr. */
+void gocsp__futex_wake(uint32_t *addr, int n);
+
+/* Monotonic clock, ns. */
+int64_t gocsp__os_now(void);
+
+/* CPUs this process may run on (sched_getaffinity), at least 1. */
+int gocsp__os_ncpu(void);
+
+/* Page size in bytes. */
+size_t gocsp__os_pagesize(void);
+
+/*
+ * Reserve len bytes of address space, readable and writable, without
+ * committing memory (pages cost memory once touched).  NULL on failure.
+ */
+void *gocsp__os_reserve(size_t len);
+
+/* Give back [p, p+len). */
+void gocsp__os_release(void *p, size_t len);
+
+/*
+ * Make [p, p+len) a guard region that faults on any access.  Prefers
+ * MADV_GUARD_INSTALL (Linux 6.13+: no extra mapping, so no cost against
+ * vm.max_map_count) and falls back to mprotect(PROT_NONE), which splits the
+ * mapping and so counts against vm.max_map_count.
+ * Returns 1 (guard without a mapping), 2 (guard by mprotect) or 0 (failed).
+ */
+int gocsp__os_guard(void *p, size_t len, int allow_mprotect);
+
+/* Undo a guard made by mprotect (kind 2); kind 1 needs nothing. */
+void gocsp__os_unguard(void *p, size_t len, int kind);
+
+/* vm.max_map_count, or a conservative default when unreadable. */
+long gocsp__os_max_map_count(void);
+
+/* Cheap pause for spin loops. */
+static inline void
+gocsp__os_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+#endif /* GOCSP_OS_H */

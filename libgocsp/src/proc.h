@@ -1,0 +1,136 @@
+/*
+ * proc.h: workers (M) and processors (P), shared by the scheduler files
+ * (sched.c, runq.c, coro.c, stack.c).  Nothing outside them needs these.
+ */
+#ifndef GOCSP_PROC_H
+#define GOCSP_PROC_H
+
+#include <pthread.h>
+
+#include "internal.h"
+#include "stack.h"
+
+#define GOCSP__RUNQ_SIZE 256
+#define GOCSP__MAX_PROCS 1024
+#define GOCSP__GCACHE_MAX 64 /* dead Gs kept per P */
+
+enum gocsp__pstatus {
+	GOCSP__P_IDLE,    /* on the idle list */
+	GOCSP__P_RUNNING, /* owned by an M */
+	GOCSP__P_RETIRED, /* id >= GOMAXPROCS, owned by no M */
+};
+
+struct gocsp__p {
+	int id;
+	int status; /* enum gocsp__pstatus, under sched.lock */
+
+	/* Local run queue (Go's runq): owner pushes at tail and pops at
+	 * head; thieves take half from head.  All CAS head. */
+	_Atomic uint32_t runqhead;
+	_Atomic uint32_t runqtail;
+	struct gocsp__g *_Atomic runq[GOCSP__RUNQ_SIZE];
+	/* The G readied last, run next: what makes handoffs cheap. */
+	struct gocsp__g *_Atomic runnext;
+
+	_Atomic uint32_t schedtick; /* written by the owner only */
+	uint32_t runnext_streak;    /* owner only: consecutive runnext runs */
+
+	struct gocsp__p *link; /* idle list, under sched.lock */
+
+	struct gocsp__timerheap timers;
+	struct gocsp__stackcache stacks; /* owner only */
+
+	struct gocsp__g *gfree; /* dead Gs, owner only */
+	int ngfree;
+	uint64_t goid_next, goid_end; /* id batch, owner only */
+	_Atomic long gcount; /* Gs created here minus Gs that exited here */
+};
+
+enum gocsp__maction {
+	GOCSP__M_PARK = 1,
+	GOCSP__M_YIELD,
+	GOCSP__M_EXIT,
+};
+
+struct gocsp__m {
+	struct gocsp__ctx g0ctx; /* the scheduler's context */
+	struct gocsp__g *curg;   /* running G, NULL on g0 */
+	struct gocsp__p *p;      /* owned P, NULL while idle */
+	struct gocsp__p *nextp;  /* P handed over by the waker, under sched.lock */
+	bool spinning;           /* looking for work, counted in nmspinning */
+	int action;              /* why curg switched to g0 */
+	_Atomic uint32_t wake;   /* futex: 0 sleeping, 1 woken */
+	struct gocsp__m *link;   /* idle list, under sched.lock */
+	pthread_t thread;
+	void *g0_stack_lo; /* for sanitizer fiber annotations */
+	size_t g0_stack_size;
+	void *g0_fake_stack;
+#ifdef GOCSP_TSAN
+	void *tsan_fiber;
+#endif
+};
+
+struct gocsp__sched {
+	gocsp__lock lock;
+
+	/* Global run queue, under lock; size also read without it. */
+	struct gocsp__g *runqhead, *runqtail;
+	_Atomic long runqsize;
+
+	struct gocsp__p *pidle; /* under lock */
+	_Atomic int npidle;
+	struct gocsp__m *midle; /* under lock */
+	_Atomic int nmidle;
+	_Atomic int nmspinning;
+	int nm; /* Ms created, under lock */
+
+	/* The idle M that sleeps until the next timer, under lock. */
+	struct gocsp__m *timer_sleeper;
+	int64_t sleep_until;
+
+	_Atomic int nprocs;                       /* GOMAXPROCS */
+	_Atomic int nallp;                        /* Ps allocated */
+	struct gocsp__p *_Atomic allp[GOCSP__MAX_PROCS];
+
+	gocsp__lock gfree_lock;
+	struct gocsp__g *gfree; /* under gfree_lock */
+	int ngfree;
+
+	_Atomic uint64_t goid_gen;
+	_Atomic long gcount_threads; /* Gs created off the workers */
+};
+
+extern struct gocsp__sched gocsp__sched;
+
+/* The calling thread's M, NULL on a plain thread.  Reread after a park:
+ * a coroutine may resume on another worker. */
+struct gocsp__m *gocsp__getm(void);
+
+/* runq.c: local and global run queues (Go's runqput/runqget/runqsteal). */
+void gocsp__runqput(struct gocsp__p *p, struct gocsp__g *g, bool next);
+struct gocsp__g *gocsp__runqget(struct gocsp__p *p);
+bool gocsp__runqempty(struct gocsp__p *p);
+struct gocsp__g *gocsp__runqsteal(
+    struct gocsp__p *p, struct gocsp__p *victim, bool stealnext);
+/* Global queue: sched.lock held. */
+void gocsp__globrunqput(struct gocsp__g *g);
+void gocsp__globrunqputbatch(
+    struct gocsp__g *head, struct gocsp__g *tail, long n);
+struct gocsp__g *gocsp__globrunqget(struct gocsp__p *p, int max);
+
+/* sched.c */
+void gocsp__wakep(void);
+/* Put a runnable G where it will run: the caller's P, else the global
+ * queue, and wake an idle worker if there is work for it. */
+void gocsp__put_runnable(struct gocsp__g *g, bool next);
+/* Switch from the running G to its worker's scheduler.  Returns when
+ * the G is resumed (except for GOCSP__M_EXIT). */
+void gocsp__switch_to_g0(struct gocsp__g *g, int action);
+
+/* coro.c */
+struct gocsp__g *gocsp__gnew(struct gocsp__p *p);
+void gocsp__gfree(struct gocsp__p *p, struct gocsp__g *g);
+/* First entry of a new G: runs fn(arg), then exits. */
+void gocsp__g_entry(void *g);
+
+#endif /* GOCSP_PROC_H */

@@ -1,0 +1,760 @@
+/*
+ * Design notes: the scheduler, after Go's proc.go.
+ *
+ * An M (worker thread) runs coroutines only while it owns a P.  The M's
+ * own thread stack is its scheduler context, g0: a coroutine that parks,
+ * yields or exits switches to g0, and g0 decides what runs next
+ * (find_runnable) and switches to it.  Switching through g0 keeps one
+ * invariant simple: a G is published as waiting or runnable only after its
+ * registers are saved, so no other M can resume a half-saved G.
+ *
+ * Park and ready race freely.  gocsp__ready on a G that has not yet
+ * reached g0 turns RUNNING into WOKEN; g0 then finds WOKEN instead of
+ * committing RUNNING -> WAITING and resumes the G at once.  So a waiter may
+ * release its locks before parking and wake-ups are never lost.
+ *
+ * Idle Ms: an M with no work first spins (stealing) for a bounded time,
+ * at most half of the busy Ps spinning, then gives its P back and sleeps
+ * on its own futex.  Work put in a run queue wakes one idle M when no M is
+ * spinning (wakep), which is what keeps wake-up syscalls off the hot path:
+ * while work flows, the spinner finds it.  One idle M sleeps with a
+ * timeout, until the earliest timer (timer_sleeper); the others sleep
+ * until woken.  Dekker-style pairs (work published then spinners read, or
+ * spinners decremented then queues read) use sequentially consistent
+ * atomics, as in Go.
+ */
+#include "proc.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <string.h>
+
+#include "fiber.h"
+
+#define SPIN_NS 50000          /* an idle M looks for work this long */
+#define RUNNEXT_STEAL_NS 5000  /* a victim's runnext is taken only if its
+                                  P has not scheduled for this long */
+#define ALTSTACK_SIZE (64 * 1024)
+
+struct gocsp__sched gocsp__sched;
+
+static __thread struct gocsp__m *tls_m
+    __attribute__((tls_model("initial-exec")));
+
+/* Not inlined, and opaque to the optimizer: a coroutine may resume on
+ * another thread, so a TLS address computed before a park is stale
+ * after it. */
+__attribute__((noinline)) struct gocsp__m *
+gocsp__getm(void)
+{
+	struct gocsp__m *m = tls_m;
+	__asm__ __volatile__("" : "+r"(m));
+	return m;
+}
+
+struct gocsp__g *
+gocsp__curg(void)
+{
+	struct gocsp__m *m = gocsp__getm();
+	return m != NULL ? m->curg : NULL;
+}
+
+/* ---- idle lists (sched.lock held) ---- */
+
+static void
+pidleput(struct gocsp__p *p)
+{
+	p->status = GOCSP__P_IDLE;
+	p->link = gocsp__sched.pidle;
+	gocsp__sched.pidle = p;
+	atomic_fetch_add(&gocsp__sched.npidle, 1);
+}
+
+static struct gocsp__p *
+pidleget(void)
+{
+	struct gocsp__p *p = gocsp__sched.pidle;
+	if (p != NULL) {
+		gocsp__sched.pidle = p->link;
+		p->status = GOCSP__P_RUNNING;
+		atomic_fetch_sub(&gocsp__sched.npidle, 1);
+	}
+	return p;
+}
+
+static void
+midleput(struct gocsp__m *m)
+{
+	m->link = gocsp__sched.midle;
+	gocsp__sched.midle = m;
+	atomic_fetch_add(&gocsp__sched.nmidle, 1);
+}
+
+static void
+midleremove(struct gocsp__m *m)
+{
+	struct gocsp__m **pp = &gocsp__sched.midle;
+	while (*pp != NULL && *pp != m)
+		pp = &(*pp)->link;
+	if (*pp == NULL)
+		return;
+	*pp = m->link;
+	atomic_fetch_sub(&gocsp__sched.nmidle, 1);
+	if (gocsp__sched.timer_sleeper == m) {
+		gocsp__sched.timer_sleeper = NULL;
+		gocsp__sched.sleep_until = INT64_MAX;
+	}
+}
+
+/* Wake an idle M, handing it p (may be NULL). */
+static void
+mwake(struct gocsp__m *m, struct gocsp__p *p, bool spinning)
+{
+	midleremove(m);
+	m->nextp = p;
+	m->spinning = spinning;
+	atomic_store(&m->wake, 1);
+}
+
+/* ---- starting Ms ---- */
+
+static void schedule(struct gocsp__m *m) __attribute__((noreturn));
+
+static void *
+m_main(void *arg)
+{
+	struct gocsp__m *m = arg;
+	tls_m = m;
+
+	stack_t ss = {.ss_sp = malloc(ALTSTACK_SIZE), .ss_size = ALTSTACK_SIZE};
+	if (ss.ss_sp != NULL)
+		sigaltstack(&ss, NULL);
+	pthread_attr_t attr;
+	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+		pthread_attr_getstack(&attr, &m->g0_stack_lo, &m->g0_stack_size);
+		pthread_attr_destroy(&attr);
+	}
+#ifdef GOCSP_TSAN
+	m->tsan_fiber = __tsan_get_current_fiber();
+#endif
+	gocsp__lock_acquire(&gocsp__sched.lock);
+	m->p = m->nextp;
+	m->nextp = NULL;
+	gocsp__lock_release(&gocsp__sched.lock);
+	schedule(m);
+}
+
+/* Start a new M that will own p.  Called without sched.lock. */
+static void
+newm(struct gocsp__p *p, bool spinning)
+{
+	struct gocsp__m *m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		gocsp__throw("out of memory starting a worker thread");
+	m->nextp = p;
+	m->spinning = spinning;
+	pthread_attr_t attr;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	int rc = pthread_create(&m->thread, &attr, m_main, m);
+	pthread_attr_destroy(&attr);
+	if (rc != 0)
+		gocsp__throw("cannot create a worker thread");
+}
+
+/* Give an idle P to an idle M (or a new one).  spinning: the caller
+ * already counted the M in nmspinning. */
+static void
+startm(bool spinning)
+{
+	gocsp__lock_acquire(&gocsp__sched.lock);
+	struct gocsp__p *p = pidleget();
+	if (p == NULL) {
+		gocsp__lock_release(&gocsp__sched.lock);
+		if (spinning)
+			atomic_fetch_sub(&gocsp__sched.nmspinning, 1);
+		return;
+	}
+	struct gocsp__m *m = gocsp__sched.midle;
+	if (m == NULL) {
+		gocsp__sched.nm++;
+		gocsp__lock_release(&gocsp__sched.lock);
+		newm(p, spinning);
+		return;
+	}
+	mwake(m, p, spinning);
+	gocsp__lock_release(&gocsp__sched.lock);
+	gocsp__futex_wake((uint32_t *) &m->wake, 1);
+}
+
+void
+gocsp__wakep(void)
+{
+	if (atomic_load(&gocsp__sched.npidle) == 0 ||
+	    atomic_load(&gocsp__sched.nmspinning) != 0)
+		return;
+	int zero = 0;
+	if (!atomic_compare_exchange_strong(&gocsp__sched.nmspinning, &zero, 1))
+		return;
+	startm(true);
+}
+
+/* ---- making Gs runnable ---- */
+
+void
+gocsp__put_runnable(struct gocsp__g *g, bool next)
+{
+	struct gocsp__m *m = gocsp__getm();
+	if (m != NULL && m->p != NULL) {
+		gocsp__runqput(m->p, g, next);
+	} else {
+		gocsp__lock_acquire(&gocsp__sched.lock);
+		gocsp__globrunqput(g);
+		gocsp__lock_release(&gocsp__sched.lock);
+	}
+	gocsp__wakep();
+}
+
+void
+gocsp__ready(struct gocsp__g *g)
+{
+	uint32_t s = atomic_load_explicit(&g->status, memory_order_acquire);
+	for (;;) {
+		if (s == GOCSP__G_WAITING) {
+			if (atomic_compare_exchange_weak_explicit(&g->status, &s,
+			        GOCSP__G_RUNNABLE, memory_order_acq_rel,
+			        memory_order_acquire)) {
+				gocsp__put_runnable(g, true);
+				return;
+			}
+		} else if (s == GOCSP__G_RUNNING) {
+			if (atomic_compare_exchange_weak_explicit(&g->status, &s,
+			        GOCSP__G_WOKEN, memory_order_acq_rel,
+			        memory_order_acquire))
+				return;
+		} else {
+			gocsp__throw("internal error: readying a coroutine "
+			             "that is not waiting");
+		}
+	}
+}
+
+/* ---- switching ---- */
+
+void
+gocsp__switch_to_g0(struct gocsp__g *g, int action)
+{
+	struct gocsp__m *m = gocsp__getm();
+	void *fake = NULL;
+	m->action = action;
+	gocsp__fiber_start(action == GOCSP__M_EXIT ? NULL : &fake,
+	    m->g0_stack_lo, m->g0_stack_size);
+#ifdef GOCSP_TSAN
+	__tsan_switch_to_fiber(m->tsan_fiber, 0);
+#endif
+	gocsp__ctx_switch(&g->ctx, &m->g0ctx);
+	/* Resumed, perhaps on another M: m is stale from here on. */
+	gocsp__fiber_finish(fake);
+}
+
+void
+gocsp__park(void)
+{
+	gocsp__switch_to_g0(gocsp__curg(), GOCSP__M_PARK);
+}
+
+/* Overflow checks for a G that just left its stack. */
+static void
+check_stack(struct gocsp__g *g)
+{
+#ifndef GOCSP_CTX_UCONTEXT
+	if (gocsp__unlikely((unsigned char *) g->ctx.sp < g->stack_lo))
+		gocsp__stack_overflow(g->id, g->stack_size);
+#endif
+	if (gocsp__unlikely(!gocsp__stack_canary_ok(g->stack_lo, g->stack_kind)))
+		gocsp__stack_overflow(g->id, g->stack_size);
+}
+
+static void
+exit_g(struct gocsp__p *p, struct gocsp__g *g)
+{
+	gocsp__stack_put(&p->stacks, g->stack_lo, g->stack_size, g->stack_kind);
+	g->stack_lo = NULL;
+	atomic_store_explicit(&p->gcount,
+	    atomic_load_explicit(&p->gcount, memory_order_relaxed) - 1,
+	    memory_order_relaxed);
+	gocsp__gfree(p, g);
+}
+
+/* Run g on m until it parks, yields or exits. */
+static void
+execute(struct gocsp__m *m, struct gocsp__g *g)
+{
+	struct gocsp__p *p = m->p;
+	atomic_store_explicit(&p->schedtick,
+	    atomic_load_explicit(&p->schedtick, memory_order_relaxed) + 1,
+	    memory_order_relaxed);
+	if (g->stack_lo == NULL) {
+		g->stack_lo =
+		    gocsp__stack_get(&p->stacks, g->stack_size, &g->stack_kind);
+		if (g->stack_lo == NULL)
+			gocsp__throw("out of memory for a coroutine stack");
+		gocsp__ctx_make(&g->ctx, g->stack_lo, g->stack_size,
+		    gocsp__g_entry, g);
+	}
+	for (;;) {
+		m->curg = g;
+		atomic_store_explicit(
+		    &g->status, GOCSP__G_RUNNING, memory_order_relaxed);
+		gocsp__fiber_start(
+		    &m->g0_fake_stack, g->stack_lo, g->stack_size);
+#ifdef GOCSP_TSAN
+		__tsan_switch_to_fiber(g->tsan_fiber, 0);
+#endif
+		gocsp__ctx_switch(&m->g0ctx, &g->ctx);
+		gocsp__fiber_finish(m->g0_fake_stack);
+		m->curg = NULL;
+		p = m->p;
+		switch (m->action) {
+		case GOCSP__M_PARK: {
+			check_stack(g);
+			uint32_t s = GOCSP__G_RUNNING;
+			if (atomic_compare_exchange_strong_explicit(&g->status,
+			        &s, GOCSP__G_WAITING, memory_order_acq_rel,
+			        memory_order_acquire))
+				return;
+			continue; /* readied before it parked: resume it */
+		}
+		case GOCSP__M_YIELD:
+			check_stack(g);
+			atomic_store_explicit(&g->status, GOCSP__G_RUNNABLE,
+			    memory_order_relaxed);
+			gocsp__runqput(p, g, false);
+			return;
+		default: /* GOCSP__M_EXIT */
+			check_stack(g);
+			exit_g(p, g);
+			return;
+		}
+	}
+}
+
+/* ---- finding work ---- */
+
+/* Run due timers of every P; returns the earliest pending deadline. */
+static int64_t
+check_timers(void)
+{
+	int n = atomic_load_explicit(&gocsp__sched.nallp, memory_order_acquire);
+	int64_t next = INT64_MAX, now = 0;
+	for (int i = 0; i < n; i++) {
+		struct gocsp__p *p = atomic_load_explicit(
+		    &gocsp__sched.allp[i], memory_order_relaxed);
+		int64_t w = atomic_load(&p->timers.when0);
+		if (w == INT64_MAX)
+			continue;
+		if (now == 0)
+			now = gocsp__os_now();
+		if (w <= now) {
+			gocsp__timerheap_run(&p->timers, now);
+			w = atomic_load(&p->timers.when0);
+		}
+		if (w < next)
+			next = w;
+	}
+	return next;
+}
+
+/* The earliest timer of every P, without running any. */
+static int64_t
+timers_deadline(void)
+{
+	int n = atomic_load_explicit(&gocsp__sched.nallp, memory_order_acquire);
+	int64_t next = INT64_MAX;
+	for (int i = 0; i < n; i++) {
+		int64_t w = atomic_load(&gocsp__sched.allp[i]->timers.when0);
+		if (w < next)
+			next = w;
+	}
+	return next;
+}
+
+static void
+reset_spinning(struct gocsp__m *m)
+{
+	m->spinning = false;
+	/* The last spinner found work: there may be more, get another. */
+	if (atomic_fetch_sub(&gocsp__sched.nmspinning, 1) == 1)
+		gocsp__wakep();
+}
+
+/*
+ * Steal from other Ps for up to SPIN_NS.  Returns a G, or NULL with
+ * *recheck set when the global queue or a timer needs the caller.
+ */
+static struct gocsp__g *
+steal_work(struct gocsp__m *m, bool *recheck)
+{
+	struct gocsp__p *p = m->p;
+	int np = atomic_load_explicit(&gocsp__sched.nallp, memory_order_acquire);
+	if (np < 2)
+		return NULL; /* nobody to steal from */
+	uint32_t ticks[np];
+	int64_t start = gocsp__os_now(), now = start;
+	for (int i = 0; i < np; i++)
+		ticks[i] = atomic_load_explicit(
+		    &gocsp__sched.allp[i]->schedtick, memory_order_relaxed);
+	uint32_t off = (uint32_t) gocsp__rand();
+	for (uint32_t iter = 0;; iter++) {
+		bool late = now - start >= RUNNEXT_STEAL_NS;
+		for (int k = 0; k < np; k++) {
+			int i = (int) ((off + (uint32_t) k) % (uint32_t) np);
+			struct gocsp__p *v = atomic_load_explicit(
+			    &gocsp__sched.allp[i], memory_order_relaxed);
+			if (v == p)
+				continue;
+			/* A runnext is stolen only from a P stuck on one G:
+			 * otherwise its owner runs it sooner and warmer. */
+			bool stuck = late &&
+			    atomic_load_explicit(&v->schedtick,
+			        memory_order_relaxed) == ticks[i];
+			struct gocsp__g *g = gocsp__runqsteal(p, v, stuck);
+			if (g != NULL)
+				return g;
+		}
+		if (atomic_load_explicit(
+		        &gocsp__sched.runqsize, memory_order_relaxed) > 0) {
+			*recheck = true;
+			return NULL;
+		}
+		for (int k = 0; k < 16; k++)
+			gocsp__os_cpu_relax();
+		if ((iter & 15) == 15) {
+			now = gocsp__os_now();
+			if (now - start >= SPIN_NS)
+				return NULL;
+			for (int i = 0; i < np; i++) {
+				int64_t w = atomic_load(
+				    &gocsp__sched.allp[i]->timers.when0);
+				if (w <= now) {
+					*recheck = true;
+					return NULL;
+				}
+			}
+		}
+	}
+}
+
+/* A P whose id is now beyond GOMAXPROCS: hand its work to the global
+ * queue and retire it.  Returns with m->p == NULL. */
+static void
+retire_p(struct gocsp__m *m)
+{
+	struct gocsp__p *p = m->p;
+	struct gocsp__g *g;
+	gocsp__lock_acquire(&gocsp__sched.lock);
+	while ((g = gocsp__runqget(p)) != NULL)
+		gocsp__globrunqput(g);
+	p->status = GOCSP__P_RETIRED;
+	m->p = NULL;
+	gocsp__lock_release(&gocsp__sched.lock);
+	gocsp__wakep();
+}
+
+/*
+ * Sleep until another M hands this one a P, or until the earliest timer.
+ * Returns with m->p set.
+ */
+static void
+m_sleep(struct gocsp__m *m)
+{
+	bool timers_ok = true;
+	for (;;) {
+		gocsp__lock_acquire(&gocsp__sched.lock);
+		m->nextp = NULL;
+		atomic_store(&m->wake, 0);
+		midleput(m); /* before reading the timers: see timer_wakeup */
+		int64_t until = timers_ok ? timers_deadline() : INT64_MAX;
+		bool timed = false;
+		if (until != INT64_MAX &&
+		    (gocsp__sched.timer_sleeper == NULL ||
+		        until < gocsp__sched.sleep_until)) {
+			gocsp__sched.timer_sleeper = m;
+			gocsp__sched.sleep_until = until;
+			timed = true;
+		}
+		gocsp__lock_release(&gocsp__sched.lock);
+
+		int64_t deadline = timed ? until : -1;
+		while (atomic_load(&m->wake) == 0) {
+			if (gocsp__futex_wait((uint32_t *) &m->wake, 0,
+			        deadline) != GOCSP_ETIMEDOUT)
+				continue;
+			gocsp__lock_acquire(&gocsp__sched.lock);
+			if (atomic_load(&m->wake) == 0)
+				mwake(m, NULL, false);
+			gocsp__lock_release(&gocsp__sched.lock);
+		}
+
+		gocsp__lock_acquire(&gocsp__sched.lock);
+		struct gocsp__p *p = m->nextp;
+		m->nextp = NULL;
+		if (p == NULL)
+			p = pidleget(); /* woken for a timer */
+		gocsp__lock_release(&gocsp__sched.lock);
+		if (p != NULL) {
+			m->p = p;
+			return;
+		}
+		/* Every P is busy: their Ms run the timers when they
+		 * schedule, so sleep without a deadline. */
+		timers_ok = false;
+	}
+}
+
+/* Find a runnable G for m; blocks while there is none. */
+static struct gocsp__g *
+find_runnable(struct gocsp__m *m)
+{
+	struct gocsp__g *g;
+	struct gocsp__p *p;
+top:
+	p = m->p;
+	if (gocsp__unlikely(p->id >= atomic_load_explicit(&gocsp__sched.nprocs,
+	                                 memory_order_relaxed))) {
+		if (m->spinning) {
+			m->spinning = false;
+			atomic_fetch_sub(&gocsp__sched.nmspinning, 1);
+		}
+		retire_p(m);
+		m_sleep(m);
+		goto top;
+	}
+	check_timers();
+
+	/* Every 61st tick the global queue first, so it cannot starve. */
+	if (atomic_load_explicit(&p->schedtick, memory_order_relaxed) % 61 ==
+	        0 &&
+	    atomic_load_explicit(&gocsp__sched.runqsize, memory_order_relaxed) >
+	        0) {
+		gocsp__lock_acquire(&gocsp__sched.lock);
+		g = gocsp__globrunqget(p, 1);
+		gocsp__lock_release(&gocsp__sched.lock);
+		if (g != NULL)
+			goto found;
+	}
+	if ((g = gocsp__runqget(p)) != NULL)
+		goto found;
+	if (atomic_load_explicit(&gocsp__sched.runqsize, memory_order_relaxed) >
+	    0) {
+		gocsp__lock_acquire(&gocsp__sched.lock);
+		g = gocsp__globrunqget(p, 0);
+		gocsp__lock_release(&gocsp__sched.lock);
+		if (g != NULL)
+			goto found;
+	}
+
+	/* Spin and steal, but keep at most half of the busy Ps spinning. */
+	int nprocs = atomic_load(&gocsp__sched.nprocs);
+	if (m->spinning ||
+	    2 * atomic_load(&gocsp__sched.nmspinning) <
+	        nprocs - atomic_load(&gocsp__sched.npidle)) {
+		if (!m->spinning) {
+			m->spinning = true;
+			atomic_fetch_add(&gocsp__sched.nmspinning, 1);
+		}
+		bool recheck = false;
+		if ((g = steal_work(m, &recheck)) != NULL)
+			goto found;
+		if (recheck)
+			goto top;
+	}
+
+	/* Nothing: give the P back and sleep. */
+	gocsp__lock_acquire(&gocsp__sched.lock);
+	if ((g = gocsp__globrunqget(p, 0)) != NULL) {
+		gocsp__lock_release(&gocsp__sched.lock);
+		goto found;
+	}
+	m->p = NULL;
+	pidleput(p);
+	gocsp__lock_release(&gocsp__sched.lock);
+
+	if (m->spinning) {
+		m->spinning = false;
+		/* Work published before this decrement is seen below; work
+		 * published after it sees nmspinning == 0 and wakes an M. */
+		atomic_fetch_sub(&gocsp__sched.nmspinning, 1);
+		int np = atomic_load(&gocsp__sched.nallp);
+		for (int i = 0; i < np; i++) {
+			struct gocsp__p *v = gocsp__sched.allp[i];
+			if (gocsp__runqempty(v))
+				continue;
+			gocsp__lock_acquire(&gocsp__sched.lock);
+			p = pidleget();
+			gocsp__lock_release(&gocsp__sched.lock);
+			if (p != NULL) {
+				m->p = p;
+				m->spinning = true;
+				atomic_fetch_add(&gocsp__sched.nmspinning, 1);
+				goto top;
+			}
+			break;
+		}
+	}
+	m_sleep(m);
+	goto top;
+
+found:
+	if (m->spinning)
+		reset_spinning(m);
+	return g;
+}
+
+static void
+schedule(struct gocsp__m *m)
+{
+	for (;;)
+		execute(m, find_runnable(m));
+}
+
+/* ---- timers: where they go and who wakes for them ---- */
+
+struct gocsp__timerheap *
+gocsp__local_timerheap(void)
+{
+	struct gocsp__m *m = gocsp__getm();
+	if (m != NULL && m->p != NULL)
+		return &m->p->timers;
+	int n = atomic_load_explicit(&gocsp__sched.nallp, memory_order_acquire);
+	struct gocsp__p *p = atomic_load_explicit(
+	    &gocsp__sched.allp[gocsp__rand() % (uint64_t) n],
+	    memory_order_relaxed);
+	return &p->timers;
+}
+
+void
+gocsp__timer_wakeup(int64_t when)
+{
+	/* Pairs with m_sleep: it counts itself idle, then reads the
+	 * timers; we published the timer, then read the idle count. */
+	if (atomic_load(&gocsp__sched.nmidle) == 0)
+		return;
+	struct gocsp__m *m = NULL;
+	gocsp__lock_acquire(&gocsp__sched.lock);
+	if (gocsp__sched.timer_sleeper != NULL) {
+		if (when < gocsp__sched.sleep_until)
+			m = gocsp__sched.timer_sleeper;
+	} else {
+		m = gocsp__sched.midle;
+	}
+	if (m != NULL)
+		mwake(m, NULL, false);
+	gocsp__lock_release(&gocsp__sched.lock);
+	if (m != NULL)
+		gocsp__futex_wake((uint32_t *) &m->wake, 1);
+}
+
+/* ---- GOMAXPROCS ---- */
+
+static struct gocsp__p *
+newp(int id)
+{
+	struct gocsp__p *p = aligned_alloc(64, (sizeof(*p) + 63) & ~(size_t) 63);
+	if (p == NULL)
+		gocsp__throw("out of memory creating a processor");
+	memset(p, 0, sizeof(*p));
+	p->id = id;
+	p->status = GOCSP__P_RETIRED;
+	atomic_init(&p->timers.when0, INT64_MAX);
+	return p;
+}
+
+/* Set GOMAXPROCS to n (sched.lock held); returns the previous value. */
+static int
+procresize(int n)
+{
+	int old = atomic_load(&gocsp__sched.nprocs);
+	int have = atomic_load(&gocsp__sched.nallp);
+	for (int i = have; i < n; i++) {
+		atomic_store_explicit(
+		    &gocsp__sched.allp[i], newp(i), memory_order_relaxed);
+		atomic_store_explicit(
+		    &gocsp__sched.nallp, i + 1, memory_order_release);
+	}
+	atomic_store(&gocsp__sched.nprocs, n);
+	/* Rebuild the idle list: revive retired Ps below n, retire idle
+	 * ones at or above it.  Running ones retire themselves. */
+	struct gocsp__p *idle = gocsp__sched.pidle;
+	gocsp__sched.pidle = NULL;
+	atomic_store(&gocsp__sched.npidle, 0);
+	while (idle != NULL) {
+		struct gocsp__p *next = idle->link;
+		idle->status = GOCSP__P_RETIRED;
+		idle = next;
+	}
+	int np = atomic_load(&gocsp__sched.nallp);
+	for (int i = np - 1; i >= 0; i--) {
+		struct gocsp__p *p = gocsp__sched.allp[i];
+		if (i < n && p->status == GOCSP__P_RETIRED)
+			pidleput(p);
+	}
+	return old;
+}
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static _Atomic int initialized;
+
+static void
+runtime_init_once(void)
+{
+	int n = gocsp__os_ncpu();
+	const char *env = getenv("GOCSP_MAXPROCS");
+	if (env != NULL && *env != '\0') {
+		int v = atoi(env);
+		if (v > 0)
+			n = v;
+	}
+	if (n > GOCSP__MAX_PROCS)
+		n = GOCSP__MAX_PROCS;
+	gocsp__stack_init();
+	gocsp__fault_install();
+	gocsp__sched.sleep_until = INT64_MAX;
+	atomic_init(&gocsp__sched.goid_gen, 1);
+	gocsp__lock_acquire(&gocsp__sched.lock);
+	procresize(n);
+	gocsp__lock_release(&gocsp__sched.lock);
+	atomic_store_explicit(&initialized, 1, memory_order_release);
+}
+
+void
+gocsp__runtime_init(void)
+{
+	if (gocsp__likely(
+	        atomic_load_explicit(&initialized, memory_order_acquire)))
+		return;
+	pthread_once(&init_once, runtime_init_once);
+}
+
+int
+gocsp_maxprocs(int n)
+{
+	gocsp__runtime_init();
+	if (n <= 0)
+		return atomic_load(&gocsp__sched.nprocs);
+	if (n > GOCSP__MAX_PROCS)
+		n = GOCSP__MAX_PROCS;
+	gocsp__lock_acquire(&gocsp__sched.lock);
+	int old = procresize(n);
+	gocsp__lock_release(&gocsp__sched.lock);
+	if (n > old)
+		gocsp__wakep();
+	return old;
+}
+
+int
+gocsp_numcpu(void)
+{
+	return gocsp__os_ncpu();
+}

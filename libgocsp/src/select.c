@@ -1,0 +1,247 @@
+/*
+ * Design notes: select, after Go's selectgo.
+ *
+ * Pass 1 visits the cases in a random order and performs the first one
+ * that is ready, taking only that channel's lock (a lock-free hint skips
+ * channels that cannot be ready).  Choosing the first ready case of a
+ * uniformly random permutation chooses uniformly among the ready cases.
+ * If none is ready and the caller will wait, every channel is locked in
+ * address order (so two selects cannot deadlock), pass 1 is repeated
+ * under the locks, and pass 2 queues one sudog per case, all pointing at
+ * one waiter.  The first party to claim the waiter wins; after waking,
+ * pass 3 locks everything again and removes the losing sudogs.
+ */
+#include "chan.h"
+
+#include <string.h>
+
+#define STACK_CASES 16
+#define MAX_CASES 65536
+
+struct sel {
+	gocsp_case *cases;
+	uint32_t *poll;  /* random order of the non-nil cases */
+	uint32_t *lock;  /* the same cases sorted by channel address */
+	struct gocsp__sudog *sg;
+	uint32_t n;      /* non-nil cases */
+};
+
+static void
+shuffle(struct sel *s, gocsp_case *cases, size_t n)
+{
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (cases[i].chan == NULL)
+			continue;
+		uint32_t j = (uint32_t) (gocsp__rand() % (k + 1));
+		s->poll[k] = s->poll[j];
+		s->poll[j] = i;
+		k++;
+	}
+	s->n = k;
+}
+
+static int
+by_address(const void *a, const void *b, void *arg)
+{
+	gocsp_case *cases = arg;
+	uintptr_t x = (uintptr_t) cases[*(const uint32_t *) a].chan;
+	uintptr_t y = (uintptr_t) cases[*(const uint32_t *) b].chan;
+	return (x > y) - (x < y);
+}
+
+static void
+sort_locks(struct sel *s)
+{
+	memcpy(s->lock, s->poll, s->n * sizeof(uint32_t));
+	if (s->n <= STACK_CASES) {
+		for (uint32_t i = 1; i < s->n; i++) {
+			uint32_t v = s->lock[i], j = i;
+			while (j > 0 && by_address(&s->lock[j - 1], &v, s->cases) > 0) {
+				s->lock[j] = s->lock[j - 1];
+				j--;
+			}
+			s->lock[j] = v;
+		}
+	} else {
+		qsort_r(s->lock, s->n, sizeof(uint32_t), by_address, s->cases);
+	}
+}
+
+static void
+lock_all(struct sel *s)
+{
+	gocsp_chan *prev = NULL;
+	for (uint32_t i = 0; i < s->n; i++) {
+		gocsp_chan *c = s->cases[s->lock[i]].chan;
+		if (c != prev)
+			gocsp__lock_acquire(&c->lock);
+		prev = c;
+	}
+}
+
+static void
+unlock_all(struct sel *s)
+{
+	for (uint32_t i = s->n; i-- > 0;) {
+		gocsp_chan *c = s->cases[s->lock[i]].chan;
+		if (i == 0 || s->cases[s->lock[i - 1]].chan != c)
+			gocsp__lock_release(&c->lock);
+	}
+}
+
+static int
+try_case(gocsp_case *cs, struct gocsp__waiter **wake)
+{
+	return cs->op == GOCSP_SEND
+	    ? gocsp__chan_send_locked(cs->chan, cs->elem, wake)
+	    : gocsp__chan_recv_locked(cs->chan, cs->elem, wake);
+}
+
+/* Pass 1 without the locks held: per-channel attempts. */
+static int
+poll_unlocked(struct sel *s)
+{
+	for (uint32_t k = 0; k < s->n; k++) {
+		uint32_t i = s->poll[k];
+		gocsp_case *cs = &s->cases[i];
+		if (!(cs->op == GOCSP_SEND ? gocsp__chan_send_maybe(cs->chan)
+		                           : gocsp__chan_recv_maybe(cs->chan)))
+			continue;
+		struct gocsp__waiter *wake;
+		gocsp__lock_acquire(&cs->chan->lock);
+		int rc = try_case(cs, &wake);
+		gocsp__lock_release(&cs->chan->lock);
+		if (rc == GOCSP_EAGAIN)
+			continue;
+		if (wake != NULL)
+			gocsp__waiter_wake(wake);
+		cs->ok = rc == 0;
+		return (int) i;
+	}
+	return -1;
+}
+
+/* Pass 1 again with every lock held; unlocks on success. */
+static int
+poll_locked(struct sel *s)
+{
+	for (uint32_t k = 0; k < s->n; k++) {
+		uint32_t i = s->poll[k];
+		struct gocsp__waiter *wake;
+		int rc = try_case(&s->cases[i], &wake);
+		if (rc == GOCSP_EAGAIN)
+			continue;
+		unlock_all(s);
+		if (wake != NULL)
+			gocsp__waiter_wake(wake);
+		s->cases[i].ok = rc == 0;
+		return (int) i;
+	}
+	return -1;
+}
+
+static int
+block(struct sel *s, int64_t deadline)
+{
+	struct gocsp__waiter w;
+	gocsp__waiter_init(&w);
+	lock_all(s);
+	int i = poll_locked(s);
+	if (i >= 0)
+		return i;
+	for (uint32_t k = 0; k < s->n; k++) {
+		uint32_t ci = s->lock[k];
+		gocsp_case *cs = &s->cases[ci];
+		struct gocsp__sudog *sg = &s->sg[ci];
+		memset(sg, 0, sizeof(*sg));
+		sg->w = &w;
+		sg->elem = cs->elem;
+		sg->key = cs->chan;
+		sg->index = (int) ci;
+		sg->is_select = true;
+		gocsp__waitq_push(cs->op == GOCSP_SEND ? &cs->chan->sendq
+		                                       : &cs->chan->recvq,
+		    sg);
+	}
+	unlock_all(s);
+
+	gocsp__waiter_wait(&w, deadline);
+
+	/* Pass 3: remove the losers; free channels orphaned meanwhile. */
+	struct gocsp__sudog *won = w.param;
+	lock_all(s);
+	gocsp_chan *orphans = NULL;
+	for (uint32_t k = 0; k < s->n; k++) {
+		uint32_t ci = s->lock[k];
+		gocsp_case *cs = &s->cases[ci];
+		struct gocsp__sudog *sg = &s->sg[ci];
+		if (sg != won)
+			gocsp__waitq_remove(cs->op == GOCSP_SEND
+			                        ? &cs->chan->sendq
+			                        : &cs->chan->recvq,
+			    sg);
+		bool last = k + 1 == s->n ||
+		    s->cases[s->lock[k + 1]].chan != cs->chan;
+		if (last && gocsp__chan_orphan_done(cs->chan)) {
+			cs->chan->free_link = orphans;
+			orphans = cs->chan;
+		}
+	}
+	unlock_all(s);
+	while (orphans != NULL) {
+		gocsp_chan *next = orphans->free_link;
+		free(orphans);
+		orphans = next;
+	}
+	if (won == NULL)
+		return GOCSP_ETIMEDOUT;
+	s->cases[won->index].ok = won->success;
+	return won->index;
+}
+
+int
+gocsp_select(gocsp_case *cases, size_t n, int64_t timeout)
+{
+	if (n > MAX_CASES || (n > 0 && cases == NULL))
+		return GOCSP_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (cases[i].chan != NULL && cases[i].op != GOCSP_SEND &&
+		    cases[i].op != GOCSP_RECV)
+			return GOCSP_EINVAL;
+	int64_t deadline = timeout < 0 ? -1
+	    : timeout == 0             ? 0
+	                               : gocsp__os_now() + timeout;
+
+	uint32_t poll_buf[STACK_CASES], lock_buf[STACK_CASES];
+	struct gocsp__sudog sg_buf[STACK_CASES];
+	struct sel s = {.cases = cases, .poll = poll_buf, .lock = lock_buf,
+	    .sg = sg_buf};
+	void *heap = NULL;
+	if (n > STACK_CASES) {
+		heap = malloc(n * (2 * sizeof(uint32_t) + sizeof(*s.sg)));
+		if (heap == NULL)
+			return GOCSP_ENOMEM;
+		s.sg = heap;
+		s.poll = (uint32_t *) (s.sg + n);
+		s.lock = s.poll + n;
+	}
+
+	shuffle(&s, cases, n);
+	int rc = poll_unlocked(&s);
+	if (rc < 0) {
+		if (deadline == 0) {
+			rc = GOCSP_EAGAIN;
+		} else if (s.n == 0) {
+			struct gocsp__waiter w;
+			gocsp__waiter_init(&w);
+			gocsp__waiter_wait(&w, deadline);
+			rc = GOCSP_ETIMEDOUT;
+		} else {
+			sort_locks(&s);
+			rc = block(&s, deadline);
+		}
+	}
+	free(heap);
+	return rc;
+}

@@ -1,0 +1,117 @@
+/*
+ * Design notes: the one waiter abstraction.  Every blocking call in the
+ * library (channels, select, semaphores, sleep) blocks through
+ * gocsp__waiter_wait, so each works the same on a coroutine (park) and on
+ * a plain thread (futex).  A coroutine's deadline is a timer on its P's
+ * heap; a thread's is the futex timeout itself.
+ *
+ * Exactly one wake per wait: a party that may race another (a select's
+ * cases, a timeout) claims the waiter first, and only the claimant wakes.
+ * The wait returns only when no waker can still touch the waiter.
+ */
+#include "internal.h"
+
+void
+gocsp__waiter_init(struct gocsp__waiter *w)
+{
+	w->g = gocsp__curg();
+	atomic_init(&w->futex, 0);
+	atomic_init(&w->claimed, 0);
+	w->param = NULL;
+}
+
+/* Timer callback: the deadline passed. */
+static void
+expire(struct gocsp__timer *t)
+{
+	struct gocsp__waiter *w = t->arg;
+	if (gocsp__waiter_claim(w)) {
+		w->param = NULL;
+		gocsp__waiter_wake(w);
+	}
+}
+
+void
+gocsp__waiter_wait(struct gocsp__waiter *w, int64_t deadline)
+{
+	if (w->g != NULL) {
+		if (deadline < 0) {
+			gocsp__park();
+			return;
+		}
+		struct gocsp__timer t = {
+		    .when = deadline, .fn = expire, .arg = w, .index = -1};
+		gocsp__timer_add(&t);
+		gocsp__park();
+		gocsp__timer_del(&t);
+		return;
+	}
+	while (atomic_load_explicit(&w->futex, memory_order_acquire) == 0) {
+		if (gocsp__futex_wait((uint32_t *) &w->futex, 0, deadline) !=
+		    GOCSP_ETIMEDOUT)
+			continue;
+		if (gocsp__waiter_claim(w)) {
+			w->param = NULL;
+			return;
+		}
+		deadline = -1; /* a waker won the claim: wait for its wake */
+	}
+}
+
+void
+gocsp__waiter_wake(struct gocsp__waiter *w)
+{
+	struct gocsp__g *g = w->g;
+	if (g != NULL) {
+		gocsp__ready(g);
+		return;
+	}
+	atomic_store_explicit(&w->futex, 1, memory_order_release);
+	gocsp__futex_wake((uint32_t *) &w->futex, 1);
+}
+
+/* ---- wait queues (under the owner's lock) ---- */
+
+void
+gocsp__waitq_push(struct gocsp__waitq *q, struct gocsp__sudog *s)
+{
+	s->next = NULL;
+	s->prev = q->last;
+	if (q->last != NULL)
+		q->last->next = s;
+	else
+		GOCSP__STORE(&q->first, s);
+	q->last = s;
+	s->queued = true;
+}
+
+void
+gocsp__waitq_remove(struct gocsp__waitq *q, struct gocsp__sudog *s)
+{
+	if (!s->queued)
+		return;
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		GOCSP__STORE(&q->first, s->next);
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	else
+		q->last = s->prev;
+	s->next = s->prev = NULL;
+	s->queued = false;
+}
+
+struct gocsp__sudog *
+gocsp__waitq_dequeue(struct gocsp__waitq *q)
+{
+	struct gocsp__sudog *s;
+	while ((s = q->first) != NULL) {
+		gocsp__waitq_remove(q, s);
+		/* A select whose other case (or timeout) won is skipped; it
+		 * removes its remaining sudogs itself. */
+		if (!s->is_select || gocsp__waiter_claim(s->w))
+			return s;
+	}
+	return NULL;
+}
