@@ -145,13 +145,19 @@ gocsp__chan_recv_locked(gocsp_chan *c, void *elem, struct gocsp__waiter **wake)
 	return GOCSP_EAGAIN;
 }
 
+static void
+unlock_chan(void *c)
+{
+	gocsp__lock_release(&((gocsp_chan *) c)->lock);
+}
+
 /* Block on a nil channel: forever, or until the deadline. */
 static int
 block_nil(int64_t deadline)
 {
 	struct gocsp__waiter w;
-	gocsp__waiter_init(&w);
-	gocsp__waiter_wait(&w, deadline);
+	gocsp__waiter_init(&w, deadline);
+	gocsp__waiter_wait(&w, NULL, NULL);
 	return GOCSP_ETIMEDOUT;
 }
 
@@ -185,12 +191,10 @@ chan_op(gocsp_chan *c, void *elem, bool send, int64_t deadline)
 	struct gocsp__waiter w;
 	struct gocsp__sudog s = {
 	    .w = &w, .elem = elem, .key = c, .is_select = deadline > 0};
-	gocsp__waiter_init(&w);
+	gocsp__waiter_init(&w, deadline);
 	struct gocsp__waitq *q = send ? &c->sendq : &c->recvq;
 	gocsp__waitq_push(q, &s);
-	gocsp__lock_release(&c->lock);
-
-	gocsp__waiter_wait(&w, deadline);
+	gocsp__waiter_wait(&w, unlock_chan, c);
 	if (w.param != NULL)
 		return s.success ? 0 : GOCSP_ECLOSED;
 

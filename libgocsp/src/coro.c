@@ -64,8 +64,9 @@ gocsp__g_entry(void *arg)
 {
 	struct gocsp__g *g = arg;
 	gocsp__fiber_finish(NULL);
+	gocsp__finish_switch(gocsp__getm());
 	g->fn(g->arg);
-	gocsp__switch_to_g0(g, GOCSP__M_EXIT);
+	gocsp__switch_out(g, GOCSP__M_EXIT);
 	gocsp__throw("internal error: a dead coroutine was resumed");
 }
 
@@ -134,11 +135,11 @@ gocsp_run(void (*main_fn)(void *), void *arg)
 	if (main_fn == NULL || gocsp__curg() != NULL)
 		return GOCSP_EINVAL;
 	struct run_main r = {.fn = main_fn, .arg = arg};
-	gocsp__waiter_init(&r.done);
+	gocsp__waiter_init(&r.done, -1);
 	int rc = gocsp_go(run_main, &r);
 	if (rc != 0)
 		return rc;
-	gocsp__waiter_wait(&r.done, -1);
+	gocsp__waiter_wait(&r.done, NULL, NULL);
 	return 0;
 }
 
@@ -150,7 +151,7 @@ gocsp_yield(void)
 		sched_yield();
 		return;
 	}
-	gocsp__switch_to_g0(g, GOCSP__M_YIELD);
+	gocsp__switch_out(g, GOCSP__M_YIELD);
 }
 
 long

@@ -71,25 +71,35 @@ struct gocsp__sudog;
  * once.  When several parties may complete it (select cases, a timeout),
  * each first claims it with a CAS of claimed 0 -> 1; only the winner
  * writes param and wakes.
+ *
+ * A wait without a deadline is woken only by a party that found its sudog
+ * under the lock the waiter held while queueing it, and the coroutine
+ * releases that lock only once it is parked: the wake needs no race with
+ * the park (no atomic read-modify-write on the coroutine).  A deadline
+ * adds a timer, which may fire before the park: those waits park with a
+ * CAS on the coroutine's status.
  */
 struct gocsp__waiter {
 	struct gocsp__g *g;       /* NULL: a plain thread */
 	_Atomic uint32_t futex;   /* thread: 0 waiting, 1 woken */
 	_Atomic uint32_t claimed; /* select/timeout: first waker CASes 0->1 */
+	int64_t deadline;         /* monotonic ns, < 0: none */
 	struct gocsp__sudog *param; /* the winning sudog; NULL: timed out */
 };
 
 /* Initialize w for the calling coroutine or thread. */
-void gocsp__waiter_init(struct gocsp__waiter *w);
+void gocsp__waiter_init(struct gocsp__waiter *w, int64_t deadline);
 
 /*
- * Block until gocsp__waiter_wake(w), or until the deadline (monotonic ns,
- * < 0: none).  On a deadline the waiter is claimed for the timeout (param
- * stays NULL) unless a waker claimed it first, in which case this waits
- * for that wake.  Returns only once no waker will touch w again.
- * May park.  Hold no gocsp__lock.
+ * Call unlock(arg) (may be NULL) and block until gocsp__waiter_wake(w)
+ * or the deadline.  On a coroutine without a deadline, unlock runs once
+ * the coroutine is parked.  On the deadline the waiter is claimed for the
+ * timeout (param stays NULL) unless a waker claimed it first, in which
+ * case this waits for that wake.  Returns only once no waker will touch w
+ * again.  May park.  Hold no gocsp__lock but the one unlock releases.
  */
-void gocsp__waiter_wait(struct gocsp__waiter *w, int64_t deadline);
+void gocsp__waiter_wait(
+    struct gocsp__waiter *w, void (*unlock)(void *), void *arg);
 
 /*
  * Wake w.  The caller must not touch w (or the sudogs on the waiter's
@@ -158,13 +168,21 @@ struct gocsp__g {
 struct gocsp__g *gocsp__curg(void);
 
 /*
- * Park the running coroutine until gocsp__ready(g).  If gocsp__ready came
- * first (the G was readied while still running) it returns at once.
+ * Park the running coroutine g until gocsp__ready(g, false), then, on its
+ * worker's scheduler stack, call unlock(arg): whoever readies g must first
+ * take the lock that unlock releases.
  */
-void gocsp__park(void);
+void gocsp__park_unlock(struct gocsp__g *g, void (*unlock)(void *), void *arg);
 
-/* Make a parked (or about to park) coroutine runnable.  Callable anywhere. */
-void gocsp__ready(struct gocsp__g *g);
+/*
+ * Park the running coroutine g until gocsp__ready(g, true), which may come
+ * first (from a timer): then it returns at once.
+ */
+void gocsp__park_racy(struct gocsp__g *g);
+
+/* Make a parked coroutine runnable.  racy: it parked with
+ * gocsp__park_racy (and may still be running).  Callable anywhere. */
+void gocsp__ready(struct gocsp__g *g, bool racy);
 
 /* ---------------------------------------------------------------------- */
 /* Timers: a heap per P (timer.c)                                           */

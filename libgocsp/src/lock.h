@@ -1,8 +1,8 @@
 /*
- * gocsp__lock: the runtime's internal mutex (Go's lock_futex.go).  Three
- * states: 0 unlocked, 1 locked, 2 locked with sleepers.  A short bounded
- * spin covers the common case of a lock held for a few dozen instructions
- * (channels, run queues); then the thread sleeps on the futex.
+ * gocsp__lock: the runtime's internal lock.  0 unlocked, 1 locked.  Taking
+ * it is one CAS, releasing it one plain store; contention spins, yields,
+ * then naps (lock.c).  Sections are a few dozen instructions (channels,
+ * run queues, timer heaps).
  *
  * Held only for short, non-blocking sections: never park while holding one.
  * Zero-filled is unlocked.
@@ -36,11 +36,7 @@ gocsp__lock_acquire(gocsp__lock *l)
 static inline void
 gocsp__lock_release(gocsp__lock *l)
 {
-	if (__builtin_expect(
-	        atomic_exchange_explicit(&l->state, 0, memory_order_release) ==
-	            2,
-	        0))
-		gocsp__futex_wake((uint32_t *) &l->state, 1);
+	atomic_store_explicit(&l->state, 0, memory_order_release);
 }
 
 #endif /* GOCSP_LOCK_H */

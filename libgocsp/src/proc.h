@@ -47,7 +47,8 @@ struct gocsp__p {
 };
 
 enum gocsp__maction {
-	GOCSP__M_PARK = 1,
+	GOCSP__M_PARK = 1, /* park, then call unlockf */
+	GOCSP__M_PARK_RACY,
 	GOCSP__M_YIELD,
 	GOCSP__M_EXIT,
 };
@@ -58,7 +59,10 @@ struct gocsp__m {
 	struct gocsp__p *p;      /* owned P, NULL while idle */
 	struct gocsp__p *nextp;  /* P handed over by the waker, under sched.lock */
 	bool spinning;           /* looking for work, counted in nmspinning */
-	int action;              /* why curg switched to g0 */
+	struct gocsp__g *prevg;  /* the G that just switched away */
+	int action;              /* what prevg asked for */
+	void (*unlockf)(void *); /* GOCSP__M_PARK: run once curg is parked */
+	void *unlockarg;
 	_Atomic uint32_t wake;   /* futex: 0 sleeping, 1 woken */
 	struct gocsp__m *link;   /* idle list, under sched.lock */
 	pthread_t thread;
@@ -123,9 +127,13 @@ void gocsp__wakep(void);
 /* Put a runnable G where it will run: the caller's P, else the global
  * queue, and wake an idle worker if there is work for it. */
 void gocsp__put_runnable(struct gocsp__g *g, bool next);
-/* Switch from the running G to its worker's scheduler.  Returns when
- * the G is resumed (except for GOCSP__M_EXIT). */
-void gocsp__switch_to_g0(struct gocsp__g *g, int action);
+/* Switch away from the running G (to the next runnable G, or to the
+ * worker's scheduler).  Returns when the G is resumed (never for
+ * GOCSP__M_EXIT). */
+void gocsp__switch_out(struct gocsp__g *g, int action);
+/* In the context just switched to: carry out what the G that left asked
+ * for (m->prevg, m->action). */
+void gocsp__finish_switch(struct gocsp__m *m);
 
 /* coro.c */
 struct gocsp__g *gocsp__gnew(struct gocsp__p *p);

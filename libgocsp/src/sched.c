@@ -8,10 +8,13 @@
  * invariant simple: a G is published as waiting or runnable only after its
  * registers are saved, so no other M can resume a half-saved G.
  *
- * Park and ready race freely.  gocsp__ready on a G that has not yet
- * reached g0 turns RUNNING into WOKEN; g0 then finds WOKEN instead of
- * committing RUNNING -> WAITING and resumes the G at once.  So a waiter may
- * release its locks before parking and wake-ups are never lost.
+ * Park and ready.  A G that waits without a deadline parks holding the
+ * lock that guards its sudog; g0 marks it WAITING and only then releases
+ * that lock (Go's gopark unlockf), so whoever dequeues the sudog finds
+ * the G parked and readies it with plain stores.  A wait with a deadline
+ * has a timer that may fire before the park: there gocsp__ready on a G
+ * that has not yet reached g0 turns RUNNING into WOKEN, g0 finds WOKEN
+ * instead of committing RUNNING -> WAITING, and resumes the G at once.
  *
  * Idle Ms: an M with no work first spins (stealing) for a bounded time,
  * at most half of the busy Ps spinning, then gives its P back and sleeps
@@ -217,8 +220,14 @@ gocsp__put_runnable(struct gocsp__g *g, bool next)
 }
 
 void
-gocsp__ready(struct gocsp__g *g)
+gocsp__ready(struct gocsp__g *g, bool racy)
 {
+	if (!racy) {
+		atomic_store_explicit(
+		    &g->status, GOCSP__G_RUNNABLE, memory_order_relaxed);
+		gocsp__put_runnable(g, true);
+		return;
+	}
 	uint32_t s = atomic_load_explicit(&g->status, memory_order_acquire);
 	for (;;) {
 		if (s == GOCSP__G_WAITING) {
@@ -241,28 +250,6 @@ gocsp__ready(struct gocsp__g *g)
 }
 
 /* ---- switching ---- */
-
-void
-gocsp__switch_to_g0(struct gocsp__g *g, int action)
-{
-	struct gocsp__m *m = gocsp__getm();
-	void *fake = NULL;
-	m->action = action;
-	gocsp__fiber_start(action == GOCSP__M_EXIT ? NULL : &fake,
-	    m->g0_stack_lo, m->g0_stack_size);
-#ifdef GOCSP_TSAN
-	__tsan_switch_to_fiber(m->tsan_fiber, 0);
-#endif
-	gocsp__ctx_switch(&g->ctx, &m->g0ctx);
-	/* Resumed, perhaps on another M: m is stale from here on. */
-	gocsp__fiber_finish(fake);
-}
-
-void
-gocsp__park(void)
-{
-	gocsp__switch_to_g0(gocsp__curg(), GOCSP__M_PARK);
-}
 
 /* Overflow checks for a G that just left its stack. */
 static void
@@ -287,57 +274,140 @@ exit_g(struct gocsp__p *p, struct gocsp__g *g)
 	gocsp__gfree(p, g);
 }
 
-/* Run g on m until it parks, yields or exits. */
+void
+gocsp__finish_switch(struct gocsp__m *m)
+{
+	struct gocsp__g *g = m->prevg;
+	if (g == NULL)
+		return;
+	m->prevg = NULL;
+	check_stack(g);
+	switch (m->action) {
+	case GOCSP__M_PARK:
+		atomic_store_explicit(
+		    &g->status, GOCSP__G_WAITING, memory_order_release);
+		if (m->unlockf != NULL)
+			m->unlockf(m->unlockarg);
+		break;
+	case GOCSP__M_PARK_RACY: {
+		uint32_t s = GOCSP__G_RUNNING;
+		if (atomic_compare_exchange_strong_explicit(&g->status, &s,
+		        GOCSP__G_WAITING, memory_order_acq_rel,
+		        memory_order_acquire))
+			break;
+		/* Readied before it parked: it runs next. */
+		atomic_store_explicit(
+		    &g->status, GOCSP__G_RUNNABLE, memory_order_relaxed);
+		gocsp__runqput(m->p, g, true);
+		break;
+	}
+	case GOCSP__M_YIELD:
+		atomic_store_explicit(
+		    &g->status, GOCSP__G_RUNNABLE, memory_order_relaxed);
+		gocsp__runqput(m->p, g, false);
+		break;
+	default: /* GOCSP__M_EXIT */
+		exit_g(m->p, g);
+		break;
+	}
+}
+
+/* Give g a stack on its first run. */
+static void
+prepare(struct gocsp__p *p, struct gocsp__g *g)
+{
+	if (g->stack_lo != NULL)
+		return;
+	g->stack_lo = gocsp__stack_get(&p->stacks, g->stack_size, &g->stack_kind);
+	if (g->stack_lo == NULL)
+		gocsp__throw("out of memory for a coroutine stack");
+	gocsp__ctx_make(&g->ctx, g->stack_lo, g->stack_size, gocsp__g_entry, g);
+}
+
+static uint32_t
+tick(struct gocsp__p *p)
+{
+	uint32_t t = atomic_load_explicit(&p->schedtick, memory_order_relaxed) + 1;
+	atomic_store_explicit(&p->schedtick, t, memory_order_relaxed);
+	return t;
+}
+
+/*
+ * The fast path of scheduling: a G that parks, yields or exits switches
+ * straight to the next G of its P's run queue, and that G finishes the
+ * switch (gocsp__finish_switch), so a channel handoff is one context
+ * switch.  Every 61st tick, and when the run queue is empty, it goes
+ * through g0, which also looks at timers, the global queue and stealing.
+ */
+void
+gocsp__switch_out(struct gocsp__g *g, int action)
+{
+	struct gocsp__m *m = gocsp__getm();
+	struct gocsp__p *p = m->p;
+	struct gocsp__g *next = NULL;
+	void *fake = NULL;
+	m->prevg = g;
+	m->action = action;
+	if (gocsp__likely(tick(p) % 61 != 0 &&
+	                  p->id < atomic_load_explicit(&gocsp__sched.nprocs,
+	                              memory_order_relaxed)))
+		next = gocsp__runqget(p);
+	if (next != NULL) {
+		prepare(p, next);
+		m->curg = next;
+		atomic_store_explicit(
+		    &next->status, GOCSP__G_RUNNING, memory_order_relaxed);
+		gocsp__fiber_start(action == GOCSP__M_EXIT ? NULL : &fake,
+		    next->stack_lo, next->stack_size);
+#ifdef GOCSP_TSAN
+		__tsan_switch_to_fiber(next->tsan_fiber, 0);
+#endif
+		gocsp__ctx_switch(&g->ctx, &next->ctx);
+	} else {
+		m->curg = NULL;
+		gocsp__fiber_start(action == GOCSP__M_EXIT ? NULL : &fake,
+		    m->g0_stack_lo, m->g0_stack_size);
+#ifdef GOCSP_TSAN
+		__tsan_switch_to_fiber(m->tsan_fiber, 0);
+#endif
+		gocsp__ctx_switch(&g->ctx, &m->g0ctx);
+	}
+	/* Resumed, perhaps on another M: m is stale from here on. */
+	gocsp__fiber_finish(fake);
+	gocsp__finish_switch(gocsp__getm());
+}
+
+void
+gocsp__park_unlock(struct gocsp__g *g, void (*unlock)(void *), void *arg)
+{
+	struct gocsp__m *m = gocsp__getm();
+	m->unlockf = unlock;
+	m->unlockarg = arg;
+	gocsp__switch_out(g, GOCSP__M_PARK);
+}
+
+void
+gocsp__park_racy(struct gocsp__g *g)
+{
+	gocsp__switch_out(g, GOCSP__M_PARK_RACY);
+}
+
+/* Run g on m (from g0) until the Gs running on m come back to g0. */
 static void
 execute(struct gocsp__m *m, struct gocsp__g *g)
 {
 	struct gocsp__p *p = m->p;
-	atomic_store_explicit(&p->schedtick,
-	    atomic_load_explicit(&p->schedtick, memory_order_relaxed) + 1,
-	    memory_order_relaxed);
-	if (g->stack_lo == NULL) {
-		g->stack_lo =
-		    gocsp__stack_get(&p->stacks, g->stack_size, &g->stack_kind);
-		if (g->stack_lo == NULL)
-			gocsp__throw("out of memory for a coroutine stack");
-		gocsp__ctx_make(&g->ctx, g->stack_lo, g->stack_size,
-		    gocsp__g_entry, g);
-	}
-	for (;;) {
-		m->curg = g;
-		atomic_store_explicit(
-		    &g->status, GOCSP__G_RUNNING, memory_order_relaxed);
-		gocsp__fiber_start(
-		    &m->g0_fake_stack, g->stack_lo, g->stack_size);
+	tick(p);
+	prepare(p, g);
+	m->curg = g;
+	atomic_store_explicit(&g->status, GOCSP__G_RUNNING, memory_order_relaxed);
+	gocsp__fiber_start(&m->g0_fake_stack, g->stack_lo, g->stack_size);
 #ifdef GOCSP_TSAN
-		__tsan_switch_to_fiber(g->tsan_fiber, 0);
+	__tsan_switch_to_fiber(g->tsan_fiber, 0);
 #endif
-		gocsp__ctx_switch(&m->g0ctx, &g->ctx);
-		gocsp__fiber_finish(m->g0_fake_stack);
-		m->curg = NULL;
-		p = m->p;
-		switch (m->action) {
-		case GOCSP__M_PARK: {
-			check_stack(g);
-			uint32_t s = GOCSP__G_RUNNING;
-			if (atomic_compare_exchange_strong_explicit(&g->status,
-			        &s, GOCSP__G_WAITING, memory_order_acq_rel,
-			        memory_order_acquire))
-				return;
-			continue; /* readied before it parked: resume it */
-		}
-		case GOCSP__M_YIELD:
-			check_stack(g);
-			atomic_store_explicit(&g->status, GOCSP__G_RUNNABLE,
-			    memory_order_relaxed);
-			gocsp__runqput(p, g, false);
-			return;
-		default: /* GOCSP__M_EXIT */
-			check_stack(g);
-			exit_g(p, g);
-			return;
-		}
-	}
+	gocsp__ctx_switch(&m->g0ctx, &g->ctx);
+	gocsp__fiber_finish(m->g0_fake_stack);
+	gocsp__finish_switch(m);
 }
 
 /* ---- finding work ---- */

@@ -90,6 +90,12 @@ unlock_all(struct sel *s)
 	}
 }
 
+static void
+unlock_all_cb(void *s)
+{
+	unlock_all(s);
+}
+
 static int
 try_case(gocsp_case *cs, struct gocsp__waiter **wake)
 {
@@ -145,7 +151,7 @@ static int
 block(struct sel *s, int64_t deadline)
 {
 	struct gocsp__waiter w;
-	gocsp__waiter_init(&w);
+	gocsp__waiter_init(&w, deadline);
 	lock_all(s);
 	int i = poll_locked(s);
 	if (i >= 0)
@@ -164,9 +170,7 @@ block(struct sel *s, int64_t deadline)
 		                                       : &cs->chan->recvq,
 		    sg);
 	}
-	unlock_all(s);
-
-	gocsp__waiter_wait(&w, deadline);
+	gocsp__waiter_wait(&w, unlock_all_cb, s);
 
 	/* Pass 3: remove the losers; free channels orphaned meanwhile. */
 	struct gocsp__sudog *won = w.param;
@@ -234,8 +238,8 @@ gocsp_select(gocsp_case *cases, size_t n, int64_t timeout)
 			rc = GOCSP_EAGAIN;
 		} else if (s.n == 0) {
 			struct gocsp__waiter w;
-			gocsp__waiter_init(&w);
-			gocsp__waiter_wait(&w, deadline);
+			gocsp__waiter_init(&w, deadline);
+			gocsp__waiter_wait(&w, NULL, NULL);
 			rc = GOCSP_ETIMEDOUT;
 		} else {
 			sort_locks(&s);

@@ -47,6 +47,12 @@ take_spare(struct semroot *r, const void *key)
 	return false;
 }
 
+static void
+unlock_root(void *r)
+{
+	gocsp__lock_release(&((struct semroot *) r)->lock);
+}
+
 void
 gocsp__semacquire(const void *key, bool lifo)
 {
@@ -58,7 +64,7 @@ gocsp__semacquire(const void *key, bool lifo)
 	}
 	struct gocsp__waiter w;
 	struct gocsp__sudog s = {.w = &w, .key = key};
-	gocsp__waiter_init(&w);
+	gocsp__waiter_init(&w, -1);
 	if (lifo && r->q.first != NULL) {
 		s.next = r->q.first;
 		s.prev = NULL;
@@ -68,8 +74,7 @@ gocsp__semacquire(const void *key, bool lifo)
 	} else {
 		gocsp__waitq_push(&r->q, &s);
 	}
-	gocsp__lock_release(&r->lock);
-	gocsp__waiter_wait(&w, -1);
+	gocsp__waiter_wait(&w, unlock_root, r);
 }
 
 void

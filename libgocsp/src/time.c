@@ -32,8 +32,8 @@ gocsp_sleep(int64_t d)
 		return;
 	}
 	struct gocsp__waiter w;
-	gocsp__waiter_init(&w);
-	gocsp__waiter_wait(&w, deadline);
+	gocsp__waiter_init(&w, deadline);
+	gocsp__waiter_wait(&w, NULL, NULL);
 }
 
 struct after {

@@ -12,11 +12,12 @@
 #include "internal.h"
 
 void
-gocsp__waiter_init(struct gocsp__waiter *w)
+gocsp__waiter_init(struct gocsp__waiter *w, int64_t deadline)
 {
 	w->g = gocsp__curg();
 	atomic_init(&w->futex, 0);
 	atomic_init(&w->claimed, 0);
+	w->deadline = deadline;
 	w->param = NULL;
 }
 
@@ -32,17 +33,21 @@ expire(struct gocsp__timer *t)
 }
 
 void
-gocsp__waiter_wait(struct gocsp__waiter *w, int64_t deadline)
+gocsp__waiter_wait(
+    struct gocsp__waiter *w, void (*unlock)(void *), void *arg)
 {
+	int64_t deadline = w->deadline;
+	if (w->g != NULL && deadline < 0) {
+		gocsp__park_unlock(w->g, unlock, arg);
+		return;
+	}
+	if (unlock != NULL)
+		unlock(arg);
 	if (w->g != NULL) {
-		if (deadline < 0) {
-			gocsp__park();
-			return;
-		}
 		struct gocsp__timer t = {
 		    .when = deadline, .fn = expire, .arg = w, .index = -1};
 		gocsp__timer_add(&t);
-		gocsp__park();
+		gocsp__park_racy(w->g);
 		gocsp__timer_del(&t);
 		return;
 	}
@@ -63,7 +68,7 @@ gocsp__waiter_wake(struct gocsp__waiter *w)
 {
 	struct gocsp__g *g = w->g;
 	if (g != NULL) {
-		gocsp__ready(g);
+		gocsp__ready(g, w->deadline >= 0);
 		return;
 	}
 	atomic_store_explicit(&w->futex, 1, memory_order_release);
