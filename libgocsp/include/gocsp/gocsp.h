@@ -281,6 +281,152 @@ GOCSP_API void gocsp_wg_done(gocsp_waitgroup *wg);
 /** wg.Wait(): until the counter is zero; then wg may be freed. */
 GOCSP_API void gocsp_wg_wait(gocsp_waitgroup *wg);
 
+/**
+ * sync.Mutex.Lock.  A coroutine that waits parks; a plain thread blocks.
+ * Starvation mode as Go's: a waiter that waited over 1 ms gets the lock
+ * handed to it directly.
+ */
+GOCSP_API void gocsp_mutex_lock(gocsp_mutex *m);
+
+/** sync.Mutex.Unlock.  Unlocking an unlocked mutex aborts. */
+GOCSP_API void gocsp_mutex_unlock(gocsp_mutex *m);
+
+/** sync.Mutex.TryLock.  @return 0 (locked) or GOCSP_EAGAIN. */
+GOCSP_API int gocsp_mutex_trylock(gocsp_mutex *m);
+
+/** sync.RWMutex: shared (reader) lock; a waiting writer blocks new readers. */
+GOCSP_API void gocsp_rwmutex_rlock(gocsp_rwmutex *m);
+GOCSP_API void gocsp_rwmutex_runlock(gocsp_rwmutex *m);
+/** sync.RWMutex: exclusive (writer) lock. */
+GOCSP_API void gocsp_rwmutex_lock(gocsp_rwmutex *m);
+GOCSP_API void gocsp_rwmutex_unlock(gocsp_rwmutex *m);
+
+/** sync.Once.Do: fn(arg) runs once; every caller returns after it finished. */
+GOCSP_API void gocsp_once_do(gocsp_once *o, void (*fn)(void *), void *arg);
+
+/* sync.Cond: zero-filled is valid; wait atomically unlocks m and waits. */
+typedef struct gocsp_cond {
+	uint32_t wait_;   /* next ticket */
+	uint32_t notify_; /* next ticket to be notified */
+	uint32_t lock_;
+	uint32_t pad_;
+	void *head_;
+	void *tail_;
+} gocsp_cond;
+
+/** cond.Wait: unlock m, wait for a signal or broadcast, lock m again. */
+GOCSP_API void gocsp_cond_wait(gocsp_cond *c, gocsp_mutex *m);
+/** cond.Signal: wake one waiter, if any. */
+GOCSP_API void gocsp_cond_signal(gocsp_cond *c);
+/** cond.Broadcast: wake every waiter. */
+GOCSP_API void gocsp_cond_broadcast(gocsp_cond *c);
+
+/* sync.Pool: a bounded cache of objects, per processor. */
+typedef struct gocsp_pool {
+	void *(*new_fn)(void *udata);
+	void (*free_fn)(void *obj, void *udata);
+	void *udata;
+	void *local_;     /* private: per-processor caches */
+	uint32_t nlocal_; /* private */
+	uint32_t pad_;
+} gocsp_pool;
+
+/**
+ * Prepare a pool.  new_fn makes an object when the cache is empty (may be
+ * NULL: gocsp_pool_get then returns NULL); free_fn disposes of objects the
+ * cache cannot keep (may be NULL: they are free()d).
+ */
+GOCSP_API void gocsp_pool_init(gocsp_pool *p, void *(*new_fn)(void *udata),
+    void (*free_fn)(void *obj, void *udata), void *udata);
+
+/** A cached object, or new_fn(udata).  A get that follows a put with no
+ * blocking call between returns a cached object. */
+GOCSP_API void *gocsp_pool_get(gocsp_pool *p);
+
+/** Return obj to the cache; free_fn() it when the cache is full. */
+GOCSP_API void gocsp_pool_put(gocsp_pool *p, void *obj);
+
+/** free_fn() every cached object and release the caches. */
+GOCSP_API void gocsp_pool_destroy(gocsp_pool *p);
+
+/* ---------------------------------------------------------------------- */
+/* context                                                                 */
+/* ---------------------------------------------------------------------- */
+
+typedef struct gocsp_ctx gocsp_ctx;
+
+/** context.Background(): never canceled, no deadline; not released. */
+GOCSP_API gocsp_ctx *gocsp_ctx_background(void);
+
+/**
+ * A child of parent canceled by gocsp_ctx_cancel or with its parent.
+ * Holds a reference to parent.  @return one reference, or NULL (no memory).
+ */
+GOCSP_API gocsp_ctx *gocsp_ctx_with_cancel(gocsp_ctx *parent);
+
+/** As with_cancel, also canceled (GOCSP_ETIMEDOUT) at deadline
+ * (gocsp_now() clock); the earliest deadline in the ancestry applies. */
+GOCSP_API gocsp_ctx *gocsp_ctx_with_deadline(gocsp_ctx *parent, int64_t deadline);
+
+/** with_deadline(parent, gocsp_now() + timeout); GOCSP_FOREVER: none of its own. */
+GOCSP_API gocsp_ctx *gocsp_ctx_with_timeout(gocsp_ctx *parent, int64_t timeout);
+
+/** A child carrying value under key (compared by address); inherits the rest. */
+GOCSP_API gocsp_ctx *gocsp_ctx_with_value(
+    gocsp_ctx *parent, const void *key, void *value);
+
+/** Cancel ctx and all its descendants (GOCSP_ECANCELED); idempotent;
+ * a no-op on background and value contexts. */
+GOCSP_API void gocsp_ctx_cancel(gocsp_ctx *ctx);
+
+/** Borrowed channel closed on cancel (usable in select); NULL for background. */
+GOCSP_API gocsp_chan *gocsp_ctx_done(gocsp_ctx *ctx);
+
+/** 0 while live, then GOCSP_ECANCELED or GOCSP_ETIMEDOUT. */
+GOCSP_API int gocsp_ctx_err(gocsp_ctx *ctx);
+
+/** @return 1 and *deadline if ctx has a deadline, else 0. */
+GOCSP_API int gocsp_ctx_deadline(gocsp_ctx *ctx, int64_t *deadline);
+
+/** The value for key in ctx or its ancestors, or NULL. */
+GOCSP_API void *gocsp_ctx_value(gocsp_ctx *ctx, const void *key);
+
+GOCSP_API gocsp_ctx *gocsp_ctx_retain(gocsp_ctx *ctx);
+/** Drop a reference.  Does not cancel: call gocsp_ctx_cancel first. */
+GOCSP_API void gocsp_ctx_release(gocsp_ctx *ctx);
+
+/* ---------------------------------------------------------------------- */
+/* Coroutine-aware I/O (the netpoller)                                     */
+/* ---------------------------------------------------------------------- */
+
+enum { GOCSP_READABLE = 1, GOCSP_WRITABLE = 2 };
+
+/**
+ * Wait until fd is ready for events (GOCSP_READABLE | GOCSP_WRITABLE).
+ * @return the ready events (> 0; errors and hang-ups count as both),
+ *         GOCSP_ETIMEDOUT, GOCSP_EAGAIN for timeout 0, or -errno.
+ */
+GOCSP_API int gocsp_wait_fd(int fd, int events, int64_t timeout);
+
+/**
+ * read(2) that parks the coroutine (or blocks the thread) while fd has no
+ * data; fd is made non-blocking.  Regular files are not pollable: the read
+ * blocks its worker, which first hands its processor to another worker.
+ * @return bytes read, 0 at end of file, or -errno.
+ */
+GOCSP_API ssize_t gocsp_read(int fd, void *buf, size_t n);
+
+/** Write all n bytes, parking while fd is full.
+ * @return n, the bytes written before an error, or -errno if none. */
+GOCSP_API ssize_t gocsp_write(int fd, const void *buf, size_t n);
+
+/** accept4(2) with SOCK_CLOEXEC|SOCK_NONBLOCK, parking while no connection
+ * is pending.  @return the new fd or -errno. */
+GOCSP_API int gocsp_accept(int fd, struct sockaddr *addr, socklen_t *len);
+
+/** connect(2), parking until the connection is made.  @return 0 or -errno. */
+GOCSP_API int gocsp_connect(int fd, const struct sockaddr *addr, socklen_t len);
+
 /* ---------------------------------------------------------------------- */
 /* Build information                                                       */
 /* ---------------------------------------------------------------------- */
