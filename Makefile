@@ -11,13 +11,15 @@
 #   make clean             remove the build directories
 #
 # Variables: BUILD (build/), PREFIX, DESTDIR, JOBS (nproc), CMAKE_FLAGS (extra
-# configure options, e.g. -DGOCSP_CONTEXT=ucontext), SAN_LABEL (unit).
+# configure options, e.g. -DGOCSP_CONTEXT=ucontext), SAN_LABEL (unit),
+# BENCH_ARGS (after the build directory, e.g. "3 pingpong": see run.sh).
 
 BUILD       ?= build
 PREFIX      ?= /usr/local
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 SAN_LABEL   ?= unit
+BENCH_ARGS  ?=
 CTEST_JOBS  ?= 2
 comma       := ,
 
@@ -81,7 +83,7 @@ bench:
 	@if [ ! -f tests/bench/run.sh ]; then \
 		echo "bench: tests/bench/run.sh does not exist yet"; exit 1; \
 	fi
-	bash tests/bench/run.sh $(abspath build-bench)
+	bash tests/bench/run.sh $(abspath build-bench) $(BENCH_ARGS)
 
 # Sanitizer builds are Debug (assertions on); GOCSP_SANITIZE adds -O1 -g.
 sanitize-thread: deps
