@@ -84,10 +84,13 @@ struct gocsp__waiter {
 	_Atomic uint32_t futex;   /* thread: 0 waiting, 1 woken */
 	_Atomic uint32_t claimed; /* select/timeout: first waker CASes 0->1 */
 	int64_t deadline;         /* monotonic ns, < 0: none */
+	bool racy;                /* may be woken before it parks (below) */
 	struct gocsp__sudog *param; /* the winning sudog; NULL: timed out */
 };
 
-/* Initialize w for the calling coroutine or thread. */
+/* Initialize w for the calling coroutine or thread.  A deadline makes it
+ * racy; so must a caller whose wakers do not all hold the lock that the
+ * wait's unlock releases (set w->racy). */
 void gocsp__waiter_init(struct gocsp__waiter *w, int64_t deadline);
 
 /*

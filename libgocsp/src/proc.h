@@ -51,6 +51,7 @@ enum gocsp__maction {
 	GOCSP__M_PARK_RACY,
 	GOCSP__M_YIELD,
 	GOCSP__M_EXIT,
+	GOCSP__M_REQUEUE, /* to the global queue (left a blocking call, no P) */
 };
 
 struct gocsp__m {
@@ -64,6 +65,7 @@ struct gocsp__m {
 	void (*unlockf)(void *); /* GOCSP__M_PARK: run once curg is parked */
 	void *unlockarg;
 	_Atomic uint32_t wake;   /* futex: 0 sleeping, 1 woken */
+	bool polling;            /* sleeping in the netpoller, under sched.lock */
 	struct gocsp__m *link;   /* idle list, under sched.lock */
 	pthread_t thread;
 	void *g0_stack_lo; /* for sanitizer fiber annotations */
@@ -91,6 +93,8 @@ struct gocsp__sched {
 	/* The idle M that sleeps until the next timer, under lock. */
 	struct gocsp__m *timer_sleeper;
 	int64_t sleep_until;
+	/* The idle M blocked in the netpoller, under lock; read as a hint. */
+	struct gocsp__m *poller;
 
 	_Atomic int nprocs;                       /* GOMAXPROCS */
 	_Atomic int nallp;                        /* Ps allocated */
@@ -134,6 +138,15 @@ void gocsp__switch_out(struct gocsp__g *g, int action);
 /* In the context just switched to: carry out what the G that left asked
  * for (m->prevg, m->action). */
 void gocsp__finish_switch(struct gocsp__m *m);
+
+/*
+ * Around a system call that may block (a regular file's read): give the
+ * P to other workers first, and get one back after (Go's
+ * entersyscallblock/exitsyscall).  enter returns the P given up, NULL on
+ * a plain thread; exit may park the G until a P is free.
+ */
+struct gocsp__p *gocsp__enter_blocking(void);
+void gocsp__exit_blocking(struct gocsp__p *oldp);
 
 /* coro.c */
 struct gocsp__g *gocsp__gnew(struct gocsp__p *p);

@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "fiber.h"
+#include "netpoll.h"
 
 #define SPIN_NS 50000          /* an idle M looks for work this long */
 #define RUNNEXT_STEAL_NS 5000  /* a victim's runnext is taken only if its
@@ -110,14 +111,26 @@ midleremove(struct gocsp__m *m)
 	}
 }
 
-/* Wake an idle M, handing it p (may be NULL). */
-static void
+/* Mark an idle M woken, handing it p (may be NULL); sched.lock held.
+ * Returns whether the M sleeps in the netpoller (see msignal). */
+static bool
 mwake(struct gocsp__m *m, struct gocsp__p *p, bool spinning)
 {
 	midleremove(m);
 	m->nextp = p;
 	m->spinning = spinning;
 	atomic_store(&m->wake, 1);
+	return m->polling;
+}
+
+/* Rouse an M marked woken, after releasing sched.lock. */
+static void
+msignal(struct gocsp__m *m, bool polling)
+{
+	if (polling)
+		gocsp__netpoll_break();
+	else
+		gocsp__futex_wake((uint32_t *) &m->wake, 1);
 }
 
 /* ---- starting Ms ---- */
@@ -186,9 +199,9 @@ startm(bool spinning)
 		newm(p, spinning);
 		return;
 	}
-	mwake(m, p, spinning);
+	bool polling = mwake(m, p, spinning);
 	gocsp__lock_release(&gocsp__sched.lock);
-	gocsp__futex_wake((uint32_t *) &m->wake, 1);
+	msignal(m, polling);
 }
 
 void
@@ -306,6 +319,14 @@ gocsp__finish_switch(struct gocsp__m *m)
 		    &g->status, GOCSP__G_RUNNABLE, memory_order_relaxed);
 		gocsp__runqput(m->p, g, false);
 		break;
+	case GOCSP__M_REQUEUE:
+		atomic_store_explicit(
+		    &g->status, GOCSP__G_RUNNABLE, memory_order_relaxed);
+		gocsp__lock_acquire(&gocsp__sched.lock);
+		gocsp__globrunqput(g);
+		gocsp__lock_release(&gocsp__sched.lock);
+		gocsp__wakep();
+		break;
 	default: /* GOCSP__M_EXIT */
 		exit_g(m->p, g);
 		break;
@@ -348,7 +369,7 @@ gocsp__switch_out(struct gocsp__g *g, int action)
 	void *fake = NULL;
 	m->prevg = g;
 	m->action = action;
-	if (gocsp__likely(tick(p) % 61 != 0 &&
+	if (gocsp__likely(p != NULL) && gocsp__likely(tick(p) % 61 != 0 &&
 	                  p->id < atomic_load_explicit(&gocsp__sched.nprocs,
 	                              memory_order_relaxed)))
 		next = gocsp__runqget(p);
@@ -534,7 +555,9 @@ retire_p(struct gocsp__m *m)
 
 /*
  * Sleep until another M hands this one a P, or until the earliest timer.
- * Returns with m->p set.
+ * One idle M at a time sleeps in the netpoller (bounded by the next
+ * timer) rather than on its futex, so ready fds wake their coroutines
+ * (Go's findrunnable).  Returns with m->p set.
  */
 static void
 m_sleep(struct gocsp__m *m)
@@ -554,24 +577,35 @@ m_sleep(struct gocsp__m *m)
 			gocsp__sched.sleep_until = until;
 			timed = true;
 		}
+		m->polling =
+		    gocsp__netpoll_active() && gocsp__sched.poller == NULL;
+		if (m->polling)
+			GOCSP__STORE(&gocsp__sched.poller, m);
 		gocsp__lock_release(&gocsp__sched.lock);
 
 		int64_t deadline = timed ? until : -1;
-		while (atomic_load(&m->wake) == 0) {
-			if (gocsp__futex_wait((uint32_t *) &m->wake, 0,
-			        deadline) != GOCSP_ETIMEDOUT)
-				continue;
-			gocsp__lock_acquire(&gocsp__sched.lock);
+		if (m->polling) {
+			/* Woken Gs go to the global queue: no P here yet. */
 			if (atomic_load(&m->wake) == 0)
-				mwake(m, NULL, false);
-			gocsp__lock_release(&gocsp__sched.lock);
+				gocsp__netpoll(deadline);
+		} else {
+			while (atomic_load(&m->wake) == 0 &&
+			    gocsp__futex_wait((uint32_t *) &m->wake, 0,
+			        deadline) != GOCSP_ETIMEDOUT)
+				;
 		}
 
 		gocsp__lock_acquire(&gocsp__sched.lock);
+		if (m->polling) {
+			m->polling = false;
+			GOCSP__STORE(&gocsp__sched.poller, NULL);
+		}
+		if (atomic_load(&m->wake) == 0)
+			mwake(m, NULL, false); /* timed out, or polled */
 		struct gocsp__p *p = m->nextp;
 		m->nextp = NULL;
 		if (p == NULL)
-			p = pidleget(); /* woken for a timer */
+			p = pidleget(); /* woken for a timer or an fd */
 		gocsp__lock_release(&gocsp__sched.lock);
 		if (p != NULL) {
 			m->p = p;
@@ -581,6 +615,17 @@ m_sleep(struct gocsp__m *m)
 		 * schedule, so sleep without a deadline. */
 		timers_ok = false;
 	}
+}
+
+/* Poll the netpoller without blocking if nobody is blocked in it; the
+ * woken Gs go to m's P.  Returns how many were woken. */
+static int
+poll_ready(void)
+{
+	if (!gocsp__netpoll_active() || gocsp__netpoll_waiters() == 0 ||
+	    GOCSP__LOAD(&gocsp__sched.poller) != NULL)
+		return 0;
+	return gocsp__netpoll(0);
 }
 
 /* Find a runnable G for m; blocks while there is none. */
@@ -603,9 +648,13 @@ top:
 	}
 	check_timers();
 
-	/* Every 61st tick the global queue first, so it cannot starve. */
-	if (atomic_load_explicit(&p->schedtick, memory_order_relaxed) % 61 ==
-	        0 &&
+	/* Every 61st tick the netpoller and the global queue first, so
+	 * neither starves while the local queue keeps the P busy. */
+	bool tick61 =
+	    atomic_load_explicit(&p->schedtick, memory_order_relaxed) % 61 == 0;
+	if (tick61)
+		poll_ready();
+	if (tick61 &&
 	    atomic_load_explicit(&gocsp__sched.runqsize, memory_order_relaxed) >
 	        0) {
 		gocsp__lock_acquire(&gocsp__sched.lock);
@@ -615,6 +664,8 @@ top:
 			goto found;
 	}
 	if ((g = gocsp__runqget(p)) != NULL)
+		goto found;
+	if (poll_ready() > 0 && (g = gocsp__runqget(p)) != NULL)
 		goto found;
 	if (atomic_load_explicit(&gocsp__sched.runqsize, memory_order_relaxed) >
 	    0) {
@@ -685,8 +736,67 @@ found:
 static void
 schedule(struct gocsp__m *m)
 {
-	for (;;)
+	for (;;) {
+		if (m->p == NULL) /* left a blocking call with no P free */
+			m_sleep(m);
 		execute(m, find_runnable(m));
+	}
+}
+
+/* ---- blocking system calls (Go's entersyscallblock/exitsyscall) ---- */
+
+struct gocsp__p *
+gocsp__enter_blocking(void)
+{
+	struct gocsp__m *m = gocsp__getm();
+	if (m == NULL || m->p == NULL)
+		return NULL;
+	struct gocsp__p *p = m->p;
+	bool work = !gocsp__runqempty(p) ||
+	    atomic_load_explicit(&gocsp__sched.runqsize, memory_order_relaxed) >
+	        0;
+	gocsp__lock_acquire(&gocsp__sched.lock);
+	m->p = NULL;
+	if (p->id < atomic_load(&gocsp__sched.nprocs))
+		pidleput(p);
+	else
+		p->status = GOCSP__P_RETIRED;
+	gocsp__lock_release(&gocsp__sched.lock);
+	if (work)
+		gocsp__wakep(); /* its queued Gs must not wait for the call */
+	return p;
+}
+
+void
+gocsp__exit_blocking(struct gocsp__p *oldp)
+{
+	if (oldp == NULL)
+		return;
+	struct gocsp__m *m = gocsp__getm();
+	struct gocsp__p *p = NULL;
+	gocsp__lock_acquire(&gocsp__sched.lock);
+	if (oldp->status == GOCSP__P_IDLE) {
+		/* Usually nobody took it: reclaim it, caches still warm. */
+		for (struct gocsp__p **pp = &gocsp__sched.pidle; *pp != NULL;
+		     pp = &(*pp)->link) {
+			if (*pp == oldp) {
+				*pp = oldp->link;
+				oldp->status = GOCSP__P_RUNNING;
+				atomic_fetch_sub(&gocsp__sched.npidle, 1);
+				p = oldp;
+				break;
+			}
+		}
+	}
+	if (p == NULL)
+		p = pidleget();
+	gocsp__lock_release(&gocsp__sched.lock);
+	if (p != NULL) {
+		m->p = p;
+		return;
+	}
+	/* No P: queue the G for any worker, and sleep until one is free. */
+	gocsp__switch_out(m->curg, GOCSP__M_REQUEUE);
 }
 
 /* ---- timers: where they go and who wakes for them ---- */
@@ -712,6 +822,7 @@ gocsp__timer_wakeup(int64_t when)
 	if (atomic_load(&gocsp__sched.nmidle) == 0)
 		return;
 	struct gocsp__m *m = NULL;
+	bool polling = false;
 	gocsp__lock_acquire(&gocsp__sched.lock);
 	if (gocsp__sched.timer_sleeper != NULL) {
 		if (when < gocsp__sched.sleep_until)
@@ -720,10 +831,10 @@ gocsp__timer_wakeup(int64_t when)
 		m = gocsp__sched.midle;
 	}
 	if (m != NULL)
-		mwake(m, NULL, false);
+		polling = mwake(m, NULL, false);
 	gocsp__lock_release(&gocsp__sched.lock);
 	if (m != NULL)
-		gocsp__futex_wake((uint32_t *) &m->wake, 1);
+		msignal(m, polling);
 }
 
 /* ---- GOMAXPROCS ---- */

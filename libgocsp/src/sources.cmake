@@ -6,7 +6,9 @@ set(GOCSP_SOURCES
 	coro.c
 	error.c
 	fault.c
+	io.c
 	lock.c
+	netpoll.c
 	rand.c
 	runq.c
 	sched.c

@@ -18,6 +18,7 @@ gocsp__waiter_init(struct gocsp__waiter *w, int64_t deadline)
 	atomic_init(&w->futex, 0);
 	atomic_init(&w->claimed, 0);
 	w->deadline = deadline;
+	w->racy = deadline >= 0;
 	w->param = NULL;
 }
 
@@ -37,7 +38,7 @@ gocsp__waiter_wait(
     struct gocsp__waiter *w, void (*unlock)(void *), void *arg)
 {
 	int64_t deadline = w->deadline;
-	if (w->g != NULL && deadline < 0) {
+	if (w->g != NULL && !w->racy) {
 		gocsp__park_unlock(w->g, unlock, arg);
 		return;
 	}
@@ -46,7 +47,8 @@ gocsp__waiter_wait(
 	if (w->g != NULL) {
 		struct gocsp__timer t = {
 		    .when = deadline, .fn = expire, .arg = w, .index = -1};
-		gocsp__timer_add(&t);
+		if (deadline >= 0)
+			gocsp__timer_add(&t);
 		gocsp__park_racy(w->g);
 		gocsp__timer_del(&t);
 		return;
@@ -68,7 +70,7 @@ gocsp__waiter_wake(struct gocsp__waiter *w)
 {
 	struct gocsp__g *g = w->g;
 	if (g != NULL) {
-		gocsp__ready(g, w->deadline >= 0);
+		gocsp__ready(g, w->racy);
 		return;
 	}
 	atomic_store_explicit(&w->futex, 1, memory_order_release);

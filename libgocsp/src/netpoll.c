@@ -1,0 +1,325 @@
+/*
+ * Design notes: the netpoller, after Go's netpoll.go and netpoll_epoll.go.
+ *
+ * Registration.  An fd is added to the epoll set, edge-triggered for both
+ * directions, the first time anyone waits on it, and again whenever a wait
+ * finds it missing: EPOLL_CTL_ADD answers EEXIST for an fd already there,
+ * and the kernel drops an fd from the set when its file is closed, so a
+ * number reused by a new file is added again.  (Remembering "registered"
+ * per number instead would hang a wait on a reused number forever.)
+ *
+ * Per fd a poll descriptor holds, under its lock, the sudogs waiting to
+ * read and to write and a "ready" flag per direction.  An edge that comes
+ * while nobody waits sets the flag, and the next wait returns at once:
+ * with edge triggering an event must never be dropped.  A stale flag only
+ * costs the caller one more EAGAIN and a real wait.
+ *
+ * Waking.  The event claims each waiter (a waiter with a deadline or a
+ * cancel channel can be woken by those too) and wakes it after the lock
+ * is released.  Descriptors live in a two-level table indexed by fd that
+ * only grows, so they are never freed under a reader.
+ *
+ * A plain thread has no scheduler to return to: it waits with poll(2).
+ */
+#include "netpoll.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chan.h"
+
+#define CHUNK 1024
+#define NCHUNKS 4096 /* fds below 4M */
+#define MAX_EVENTS 128
+
+struct polldesc {
+	gocsp__lock lock;
+	struct gocsp__waitq rq, wq; /* under lock */
+	bool rready, wready;        /* under lock */
+};
+
+static struct polldesc *_Atomic chunks[NCHUNKS];
+static int epfd = -1;
+static int evfd = -1;
+static _Atomic int active;
+static _Atomic long nwaiters;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static int init_error;
+
+static void
+netpoll_init(void)
+{
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (epfd < 0 || evfd < 0) {
+		init_error = -errno;
+		return;
+	}
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = UINT64_MAX};
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, evfd, &ev) < 0) {
+		init_error = -errno;
+		return;
+	}
+	atomic_store(&active, 1);
+}
+
+bool
+gocsp__netpoll_active(void)
+{
+	return atomic_load_explicit(&active, memory_order_acquire) != 0;
+}
+
+long
+gocsp__netpoll_waiters(void)
+{
+	return atomic_load_explicit(&nwaiters, memory_order_relaxed);
+}
+
+static struct polldesc *
+desc(int fd, bool create)
+{
+	if (fd < 0 || fd >= CHUNK * NCHUNKS)
+		return NULL;
+	struct polldesc *c = atomic_load_explicit(
+	    &chunks[fd / CHUNK], memory_order_acquire);
+	if (c == NULL) {
+		if (!create)
+			return NULL;
+		struct polldesc *n = calloc(CHUNK, sizeof(*n));
+		if (n == NULL)
+			return NULL;
+		if (!atomic_compare_exchange_strong(&chunks[fd / CHUNK], &c, n))
+			free(n); /* c is the winner's */
+		else
+			c = n;
+	}
+	return &c[fd % CHUNK];
+}
+
+struct pollwait {
+	struct polldesc *pd;
+	gocsp_chan *cancel;
+};
+
+static void
+unlock_wait(void *arg)
+{
+	struct pollwait *pw = arg;
+	if (pw->cancel != NULL)
+		gocsp__lock_release(&pw->cancel->lock);
+	gocsp__lock_release(&pw->pd->lock);
+}
+
+/* A thread polls in slices so that it notices a closed cancel channel
+ * within CANCEL_POLL_NS. */
+#define CANCEL_POLL_NS 10000000
+
+static int
+poll_thread(int fd, int events, int64_t deadline, gocsp_chan *cancel)
+{
+	struct pollfd p = {.fd = fd,
+	    .events = (short) ((events & GOCSP_READABLE ? POLLIN : 0) |
+	        (events & GOCSP_WRITABLE ? POLLOUT : 0))};
+	for (;;) {
+		if (cancel != NULL && GOCSP__LOAD(&cancel->closed))
+			return GOCSP_ECANCELED;
+		int64_t left = -1;
+		if (deadline >= 0) {
+			left = deadline - gocsp__os_now();
+			if (left <= 0)
+				left = 0;
+		}
+		if (cancel != NULL && (left < 0 || left > CANCEL_POLL_NS))
+			left = CANCEL_POLL_NS;
+		int ms = left < 0 ? -1 : (int) ((left + 999999) / 1000000);
+		int n = poll(&p, 1, ms);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0) {
+			if (deadline >= 0 && gocsp__os_now() >= deadline)
+				return GOCSP_ETIMEDOUT;
+			continue;
+		}
+		int r = 0;
+		if (p.revents & (POLLIN | POLLERR | POLLHUP))
+			r |= GOCSP_READABLE;
+		if (p.revents & (POLLOUT | POLLERR | POLLHUP))
+			r |= GOCSP_WRITABLE;
+		if (p.revents & POLLNVAL)
+			return -EBADF;
+		return r & events ? r & events : events;
+	}
+}
+
+int
+gocsp__netpoll_wait(int fd, int events, int64_t deadline, gocsp_chan *cancel)
+{
+	/* Threads, and a check that must not wait, ask poll(2) directly. */
+	if (gocsp__curg() == NULL || deadline == 0)
+		return poll_thread(fd, events, deadline, cancel);
+	pthread_once(&init_once, netpoll_init);
+	if (init_error != 0)
+		return init_error;
+	struct polldesc *pd = desc(fd, true);
+	if (pd == NULL)
+		return fd < 0 ? -EBADF : GOCSP_ENOMEM;
+	struct epoll_event ev = {
+	    .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+	    .data.u64 = (uint64_t) fd};
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 && errno != EEXIST)
+		return -errno;
+
+	bool rd = events & GOCSP_READABLE, wr = events & GOCSP_WRITABLE;
+	struct gocsp__waiter w;
+	struct gocsp__sudog rs = {.w = &w, .key = pd, .index = GOCSP_READABLE};
+	struct gocsp__sudog ws = {.w = &w, .key = pd, .index = GOCSP_WRITABLE};
+	struct gocsp__sudog cs = {.w = &w, .key = cancel, .index = 0};
+	/* Up to three parties may complete the wait: each claims it. */
+	rs.is_select = ws.is_select = cs.is_select = true;
+	gocsp__waiter_init(&w, deadline);
+
+	gocsp__lock_acquire(&pd->lock);
+	int ready = (rd && pd->rready ? GOCSP_READABLE : 0) |
+	    (wr && pd->wready ? GOCSP_WRITABLE : 0);
+	if (ready) {
+		if (ready & GOCSP_READABLE)
+			pd->rready = false;
+		if (ready & GOCSP_WRITABLE)
+			pd->wready = false;
+		gocsp__lock_release(&pd->lock);
+		return ready;
+	}
+	if (cancel != NULL) {
+		gocsp__lock_acquire(&cancel->lock);
+		if (cancel->closed) {
+			gocsp__lock_release(&cancel->lock);
+			gocsp__lock_release(&pd->lock);
+			return GOCSP_ECANCELED;
+		}
+		gocsp__waitq_push(&cancel->recvq, &cs);
+	}
+	if (rd)
+		gocsp__waitq_push(&pd->rq, &rs);
+	if (wr)
+		gocsp__waitq_push(&pd->wq, &ws);
+	atomic_fetch_add_explicit(&nwaiters, 1, memory_order_relaxed);
+	struct pollwait pw = {.pd = pd, .cancel = cancel};
+	gocsp__waiter_wait(&w, unlock_wait, &pw);
+	atomic_fetch_sub_explicit(&nwaiters, 1, memory_order_relaxed);
+
+	/* Take back the sudogs that did not win. */
+	struct gocsp__sudog *won = w.param;
+	gocsp__lock_acquire(&pd->lock);
+	gocsp__waitq_remove(&pd->rq, &rs);
+	gocsp__waitq_remove(&pd->wq, &ws);
+	gocsp__lock_release(&pd->lock);
+	if (cancel != NULL) {
+		gocsp__lock_acquire(&cancel->lock);
+		gocsp__waitq_remove(&cancel->recvq, &cs);
+		gocsp__lock_release(&cancel->lock);
+	}
+	if (won == NULL)
+		return GOCSP_ETIMEDOUT;
+	if (won == &cs)
+		return GOCSP_ECANCELED;
+	/* The event left what it found in the sudog's index. */
+	return won->index & events ? won->index & events : events;
+}
+
+/* Wake the waiters of one direction (pd locked); returns them linked. */
+static struct gocsp__sudog *
+take_waiters(struct gocsp__waitq *q, int found, struct gocsp__sudog *list)
+{
+	struct gocsp__sudog *s;
+	while ((s = gocsp__waitq_dequeue(q)) != NULL) {
+		s->index = found;
+		s->success = true;
+		s->w->param = s;
+		s->next = list;
+		list = s;
+	}
+	return list;
+}
+
+static int
+dispatch(int fd, uint32_t e)
+{
+	struct polldesc *pd = desc(fd, false);
+	if (pd == NULL)
+		return 0;
+	int r = 0;
+	if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		r |= GOCSP_READABLE;
+	if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+		r |= GOCSP_WRITABLE;
+	struct gocsp__sudog *list = NULL;
+	gocsp__lock_acquire(&pd->lock);
+	if (r & GOCSP_READABLE) {
+		if (pd->rq.first == NULL)
+			pd->rready = true;
+		list = take_waiters(&pd->rq, r, list);
+	}
+	if (r & GOCSP_WRITABLE) {
+		if (pd->wq.first == NULL)
+			pd->wready = true;
+		list = take_waiters(&pd->wq, r, list);
+	}
+	gocsp__lock_release(&pd->lock);
+	int n = 0;
+	while (list != NULL) {
+		struct gocsp__sudog *next = list->next;
+		gocsp__waiter_wake(list->w);
+		list = next;
+		n++;
+	}
+	return n;
+}
+
+int
+gocsp__netpoll(int64_t until)
+{
+	if (!gocsp__netpoll_active())
+		return 0;
+	struct epoll_event events[MAX_EVENTS];
+	struct timespec ts, *tsp = NULL;
+	if (until >= 0) {
+		int64_t left = until == 0 ? 0 : until - gocsp__os_now();
+		if (left < 0)
+			left = 0;
+		ts.tv_sec = left / 1000000000;
+		ts.tv_nsec = left % 1000000000;
+		tsp = &ts;
+	}
+	int n = epoll_pwait2(epfd, events, MAX_EVENTS, tsp, NULL);
+	if (n < 0 && errno == ENOSYS) {
+		int ms = tsp == NULL ? -1
+		                     : (int) (ts.tv_sec * 1000 +
+		                           (ts.tv_nsec + 999999) / 1000000);
+		n = epoll_wait(epfd, events, MAX_EVENTS, ms);
+	}
+	int woken = 0;
+	for (int i = 0; i < n; i++) {
+		if (events[i].data.u64 == UINT64_MAX) {
+			uint64_t v;
+			(void) !read(evfd, &v, sizeof(v));
+			continue;
+		}
+		woken += dispatch((int) events[i].data.u64, events[i].events);
+	}
+	return woken;
+}
+
+void
+gocsp__netpoll_break(void)
+{
+	uint64_t one = 1;
+	if (gocsp__netpoll_active())
+		(void) !write(evfd, &one, sizeof(one));
+}

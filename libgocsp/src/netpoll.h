@@ -1,0 +1,37 @@
+/*
+ * The netpoller: one epoll instance for the whole runtime (Go's
+ * netpoll_epoll.go).  Used by the scheduler (sched.c) and by the
+ * coroutine-aware I/O calls (io.c).
+ */
+#ifndef GOCSP_NETPOLL_H
+#define GOCSP_NETPOLL_H
+
+#include "internal.h"
+
+/*
+ * Wait until fd is ready for events (GOCSP_READABLE|GOCSP_WRITABLE) or
+ * until the deadline (monotonic ns, < 0 none), or until cancel (may be
+ * NULL) is closed.  On a coroutine the coroutine parks and the worker runs
+ * others; on a plain thread it polls.  Returns the ready events (> 0),
+ * GOCSP_ETIMEDOUT, GOCSP_ECANCELED (cancel closed) or -errno.
+ * Readiness may be spurious: callers retry the operation.  May park.
+ */
+int gocsp__netpoll_wait(int fd, int events, int64_t deadline, gocsp_chan *cancel);
+
+/* True once the epoll instance exists (someone waited on an fd). */
+bool gocsp__netpoll_active(void);
+
+/*
+ * Collect ready fds and wake their waiters.  until: 0 don't block, < 0
+ * block, else block at most until that monotonic time.  Returns the number
+ * of waiters woken.  Only one thread blocks in it at a time (sched.c).
+ */
+int gocsp__netpoll(int64_t until);
+
+/* Make a blocking gocsp__netpoll return now. */
+void gocsp__netpoll_break(void);
+
+/* Gs waiting on fds right now (a hint for the scheduler). */
+long gocsp__netpoll_waiters(void);
+
+#endif /* GOCSP_NETPOLL_H */
