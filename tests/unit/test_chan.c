@@ -907,6 +907,10 @@ test_chan__threads_and_coroutines(void **state)
 /*
  * The last reference goes right after a completed operation while the
  * peer may still be inside its own call: both sides must be safe.
+ * Modes 0 and 1 hold one reference, released by main once its operation
+ * completed (which proves the peer's operation has started).  In modes 2
+ * and 3 the peer holds its own reference and drops it as soon as its
+ * operation returns, racing main's release.
  */
 struct rel {
 	gocsp_chan *c;
@@ -923,13 +927,18 @@ rel_peer(void *arg)
 	case 0: /* peer sends, main receives and releases */
 		EXPECT_EQ(gocsp_chan_send(r->c, &v), 0);
 		break;
-	case 1: /* peer receives, main sends and releases */
+	case 1: /* peer receives, main sends (unbuffered) and releases */
 		v = 0;
 		EXPECT_EQ(gocsp_chan_recv(r->c, &v), 0);
 		EXPECT_EQ(v, 42);
 		break;
-	case 2: /* peer receives, main closes and releases */
+	case 2: /* peer receives until closed, then releases its reference */
 		EXPECT_EQ(gocsp_chan_recv(r->c, &v), GOCSP_ECLOSED);
+		gocsp_chan_release(r->c);
+		break;
+	case 3: /* peer sends, then releases its reference */
+		EXPECT_EQ(gocsp_chan_send(r->c, &v), 0);
+		gocsp_chan_release(r->c);
 		break;
 	}
 	gocsp_wg_done(&r->wg);
@@ -941,14 +950,18 @@ CO_CASE(test_chan__release_after_completed_op)
 	for (i = 0; i < n; i++) {
 		struct rel *r = calloc(1, sizeof *r);
 		int v = 42;
-		r->c = gocsp_chan_make(sizeof(int), (size_t) (i % 4 == 3));
-		r->mode = i % 3;
+		r->mode = i % 4;
+		r->c = gocsp_chan_make(sizeof(int),
+		    (size_t) (r->mode != 1 && i % 8 >= 4));
+		if (r->mode >= 2)
+			gocsp_chan_retain(r->c);
 		gocsp_wg_add(&r->wg, 1);
 		GO(rel_peer, r);
-		if (i % 2)
+		if (i % 3 == 0)
 			gocsp_yield();
 		switch (r->mode) {
 		case 0:
+		case 3:
 			v = 0;
 			EXPECT_EQ(gocsp_chan_recv(r->c, &v), 0);
 			EXPECT_EQ(v, 42);
