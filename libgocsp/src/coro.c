@@ -23,6 +23,22 @@ struct gocsp__g *
 gocsp__gnew(struct gocsp__p *p)
 {
 	struct gocsp__g *g;
+	if (p != NULL && p->gfree == NULL &&
+	    GOCSP__LOAD(&gocsp__sched.ngfree) > 0) {
+		/* Refill from the global list: Gs often die on another P
+		 * than the one that spawns them. */
+		gocsp__lock_acquire(&gocsp__sched.gfree_lock);
+		while (gocsp__sched.gfree != NULL &&
+		    p->ngfree < GOCSP__GCACHE_MAX / 2) {
+			g = gocsp__sched.gfree;
+			gocsp__sched.gfree = g->schedlink;
+			GOCSP__STORE(&gocsp__sched.ngfree, gocsp__sched.ngfree - 1);
+			g->schedlink = p->gfree;
+			p->gfree = g;
+			p->ngfree++;
+		}
+		gocsp__lock_release(&gocsp__sched.gfree_lock);
+	}
 	if (p != NULL && p->gfree != NULL) {
 		g = p->gfree;
 		p->gfree = g->schedlink;
@@ -50,13 +66,25 @@ gdestroy(struct gocsp__g *g)
 void
 gocsp__gfree(struct gocsp__p *p, struct gocsp__g *g)
 {
-	if (p->ngfree >= GOCSP__GCACHE_MAX) {
-		gdestroy(g);
-		return;
-	}
 	g->schedlink = p->gfree;
 	p->gfree = g;
-	p->ngfree++;
+	if (++p->ngfree < GOCSP__GCACHE_MAX)
+		return;
+	/* Half to the global list, what it cannot hold to the allocator. */
+	gocsp__lock_acquire(&gocsp__sched.gfree_lock);
+	while (p->ngfree > GOCSP__GCACHE_MAX / 2) {
+		g = p->gfree;
+		p->gfree = g->schedlink;
+		p->ngfree--;
+		if (gocsp__sched.ngfree < GOCSP__GFREE_MAX) {
+			g->schedlink = gocsp__sched.gfree;
+			gocsp__sched.gfree = g;
+			GOCSP__STORE(&gocsp__sched.ngfree, gocsp__sched.ngfree + 1);
+		} else {
+			gdestroy(g);
+		}
+	}
+	gocsp__lock_release(&gocsp__sched.gfree_lock);
 }
 
 void
@@ -152,6 +180,17 @@ gocsp_yield(void)
 		return;
 	}
 	gocsp__switch_out(g, GOCSP__M_YIELD);
+}
+
+bool
+gocsp__yield_if_busy(void)
+{
+	struct gocsp__m *m = gocsp__getm();
+	if (m == NULL || m->curg == NULL || m->p == NULL ||
+	    gocsp__runqempty(m->p))
+		return false;
+	gocsp__switch_out(m->curg, GOCSP__M_YIELD);
+	return true;
 }
 
 long

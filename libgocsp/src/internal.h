@@ -183,6 +183,10 @@ void gocsp__park_unlock(struct gocsp__g *g, void (*unlock)(void *), void *arg);
  */
 void gocsp__park_racy(struct gocsp__g *g);
 
+/* On a coroutine whose worker has other runnable coroutines: yield to
+ * them and return true.  Otherwise false, at once. */
+bool gocsp__yield_if_busy(void);
+
 /* Make a parked coroutine runnable.  racy: it parked with
  * gocsp__park_racy (and may still be running).  Callable anywhere. */
 void gocsp__ready(struct gocsp__g *g, bool racy);

@@ -40,18 +40,30 @@ deadline_of(int64_t timeout)
 	return timeout < 0 ? -1 : gocsp__os_now() + timeout;
 }
 
+/*
+ * Level-triggered, like poll(2): the netpoller is edge-triggered and may
+ * report an edge whose readiness is already gone, so readiness is checked
+ * with poll(2) before each wait and after it.
+ */
 int
 gocsp_wait_fd(int fd, int events, int64_t timeout)
 {
 	if ((events & (GOCSP_READABLE | GOCSP_WRITABLE)) == 0 ||
 	    (events & ~(GOCSP_READABLE | GOCSP_WRITABLE)) != 0)
 		return GOCSP_EINVAL;
-	if (timeout == 0) {
-		/* Go's default: report readiness now, never block. */
-		int r = gocsp__netpoll_wait(fd, events, 0, NULL);
-		return r == GOCSP_ETIMEDOUT ? GOCSP_EAGAIN : r;
+	if (fd < 0)
+		return -EBADF;
+	int64_t deadline = deadline_of(timeout);
+	for (;;) {
+		int r = gocsp__poll_now(fd, events);
+		if (r != 0)
+			return r;
+		if (timeout == 0)
+			return GOCSP_EAGAIN;
+		r = gocsp__netpoll_wait(fd, events, deadline, NULL);
+		if (r < 0)
+			return r;
 	}
-	return gocsp__netpoll_wait(fd, events, deadline_of(timeout), NULL);
 }
 
 /* One read(2): -errno on failure.  An unpollable fd's call runs with

@@ -115,6 +115,45 @@ unlock_wait(void *arg)
 	gocsp__lock_release(&pw->pd->lock);
 }
 
+/* Events of a poll(2) result, as GOCSP_READABLE|GOCSP_WRITABLE; an error
+ * or hang-up counts as both (the next call reports it). */
+static int
+revents_of(short re, int events)
+{
+	int r = 0;
+	if (re & (POLLIN | POLLERR | POLLHUP))
+		r |= GOCSP_READABLE;
+	if (re & (POLLOUT | POLLERR | POLLHUP))
+		r |= GOCSP_WRITABLE;
+	return r & events;
+}
+
+/* One poll(2) of fd: ready events, 0 if none before the timeout, or
+ * -errno. */
+static int
+poll_once(int fd, int events, int ms)
+{
+	struct pollfd p = {.fd = fd,
+	    .events = (short) ((events & GOCSP_READABLE ? POLLIN : 0) |
+	        (events & GOCSP_WRITABLE ? POLLOUT : 0))};
+	int n;
+	while ((n = poll(&p, 1, ms)) < 0 && errno == EINTR)
+		;
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return 0;
+	if (p.revents & POLLNVAL)
+		return -EBADF;
+	return revents_of(p.revents, events);
+}
+
+int
+gocsp__poll_now(int fd, int events)
+{
+	return poll_once(fd, events, 0);
+}
+
 /* A thread polls in slices so that it notices a closed cancel channel
  * within CANCEL_POLL_NS. */
 #define CANCEL_POLL_NS 10000000
@@ -122,9 +161,6 @@ unlock_wait(void *arg)
 static int
 poll_thread(int fd, int events, int64_t deadline, gocsp_chan *cancel)
 {
-	struct pollfd p = {.fd = fd,
-	    .events = (short) ((events & GOCSP_READABLE ? POLLIN : 0) |
-	        (events & GOCSP_WRITABLE ? POLLOUT : 0))};
 	for (;;) {
 		if (cancel != NULL && GOCSP__LOAD(&cancel->closed))
 			return GOCSP_ECANCELED;
@@ -137,24 +173,11 @@ poll_thread(int fd, int events, int64_t deadline, gocsp_chan *cancel)
 		if (cancel != NULL && (left < 0 || left > CANCEL_POLL_NS))
 			left = CANCEL_POLL_NS;
 		int ms = left < 0 ? -1 : (int) ((left + 999999) / 1000000);
-		int n = poll(&p, 1, ms);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0) {
-			if (deadline >= 0 && gocsp__os_now() >= deadline)
-				return GOCSP_ETIMEDOUT;
-			continue;
-		}
-		int r = 0;
-		if (p.revents & (POLLIN | POLLERR | POLLHUP))
-			r |= GOCSP_READABLE;
-		if (p.revents & (POLLOUT | POLLERR | POLLHUP))
-			r |= GOCSP_WRITABLE;
-		if (p.revents & POLLNVAL)
-			return -EBADF;
-		return r & events ? r & events : events;
+		int r = poll_once(fd, events, ms);
+		if (r != 0)
+			return r;
+		if (deadline >= 0 && gocsp__os_now() >= deadline)
+			return GOCSP_ETIMEDOUT;
 	}
 }
 

@@ -18,6 +18,10 @@
  */
 int gocsp__netpoll_wait(int fd, int events, int64_t deadline, gocsp_chan *cancel);
 
+/* Readiness of fd right now (poll(2) with no timeout): the ready events
+ * among `events`, 0 if none, or -errno. */
+int gocsp__poll_now(int fd, int events);
+
 /* True once the epoll instance exists (someone waited on an fd). */
 bool gocsp__netpoll_active(void);
 

@@ -12,7 +12,8 @@
 
 #define GOCSP__RUNQ_SIZE 256
 #define GOCSP__MAX_PROCS 1024
-#define GOCSP__GCACHE_MAX 64 /* dead Gs kept per P */
+#define GOCSP__GCACHE_MAX 64   /* dead Gs kept per P */
+#define GOCSP__GFREE_MAX 16384 /* dead Gs kept in the global list */
 
 enum gocsp__pstatus {
 	GOCSP__P_IDLE,    /* on the idle list */
@@ -102,7 +103,7 @@ struct gocsp__sched {
 
 	gocsp__lock gfree_lock;
 	struct gocsp__g *gfree; /* under gfree_lock */
-	int ngfree;
+	int ngfree;             /* under gfree_lock; also read as a hint */
 
 	_Atomic uint64_t goid_gen;
 	_Atomic long gcount_threads; /* Gs created off the workers */

@@ -26,14 +26,20 @@ struct sel {
 	uint32_t n;      /* non-nil cases */
 };
 
+/* A random permutation of the non-nil cases (Fisher-Yates); one call to
+ * the shared generator seeds a local xorshift for the rest. */
 static void
 shuffle(struct sel *s, gocsp_case *cases, size_t n)
 {
+	uint64_t r = gocsp__rand() | 1;
 	uint32_t k = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		if (cases[i].chan == NULL)
 			continue;
-		uint32_t j = (uint32_t) (gocsp__rand() % (k + 1));
+		r ^= r << 13;
+		r ^= r >> 7;
+		r ^= r << 17;
+		uint32_t j = (uint32_t) (((r >> 32) * (uint64_t) (k + 1)) >> 32);
 		s->poll[k] = s->poll[j];
 		s->poll[j] = i;
 		k++;
@@ -233,6 +239,12 @@ gocsp_select(gocsp_case *cases, size_t n, int64_t timeout)
 
 	shuffle(&s, cases, n);
 	int rc = poll_unlocked(&s);
+	/* Before queueing on every channel, let the coroutines already
+	 * runnable on this worker run once: they are often the senders and
+	 * receivers this select waits for, and a non-blocking pass costs far
+	 * less than queueing and dequeueing a sudog per case. */
+	if (rc < 0 && deadline != 0 && s.n > 1 && gocsp__yield_if_busy())
+		rc = poll_unlocked(&s);
 	if (rc < 0) {
 		if (deadline == 0) {
 			rc = GOCSP_EAGAIN;

@@ -4,6 +4,7 @@
 set(GOCSP_SOURCES
 	chan.c
 	coro.c
+	ctx.c
 	error.c
 	fault.c
 	io.c
@@ -19,6 +20,11 @@ set(GOCSP_SOURCES
 	timer.c
 	waiter.c
 	wg.c
+	mutex.c
+	rwmutex.c
+	once.c
+	cond.c
+	pool.c
 	os/linux.c
 	arch/ctx_asm.c
 	arch/ctx_ucontext.c

@@ -29,11 +29,15 @@ static size_t default_size;
 static long mprotect_budget; /* stacks that may still get an mprotect guard */
 static _Atomic long mprotect_used;
 
+struct freed {
+	unsigned char *lo;
+	uint32_t kind;
+};
+
 static struct {
 	gocsp__lock lock;
-	unsigned char *lo[POOL_MAX]; /* under lock */
-	uint8_t kind[POOL_MAX];
-	int n;
+	struct freed s[POOL_MAX]; /* under lock */
+	int n;                    /* under lock; also read as a hint */
 } pool;
 
 size_t
@@ -140,8 +144,8 @@ gocsp__stack_get(struct gocsp__stackcache *c, size_t size, uint32_t *kind)
 		gocsp__lock_acquire(&pool.lock);
 		while (pool.n > 0 && c->n < GOCSP__STACK_CACHE / 2) {
 			GOCSP__STORE(&pool.n, pool.n - 1);
-			c->kind[c->n] = pool.kind[pool.n];
-			c->lo[c->n++] = pool.lo[pool.n];
+			c->kind[c->n] = (uint8_t) pool.s[pool.n].kind;
+			c->lo[c->n++] = pool.s[pool.n].lo;
 		}
 		gocsp__lock_release(&pool.lock);
 		if (c->n > 0) {
@@ -153,6 +157,41 @@ gocsp__stack_get(struct gocsp__stackcache *c, size_t size, uint32_t *kind)
 	return reserve_batch(c, kind);
 }
 
+static int
+by_address(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t) ((const struct freed *) a)->lo;
+	uintptr_t y = (uintptr_t) ((const struct freed *) b)->lo;
+	return (x > y) - (x < y);
+}
+
+/*
+ * Give the whole pool back to the kernel (pool.lock held).  Neighbouring
+ * stacks (carved from one batch, or batches the kernel placed side by
+ * side) go in one munmap: each call splits a mapping and, with several
+ * workers, interrupts them all to flush TLBs, so a million dead stacks
+ * must not mean a million calls.
+ */
+static void
+drain_pool(void)
+{
+	size_t one = default_size + GUARD_SIZE;
+	qsort(pool.s, (size_t) pool.n, sizeof(pool.s[0]), by_address);
+	for (int i = 0; i < pool.n;) {
+		unsigned char *start = pool.s[i].lo - GUARD_SIZE;
+		size_t len = 0;
+		do {
+			if (pool.s[i].kind == GOCSP__GUARD_MPROTECT)
+				atomic_fetch_sub_explicit(&mprotect_used, 1,
+				    memory_order_relaxed);
+			len += one;
+			i++;
+		} while (i < pool.n && pool.s[i].lo - GUARD_SIZE == start + len);
+		gocsp__os_release(start, len);
+	}
+	GOCSP__STORE(&pool.n, 0);
+}
+
 void
 gocsp__stack_put(struct gocsp__stackcache *c, unsigned char *lo, size_t size,
     uint32_t kind)
@@ -162,20 +201,15 @@ gocsp__stack_put(struct gocsp__stackcache *c, unsigned char *lo, size_t size,
 		return;
 	}
 	if (c->n == GOCSP__STACK_CACHE) {
-		/* Move half to the pool; what the pool cannot take goes back
-		 * to the kernel. */
+		/* Move half to the pool, emptying the pool first if full. */
 		gocsp__lock_acquire(&pool.lock);
+		if (pool.n + GOCSP__STACK_CACHE / 2 > POOL_MAX)
+			drain_pool();
 		while (c->n > GOCSP__STACK_CACHE / 2) {
 			c->n--;
-			if (pool.n < POOL_MAX) {
-				pool.kind[pool.n] = c->kind[c->n];
-				pool.lo[pool.n] = c->lo[c->n];
-				GOCSP__STORE(&pool.n, pool.n + 1);
-			} else {
-				gocsp__lock_release(&pool.lock);
-				release(c->lo[c->n], size, c->kind[c->n]);
-				gocsp__lock_acquire(&pool.lock);
-			}
+			pool.s[pool.n].lo = c->lo[c->n];
+			pool.s[pool.n].kind = c->kind[c->n];
+			GOCSP__STORE(&pool.n, pool.n + 1);
 		}
 		gocsp__lock_release(&pool.lock);
 	}
