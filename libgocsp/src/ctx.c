@@ -25,9 +25,10 @@
  *    sees err set.
  *  - Cancelling walks the subtree depth first holding the locks of the
  *    whole path from the root (Go holds the parent's mu while it cancels
- *    the children), iteratively so deep trees do not grow the stack.  Set
- *    err, close done and detach the children happen in one critical
- *    section: a context whose err is set under its lock has no children.
+ *    the children), iteratively so deep trees do not grow the stack.
+ *    Setting err, closing done and detaching the children happen in one
+ *    critical section: a context whose err is set under its lock has no
+ *    children.
  *  - Freeing a cancel context takes its cparent's lock to unlink itself.
  *    A cancel of the parent running at the same time holds that lock while
  *    it touches the child, so the child's memory outlives every such use:
@@ -45,7 +46,10 @@
  * gocsp__timer_del returns only once the callback is not running, which is
  * what keeps the context alive for a callback already under way.  A timer
  * that fires on a context canceled meanwhile finds err set and does
- * nothing.
+ * nothing.  A deadline over a large subtree holds its heap's lock for the
+ * whole walk, delaying that P's other timers as long (Go cancels from a
+ * goroutine of its own; here the cancel needs no allocation and cannot
+ * fail).
  *
  * A negative deadline or timeout (GOCSP_FOREVER) means no deadline of the
  * context's own, as negative timeouts do in gocsp_select; a timeout of 0
