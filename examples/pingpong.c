@@ -82,7 +82,7 @@ game(void *arg)
 	elapsed = gocsp_now() - start;
 
 	printf("%ld round trips in %.3f s: %.0f round trips/s, %.0f ns each "
-	       "(%d worker threads)\n",
+	       "(GOCSP_MAXPROCS=%d)\n",
 	    t->rounds, (double) elapsed / 1e9,
 	    (double) t->rounds * 1e9 / (double) elapsed,
 	    (double) elapsed / (double) t->rounds, gocsp_maxprocs(0));

@@ -127,8 +127,8 @@ count_primes(void *arg)
 	while (gocsp_chan_recv(p->results, &count) == 0)
 		total += count;
 
-	printf("%ld primes in 1..%ld, %.1f ms (%ld workers, %d worker "
-	       "threads)\n",
+	printf("%ld primes in 1..%ld, %.1f ms (%ld workers, "
+	       "GOCSP_MAXPROCS=%d)\n",
 	    total, p->n, (double) (gocsp_now() - start) / 1e6, p->workers,
 	    gocsp_maxprocs(0));
 
