@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# TCP echo benchmark: examples/echo_server (gocsp) against its Go twin
+# (go/echo_server.go), both driven by the same load generator,
+# examples/echo_client.
+#
+# usage: tests/bench/echo.sh BUILD_DIR [PAIRS]
+#
+#   BUILD_DIR  a CMake build tree holding examples/echo_server and
+#              examples/echo_client (a Release tree: make bench builds one)
+#   PAIRS      gocsp/Go server pairs, run alternately (default 5)
+#
+# Each run starts a server on 127.0.0.1 (port chosen by the kernel) with
+# --max-conns CONNS, runs echo_client against it (CONNS connections, each a
+# coroutine making REQUESTS round trips of SIZE bytes) and waits for the
+# server to exit.  Servers get GOCSP_MAXPROCS=2 / GOMAXPROCS=2; the client
+# runs on the same machine with GOCSP_MAXPROCS=2, so client and server share
+# the CPUs: the figures are for that setup.  Sizes: $ECHO_CONNS (64),
+# $ECHO_REQUESTS (15000), $ECHO_SIZE (64); each run is killed after
+# $BENCH_TIMEOUT seconds (60).  Raw lines go to BUILD_DIR/bench-run/echo.txt.
+# Prints medians, the ratios gocsp/Go and the targets of
+# shared/BENCHMARKS.md (requests/s >= 1.2x Go's, p99 <= Go's).
+# Exits 1 if a run failed, 0 otherwise (a MISS is a finding, not an error).
+set -euo pipefail
+
+usage() {
+	sed -n '6p' "$0" | sed 's/^# //' >&2
+	exit 2
+}
+
+[ $# -ge 1 ] && [ $# -le 2 ] || usage
+build=$1
+pairs=${2:-5}
+case $pairs in
+'' | *[!0-9]* | 0) usage ;;
+esac
+conns=${ECHO_CONNS:-64}
+requests=${ECHO_REQUESTS:-15000}
+size=${ECHO_SIZE:-64}
+procs=2
+timeout_s=${BENCH_TIMEOUT:-60}
+here=$(cd "$(dirname "$0")" && pwd)
+
+bin=$build/examples
+for p in echo_server echo_client; do
+	if [ ! -x "$bin/$p" ]; then
+		echo "echo.sh: no $bin/$p; build first (make bench)" >&2
+		exit 1
+	fi
+done
+
+# The Go twin, built as run.sh builds the others (absolute GOCACHE, no
+# network).
+out=$(cd "$build" && pwd)/bench-run
+mkdir -p "$out/go"
+export GOCACHE=$out/go-cache GOPATH=$out/go-path GOPROXY=off GOFLAGS='' \
+	GO111MODULE=on GOTOOLCHAIN=local CGO_ENABLED=0
+command -v go >/dev/null || { echo "echo.sh: go not found (apt install golang-go)" >&2; exit 1; }
+go build -o "$out/go/echo_server" "$here/go/echo_server.go"
+
+raw=$out/echo.txt
+: >"$raw"
+failed=0
+server_pid=
+
+# Never leave a server behind.
+cleanup() {
+	if [ -n "$server_pid" ]; then
+		kill "$server_pid" 2>/dev/null || true
+		wait "$server_pid" 2>/dev/null || true
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# run IMPL: one server run, the client's result appended to the raw file
+# as "IMPL RC LINE".
+run() {
+	local impl=$1 srv port="" line="" rc=0 i
+	if [ "$impl" = gocsp ]; then srv=$bin/echo_server; else srv=$out/go/echo_server; fi
+	GOCSP_MAXPROCS=$procs GOMAXPROCS=$procs \
+		timeout "$timeout_s" "$srv" 0 --max-conns "$conns" \
+		>"$out/echo-server.txt" 2>&1 &
+	server_pid=$!
+	# Wait (at most 5 s) for "listening on 127.0.0.1:PORT".
+	for ((i = 0; i < 50; i++)); do
+		port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' \
+			"$out/echo-server.txt")
+		[ -n "$port" ] && break
+		kill -0 "$server_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [ -z "$port" ]; then
+		echo "  $impl: server did not start: $(head -c 300 "$out/echo-server.txt")" >&2
+		rc=1
+	else
+		line=$(GOCSP_MAXPROCS=$procs timeout "$timeout_s" "$bin/echo_client" \
+			-c "$conns" -n "$requests" -s "$size" -p "$port" \
+			2>"$out/echo-client.txt" | grep '^echo ') || rc=$?
+	fi
+	# The server exits once every connection has closed; give it 10 s.
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$server_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill "$server_pid" 2>/dev/null || true
+	wait "$server_pid" 2>/dev/null || true
+	server_pid=
+	if [ $rc -ne 0 ] || [ -z "$line" ]; then
+		[ $rc -ne 0 ] || rc=1
+		echo "  $impl FAILED (exit $rc): $(head -c 300 "$out/echo-client.txt")" >&2
+		failed=1
+	fi
+	echo "$impl $rc ${line:-}" >>"$raw"
+	echo "  $impl: ${line:-FAILED}" >&2
+}
+
+echo "# echo benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs," \
+	"$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?')," \
+	"$(go version | cut -d' ' -f3), $pairs pairs" >&2
+echo "echo: $conns connections x $requests requests of $size bytes;" \
+	"servers GOCSP_MAXPROCS/GOMAXPROCS=$procs, the client" \
+	"(GOCSP_MAXPROCS=$procs) on the same CPUs" >&2
+for ((p = 0; p < pairs; p++)); do
+	run gocsp
+	run go
+done
+
+python3 - "$raw" "$pairs" <<'PY'
+import statistics
+import sys
+
+raw, pairs = sys.argv[1], int(sys.argv[2])
+vals = {}  # (impl, metric) -> [float]
+with open(raw) as f:
+    for line in f:
+        parts = line.split()
+        if len(parts) < 3 or parts[1] != "0" or parts[2] != "echo":
+            continue
+        for kv in parts[3:]:
+            k, _, v = kv.partition("=")
+            try:
+                vals.setdefault((parts[0], k), []).append(float(v))
+            except ValueError:
+                pass
+
+
+def med(impl, metric):
+    v = vals.get((impl, metric))
+    return statistics.median(v) if v else None
+
+
+def fmt(x):
+    return "FAIL" if x is None else (f"{x:.0f}" if x >= 1000 else f"{x:.1f}")
+
+
+print(f"{'workload':<9} {'metric':<15} {'gocsp':>9} {'Go':>9} "
+      f"{'gocsp/Go':>8}  {'target':<16} result")
+# metric, target ratio gocsp/Go, whether the ratio must be at least it
+for metric, target, at_least in (("requests_per_s", 1.2, True),
+                                 ("p50_us", None, False),
+                                 ("p99_us", 1.0, False)):
+    g, o = med("gocsp", metric), med("go", metric)
+    r = g / o if g is not None and o else None
+    tgt, verdict = "", ""
+    if target is not None:
+        tgt = f"{'>=' if at_least else '<='} {target:.2f} of Go"
+        if r is None:
+            verdict = "FAIL"
+        else:
+            ok = r >= target if at_least else r <= target
+            verdict = "PASS" if ok else "MISS"
+    print(f"{'echo':<9} {metric:<15} {fmt(g):>9} {fmt(o):>9} "
+          f"{'-' if r is None else f'{r:.2f}':>8}  {tgt:<16} {verdict}")
+print(f"(medians of {pairs} alternating pairs; raw lines in {raw})")
+PY
+
+exit $failed
