@@ -8,7 +8,8 @@
 #   PAIRS      gocsp/Go pairs per workload and procs (default 5; at least 3,
 #              5 when close, says BENCHMARKS.md)
 #   WORKLOAD   run only these (pingpong select4 buffered spawn parked sieve
-#              yield primes); default all
+#              yield primes echo); default all.  echo (TCP echo servers
+#              under one load generator) is tests/bench/echo.sh, run last
 #
 # For each workload and procs value it runs gocsp then Go, PAIRS times
 # (A B A B ...: the machine is noisy, so both see the same conditions),
@@ -38,6 +39,18 @@ case $pairs in
 esac
 timeout_s=${BENCH_TIMEOUT:-60}
 here=$(cd "$(dirname "$0")" && pwd)
+
+# echo is a script of its own: note it, and take it out of the list.
+run_echo=0
+others=()
+for w in "$@"; do
+	if [ "$w" = echo ]; then run_echo=1; else others+=("$w"); fi
+done
+[ $# -gt 0 ] || run_echo=1
+if [ $# -gt 0 ] && [ ${#others[@]} -eq 0 ]; then
+	exec bash "$here/echo.sh" "$build" "$pairs"
+fi
+set -- "${others[@]}"
 
 # workload procs args...: sizes keep a full run of 5 pairs within minutes.
 configs=(
@@ -221,4 +234,7 @@ if ("primes", 1) in ran and ("primes", 2) in ran:
 print(f"(medians of {pairs} alternating pairs; raw lines in {raw})")
 PY
 
+if [ $run_echo -eq 1 ]; then
+	bash "$here/echo.sh" "$build" "$pairs" || failed=1
+fi
 exit $failed
