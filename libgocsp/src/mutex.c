@@ -61,8 +61,9 @@ can_spin(int iter)
 	int nprocs =
 	    atomic_load_explicit(&gocsp__sched.nprocs, memory_order_relaxed);
 	int idle =
-	    atomic_load_explicit(&gocsp__sched.npidle, memory_order_relaxed) +
-	    atomic_load_explicit(&gocsp__sched.nmspinning, memory_order_relaxed);
+	    atomic_load_explicit(&gocsp__sched.npidle, memory_order_relaxed);
+	idle += atomic_load_explicit(
+	    &gocsp__sched.nmspinning, memory_order_relaxed);
 	if (nprocs <= idle + 1)
 		return false; /* no other P runs: the holder is parked */
 	return gocsp__runqempty(m->p);
@@ -138,7 +139,8 @@ lock_slow(gocsp_mutex *m)
 		if (wait_start == 0)
 			wait_start = gocsp_now();
 		gocsp__semacquire(&m->sema_, lifo);
-		starving = starving || gocsp_now() - wait_start > STARVATION_NS;
+		starving =
+		    starving || gocsp_now() - wait_start > STARVATION_NS;
 		old = load_state(m);
 		if ((old & MUTEX_STARVING) != 0) {
 			/* Handed to us: the state is inconsistent until we
@@ -153,7 +155,8 @@ lock_slow(gocsp_mutex *m)
 			 * turns could keep it on for good. */
 			if (!starving || (old >> MUTEX_WAITER_SHIFT) == 1)
 				delta -= MUTEX_STARVING;
-			__atomic_add_fetch(&m->state_, delta, __ATOMIC_ACQ_REL);
+			__atomic_add_fetch(
+			    &m->state_, delta, __ATOMIC_ACQ_REL);
 			return;
 		}
 		awoke = true;
