@@ -189,6 +189,16 @@ gt_teardown(void **state)
 	return 0;
 }
 
+/*
+ * Run the cases of tests[]; $GOCSP_TEST_FILTER (a cmocka pattern such as
+ * "*fifo*") picks a subset.
+ */
+#define GT_RUN_CASES(tests)                                                  \
+	(getenv("GOCSP_TEST_FILTER") != NULL                                 \
+		? cmocka_set_test_filter(getenv("GOCSP_TEST_FILTER"))        \
+		: (void) 0,                                                  \
+	    cmocka_run_group_tests(tests, NULL, NULL))
+
 /* A cmocka case with the watchdog and the EXPECT check. */
 #define GT_CASE(f)                                                           \
 	cmocka_unit_test_prestate_setup_teardown(                            \

@@ -40,8 +40,8 @@ CO_CASE(test_chan__unbuffered_handoff)
 		h.c = gocsp_chan_make(sizeof(int), 0);
 		h.slot = -1;
 		gocsp_wg_add(&h.wg, 1);
+		t0 = gocsp_now(); /* before the receiver's 2 ms nap starts */
 		GO(handoff_receiver, &h);
-		t0 = gocsp_now();
 		EXPECT_EQ(gocsp_chan_send(h.c, &v), 0);
 		/* The receiver only starts receiving after 2 ms. */
 		EXPECT_EQ(atomic_load(&h.recv_started), 1);
@@ -1006,5 +1006,5 @@ main(void)
 		GT_CASE(test_chan__threads_and_coroutines),
 		GT_CASE(test_chan__release_after_completed_op),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return GT_RUN_CASES(tests);
 }

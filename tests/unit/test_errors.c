@@ -142,5 +142,5 @@ main(void)
 		GT_CASE(test_errors__unknown_codes),
 		GT_CASE(test_errors__negative_errno_text),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return GT_RUN_CASES(tests);
 }

@@ -732,5 +732,5 @@ main(void)
 		GT_CASE(test_select__from_plain_thread),
 		GT_CASE(test_select__timeout_races_sender),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return GT_RUN_CASES(tests);
 }

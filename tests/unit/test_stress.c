@@ -203,7 +203,7 @@ stress_round(int early_close)
 	size_t nvals;
 
 	assert_non_null(r);
-	r->per_producer = (int) gt_n(4000, 600);
+	r->per_producer = (int) gt_n(25000, 2500);
 	r->early_close = early_close;
 	nvals = (size_t) NPROD * (size_t) r->per_producer;
 	r->seen = calloc(nvals, sizeof *r->seen);
@@ -330,7 +330,7 @@ trio_close(void *arg)
 
 CO_CASE(test_stress__short_lived_channels)
 {
-	int i, n = (int) gt_n(5000, 800);
+	int i, n = (int) gt_n(20000, 2000);
 	for (i = 0; i < n; i++) {
 		struct trio *t = calloc(1, sizeof *t);
 		t->c = gocsp_chan_make(sizeof(long), (size_t) (i % 3));
@@ -355,5 +355,5 @@ main(void)
 		GT_CASE(test_stress__oversubscribed_workers),
 		GT_CASE(test_stress__short_lived_channels),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return GT_RUN_CASES(tests);
 }

@@ -341,5 +341,5 @@ main(void)
 		GT_CASE(test_time__sleep_from_plain_thread),
 		GT_CASE(test_time__timeouts_from_plain_threads),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return GT_RUN_CASES(tests);
 }
