@@ -77,6 +77,9 @@ trap 'exit 130' INT TERM
 run() {
 	local impl=$1 srv port="" line="" rc=0 i
 	if [ "$impl" = gocsp ]; then srv=$bin/echo_server; else srv=$out/go/echo_server; fi
+	# Empty it here: the background job may truncate it only after the
+	# loop below has read the previous server's port.
+	: >"$out/echo-server.txt"
 	GOCSP_MAXPROCS=$procs GOMAXPROCS=$procs \
 		timeout "$timeout_s" "$srv" 0 --max-conns "$conns" \
 		>"$out/echo-server.txt" 2>&1 &
