@@ -198,8 +198,9 @@ gocsp__globrunqputbatch(struct gocsp__g *head, struct gocsp__g *tail, long n)
 	else
 		gocsp__sched.runqhead = head;
 	gocsp__sched.runqtail = tail;
-	atomic_fetch_add_explicit(
-	    &gocsp__sched.runqsize, n, memory_order_relaxed);
+	/* Sequentially consistent: pairs with a spinning M's last look at
+	 * the queues after it stops spinning (find_runnable). */
+	atomic_fetch_add(&gocsp__sched.runqsize, n);
 }
 
 void

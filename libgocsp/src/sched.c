@@ -40,6 +40,7 @@
 #define RUNNEXT_STEAL_NS 5000  /* a victim's runnext is taken only if its
                                   P has not scheduled for this long */
 #define ALTSTACK_SIZE (64 * 1024)
+#define WATCH_NS 10000000 /* idle Ms look for stranded work this often */
 
 struct gocsp__sched gocsp__sched;
 
@@ -553,6 +554,19 @@ retire_p(struct gocsp__m *m)
 	gocsp__wakep();
 }
 
+/* Runnable Gs in the global queue or in some P's queue. */
+static bool
+work_visible(void)
+{
+	if (atomic_load(&gocsp__sched.runqsize) > 0)
+		return true;
+	int np = atomic_load(&gocsp__sched.nallp);
+	for (int i = 0; i < np; i++)
+		if (!gocsp__runqempty(gocsp__sched.allp[i]))
+			return true;
+	return false;
+}
+
 /*
  * Sleep until another M hands this one a P, or until the earliest timer.
  * One idle M at a time sleeps in the netpoller (bounded by the next
@@ -583,7 +597,15 @@ m_sleep(struct gocsp__m *m)
 			GOCSP__STORE(&gocsp__sched.poller, m);
 		gocsp__lock_release(&gocsp__sched.lock);
 
+		/* While some P is busy, wake now and then to look for work
+		 * stranded on it (a coroutine that computes without ever
+		 * switching, after readying another); Go's sysmon does this. */
 		int64_t deadline = timed ? until : -1;
+		bool watch = !timed &&
+		    atomic_load(&gocsp__sched.npidle) <
+		        atomic_load(&gocsp__sched.nprocs);
+		if (watch)
+			deadline = gocsp__os_now() + WATCH_NS;
 		if (m->polling) {
 			/* Woken Gs go to the global queue: no P here yet. */
 			if (atomic_load(&m->wake) == 0)
@@ -600,12 +622,14 @@ m_sleep(struct gocsp__m *m)
 			m->polling = false;
 			GOCSP__STORE(&gocsp__sched.poller, NULL);
 		}
-		if (atomic_load(&m->wake) == 0)
+		bool woken = atomic_load(&m->wake) != 0;
+		if (!woken)
 			mwake(m, NULL, false); /* timed out, or polled */
 		struct gocsp__p *p = m->nextp;
 		m->nextp = NULL;
-		if (p == NULL)
-			p = pidleget(); /* woken for a timer or an fd */
+		/* Woken for a timer or an fd, or watching and found work. */
+		if (p == NULL && (woken || timed || !watch || work_visible()))
+			p = pidleget();
 		gocsp__lock_release(&gocsp__sched.lock);
 		if (p != NULL) {
 			m->p = p;
@@ -704,13 +728,15 @@ top:
 
 	if (m->spinning) {
 		m->spinning = false;
-		/* Work published before this decrement is seen below; work
-		 * published after it sees nmspinning == 0 and wakes an M. */
+		/* Work published before this decrement is seen below (in a
+		 * local or the global queue); work published after it sees
+		 * nmspinning == 0 and wakes an M. */
 		atomic_fetch_sub(&gocsp__sched.nmspinning, 1);
+		bool global = atomic_load(&gocsp__sched.runqsize) > 0;
 		int np = atomic_load(&gocsp__sched.nallp);
 		for (int i = 0; i < np; i++) {
 			struct gocsp__p *v = gocsp__sched.allp[i];
-			if (gocsp__runqempty(v))
+			if (!global && gocsp__runqempty(v))
 				continue;
 			gocsp__lock_acquire(&gocsp__sched.lock);
 			p = pidleget();
