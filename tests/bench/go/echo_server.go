@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 type server struct {
@@ -89,6 +90,7 @@ func main() {
 		c, err := ln.Accept()
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "echo_server: accept: %v\n", err)
+			time.Sleep(10 * time.Millisecond) // as the C server on EMFILE
 			continue
 		}
 		accepted++
