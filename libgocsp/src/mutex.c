@@ -18,7 +18,16 @@
  * Before queueing, a locker spins a few rounds while the holder is likely
  * running on another worker (Go's sync_runtime_canSpin): more than one
  * CPU, another P busy, and nothing else runnable on the caller's P (a
- * coroutine that spins keeps its P's queued coroutines waiting).
+ * coroutine that spins keeps its P's queued coroutines waiting).  Each
+ * round pauses twice as long as the one before (Go's are all 30 pauses):
+ * a spinner that reads the state rarely lets the holder lock and unlock
+ * many times without losing the cache line, and the rounds together
+ * (about 6 us here) still cost less than a park and a wake-up.
+ *
+ * Lock's fast path reads the state, then CASes the locked bit into what
+ * it read, rather than CASing 0 -> locked: while waiters are queued the
+ * state is never 0, and a CAS that fails costs as much as one that
+ * succeeds (atomic read-modify-writes dominate a contended mutex).
  *
  * Invariant: the waiter count counts callers between their increment and
  * the return of their gocsp__semacquire; each Unlock that takes one off
@@ -34,7 +43,7 @@
 
 #define STARVATION_NS 1000000 /* Go's starvationThresholdNs */
 #define ACTIVE_SPIN 4         /* spin rounds before queueing */
-#define ACTIVE_SPIN_CNT 30    /* pauses per round */
+#define ACTIVE_SPIN_CNT 30    /* pauses in the first round, doubling */
 
 static _Atomic int ncpu; /* 0: not yet read */
 
@@ -70,9 +79,9 @@ can_spin(int iter)
 }
 
 static void
-do_spin(void)
+do_spin(int iter)
 {
-	for (int i = 0; i < ACTIVE_SPIN_CNT; i++)
+	for (int i = 0; i < ACTIVE_SPIN_CNT << iter; i++)
 		gocsp__os_cpu_relax();
 }
 
@@ -89,7 +98,9 @@ cas_state(gocsp_mutex *m, int32_t *old, int32_t new)
 	    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
 }
 
-static void
+/* Not inlined: the fast path stays a load, a CAS and a return, without
+ * the slow path's stack frame. */
+__attribute__((noinline)) static void
 lock_slow(gocsp_mutex *m)
 {
 	int64_t wait_start = 0;
@@ -107,7 +118,7 @@ lock_slow(gocsp_mutex *m)
 			    (old >> MUTEX_WAITER_SHIFT) != 0 &&
 			    cas_state(m, &old, old | MUTEX_WOKEN))
 				awoke = true;
-			do_spin();
+			do_spin(iter);
 			iter++;
 			old = load_state(m);
 			continue;
@@ -167,9 +178,11 @@ lock_slow(gocsp_mutex *m)
 void
 gocsp_mutex_lock(gocsp_mutex *m)
 {
-	int32_t unlocked = 0;
-	if (gocsp__likely(__atomic_compare_exchange_n(&m->state_, &unlocked,
-	        MUTEX_LOCKED, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)))
+	int32_t old = load_state(m);
+	if (gocsp__likely((old & (MUTEX_LOCKED | MUTEX_STARVING)) == 0) &&
+	    gocsp__likely(__atomic_compare_exchange_n(&m->state_, &old,
+	        old | MUTEX_LOCKED, false, __ATOMIC_ACQUIRE,
+	        __ATOMIC_RELAXED)))
 		return;
 	lock_slow(m);
 }
@@ -188,7 +201,7 @@ gocsp_mutex_trylock(gocsp_mutex *m)
 	return 0;
 }
 
-static void
+__attribute__((noinline)) static void
 unlock_slow(gocsp_mutex *m, int32_t new)
 {
 	if (((new + MUTEX_LOCKED) & MUTEX_LOCKED) == 0)
