@@ -8,7 +8,7 @@
 #   PAIRS      gocsp/Go pairs per workload and procs (default 5; at least 3,
 #              5 when close, says BENCHMARKS.md)
 #   WORKLOAD   run only these (pingpong select4 buffered spawn parked sieve
-#              yield primes echo); default all.  echo (TCP echo servers
+#              yield primes mutex echo); default all.  echo (TCP echo servers
 #              under one load generator) is tests/bench/echo.sh, run last
 #
 # For each workload and procs value it runs gocsp then Go, PAIRS times
@@ -68,6 +68,9 @@ configs=(
 	"yield 1 5000000"
 	"primes 1 5000000 4"
 	"primes 2 5000000 4"
+	# NAME:LABEL runs program NAME, reported as NAME:LABEL.
+	"mutex:w2 2 10000000 2"
+	"mutex:w8 2 10000000 8"
 )
 
 # Only the workloads asked for.
@@ -75,7 +78,7 @@ if [ $# -gt 0 ]; then
 	selected=()
 	for c in "${configs[@]}"; do
 		for w in "$@"; do
-			[ "${c%% *}" = "$w" ] && selected+=("$c")
+			[ "${c%%[: ]*}" = "$w" ] && selected+=("$c")
 		done
 	done
 	[ ${#selected[@]} -gt 0 ] || { echo "run.sh: no such workload: $*" >&2; exit 2; }
@@ -99,7 +102,7 @@ mkdir -p "$out/go"
 export GOCACHE=$out/go-cache GOPATH=$out/go-path GOPROXY=off GOFLAGS='' \
 	GO111MODULE=on GOTOOLCHAIN=local CGO_ENABLED=0
 command -v go >/dev/null || { echo "run.sh: go not found (apt install golang-go)" >&2; exit 1; }
-names=$(printf '%s\n' "${configs[@]}" | cut -d' ' -f1 | sort -u)
+names=$(printf '%s\n' "${configs[@]}" | cut -d' ' -f1 | cut -d: -f1 | sort -u)
 for name in $names; do
 	go build -o "$out/go/$name" "$here/go/$name.go" "$here/go/benchutil.go"
 done
@@ -113,7 +116,7 @@ failed=0
 run() {
 	local impl=$1 name=$2 procs=$3 bin line rc
 	shift 3
-	if [ "$impl" = gocsp ]; then bin=$cdir/bench_$name; else bin=$out/go/$name; fi
+	if [ "$impl" = gocsp ]; then bin=$cdir/bench_${name%%:*}; else bin=$out/go/${name%%:*}; fi
 	rc=0
 	line=$(GOCSP_MAXPROCS=$procs GOMAXPROCS=$procs \
 		timeout "$timeout_s" "$bin" "$@" 2>"$out/stderr.txt") || rc=$?
@@ -170,6 +173,8 @@ rows = [
     ("yield", 1, "ns_per_op", ("ratio", 0.35)),
     ("primes", 1, "ms", None),
     ("primes", 2, "ms", None),
+    ("mutex:w2", 2, "ns_per_op", ("ratio", 1.0)),
+    ("mutex:w8", 2, "ns_per_op", ("ratio", 1.0)),
 ]
 SPEEDUP_TARGET = 1.8
 
@@ -183,7 +188,7 @@ with open(raw) as f:
             continue
         impl, name, procs, rc = parts[0], parts[1], int(parts[2]), parts[3]
         ran.add((name, procs))
-        if rc != "0" or len(parts) < 6 or parts[4] != name:
+        if rc != "0" or len(parts) < 6 or parts[4] != name.split(":")[0]:
             failed.add((impl, name, procs))
             continue
         for kv in parts[5:]:
