@@ -23,7 +23,7 @@
 
 #include <string.h>
 
-static inline void
+static inline __attribute__((always_inline)) void
 copy_elem(gocsp_chan *c, void *dst, const void *src)
 {
 	if (dst == NULL || c->elemsize == 0)
@@ -84,9 +84,12 @@ gocsp_chan_release(gocsp_chan *c)
 		free(c);
 }
 
-int
-gocsp__chan_send_locked(
-    gocsp_chan *c, const void *elem, struct gocsp__waiter **wake)
+/* The bodies are inlined into every channel call (the hot path of the
+ * library) and exported for select. */
+#define HOT static inline __attribute__((always_inline))
+
+HOT int
+send_locked(gocsp_chan *c, const void *elem, struct gocsp__waiter **wake)
 {
 	*wake = NULL;
 	if (c->closed)
@@ -109,8 +112,8 @@ gocsp__chan_send_locked(
 	return GOCSP_EAGAIN;
 }
 
-int
-gocsp__chan_recv_locked(gocsp_chan *c, void *elem, struct gocsp__waiter **wake)
+HOT int
+recv_locked(gocsp_chan *c, void *elem, struct gocsp__waiter **wake)
 {
 	*wake = NULL;
 	struct gocsp__sudog *s = gocsp__waitq_dequeue(&c->sendq);
@@ -145,6 +148,19 @@ gocsp__chan_recv_locked(gocsp_chan *c, void *elem, struct gocsp__waiter **wake)
 	return GOCSP_EAGAIN;
 }
 
+int
+gocsp__chan_send_locked(
+    gocsp_chan *c, const void *elem, struct gocsp__waiter **wake)
+{
+	return send_locked(c, elem, wake);
+}
+
+int
+gocsp__chan_recv_locked(gocsp_chan *c, void *elem, struct gocsp__waiter **wake)
+{
+	return recv_locked(c, elem, wake);
+}
+
 static void
 unlock_chan(void *c)
 {
@@ -165,7 +181,7 @@ block_nil(int64_t deadline)
  * The common path of every send and receive.  deadline: 0 don't block,
  * < 0 block forever, else the monotonic deadline.
  */
-static int
+HOT int
 chan_op(gocsp_chan *c, void *elem, bool send, int64_t deadline)
 {
 	if (c == NULL) {
@@ -179,8 +195,8 @@ chan_op(gocsp_chan *c, void *elem, bool send, int64_t deadline)
 
 	struct gocsp__waiter *wake;
 	gocsp__lock_acquire(&c->lock);
-	int rc = send ? gocsp__chan_send_locked(c, elem, &wake)
-	              : gocsp__chan_recv_locked(c, elem, &wake);
+	int rc = send ? send_locked(c, elem, &wake)
+	              : recv_locked(c, elem, &wake);
 	if (rc != GOCSP_EAGAIN || deadline == 0) {
 		gocsp__lock_release(&c->lock);
 		if (wake != NULL)

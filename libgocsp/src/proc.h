@@ -111,9 +111,31 @@ struct gocsp__sched {
 
 extern struct gocsp__sched gocsp__sched;
 
-/* The calling thread's M, NULL on a plain thread.  Reread after a park:
- * a coroutine may resume on another worker. */
+/*
+ * The calling thread's M, NULL on a plain thread.  Reread after a park: a
+ * coroutine may resume on another worker, so the compiler must never
+ * reuse a thread-local address computed before a context switch.  On
+ * x86-64 a volatile asm load does that in two instructions; elsewhere a
+ * call the optimizer cannot see into.
+ */
+extern __thread struct gocsp__m *gocsp__tls_m
+    __attribute__((tls_model("initial-exec"), visibility("hidden")));
+
+#if defined(__x86_64__)
+static inline struct gocsp__m *
+gocsp__getm(void)
+{
+	struct gocsp__m *m;
+	__asm__ __volatile__("movq gocsp__tls_m@gottpoff(%%rip), %0\n\t"
+	                     "movq %%fs:(%0), %0"
+	                     : "=r"(m)
+	                     :
+	                     : "memory");
+	return m;
+}
+#else
 struct gocsp__m *gocsp__getm(void);
+#endif
 
 /* runq.c: local and global run queues (Go's runqput/runqget/runqsteal). */
 void gocsp__runqput(struct gocsp__p *p, struct gocsp__g *g, bool next);

@@ -44,19 +44,17 @@
 
 struct gocsp__sched gocsp__sched;
 
-static __thread struct gocsp__m *tls_m
-    __attribute__((tls_model("initial-exec")));
+__thread struct gocsp__m *gocsp__tls_m;
 
-/* Not inlined, and opaque to the optimizer: a coroutine may resume on
- * another thread, so a TLS address computed before a park is stale
- * after it. */
+#if !defined(__x86_64__)
 __attribute__((noinline)) struct gocsp__m *
 gocsp__getm(void)
 {
-	struct gocsp__m *m = tls_m;
+	struct gocsp__m *m = gocsp__tls_m;
 	__asm__ __volatile__("" : "+r"(m));
 	return m;
 }
+#endif
 
 struct gocsp__g *
 gocsp__curg(void)
@@ -142,7 +140,7 @@ static void *
 m_main(void *arg)
 {
 	struct gocsp__m *m = arg;
-	tls_m = m;
+	gocsp__tls_m = m;
 
 	stack_t ss = {.ss_sp = malloc(ALTSTACK_SIZE), .ss_size = ALTSTACK_SIZE};
 	if (ss.ss_sp != NULL)
