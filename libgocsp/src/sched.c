@@ -37,6 +37,8 @@
 #include "netpoll.h"
 
 #define SPIN_NS 50000          /* an idle M looks for work this long */
+#define SPIN_ROUNDS 4          /* rounds before it naps between them */
+#define NAP_NS 4000
 #define RUNNEXT_STEAL_NS 5000  /* a victim's runnext is taken only if its
                                   P has not scheduled for this long */
 #define ALTSTACK_SIZE (64 * 1024)
@@ -141,6 +143,7 @@ m_main(void *arg)
 {
 	struct gocsp__m *m = arg;
 	gocsp__tls_m = m;
+	gocsp__os_thread_init();
 
 	stack_t ss = {.ss_sp = malloc(ALTSTACK_SIZE), .ss_size = ALTSTACK_SIZE};
 	if (ss.ss_sp != NULL)
@@ -491,6 +494,11 @@ reset_spinning(struct gocsp__m *m)
 /*
  * Steal from other Ps for up to SPIN_NS.  Returns a G, or NULL with
  * *recheck set when the global queue or a timer needs the caller.
+ *
+ * A few quick rounds first, then rounds NAP_NS apart: the spinner stays
+ * counted in nmspinning, so wakers need no system call to get it, but it
+ * naps rather than spins between rounds, because its CPU may be a
+ * hyperthread of the one running the work it waits for.
  */
 static struct gocsp__g *
 steal_work(struct gocsp__m *m, bool *recheck)
@@ -505,7 +513,7 @@ steal_work(struct gocsp__m *m, bool *recheck)
 		ticks[i] = atomic_load_explicit(
 		    &gocsp__sched.allp[i]->schedtick, memory_order_relaxed);
 	uint32_t off = (uint32_t) gocsp__rand();
-	for (uint32_t iter = 0;; iter++) {
+	for (uint32_t round = 0;; round++) {
 		bool late = now - start >= RUNNEXT_STEAL_NS;
 		for (int k = 0; k < np; k++) {
 			int i = (int) ((off + (uint32_t) k) % (uint32_t) np);
@@ -527,21 +535,23 @@ steal_work(struct gocsp__m *m, bool *recheck)
 			*recheck = true;
 			return NULL;
 		}
-		for (int k = 0; k < 16; k++)
-			gocsp__os_cpu_relax();
-		if ((iter & 15) == 15) {
-			now = gocsp__os_now();
-			if (now - start >= SPIN_NS)
+		if (round < SPIN_ROUNDS) {
+			for (int k = 0; k < 16; k++)
+				gocsp__os_cpu_relax();
+			continue;
+		}
+		now = gocsp__os_now();
+		if (now - start >= SPIN_NS)
+			return NULL;
+		for (int i = 0; i < np; i++) {
+			if (atomic_load(&gocsp__sched.allp[i]->timers.when0) <=
+			    now) {
+				*recheck = true;
 				return NULL;
-			for (int i = 0; i < np; i++) {
-				int64_t w = atomic_load(
-				    &gocsp__sched.allp[i]->timers.when0);
-				if (w <= now) {
-					*recheck = true;
-					return NULL;
-				}
 			}
 		}
+		gocsp__os_nap(NAP_NS);
+		now = gocsp__os_now();
 	}
 }
 

@@ -13,6 +13,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -105,6 +106,20 @@ gocsp__os_unguard(void *p, size_t len, int kind)
 {
 	if (kind == 2)
 		mprotect(p, len, PROT_READ | PROT_WRITE);
+}
+
+void
+gocsp__os_nap(int64_t ns)
+{
+	struct timespec ts = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
+	nanosleep(&ts, NULL);
+}
+
+void
+gocsp__os_thread_init(void)
+{
+	/* The default slack (50 us) would stretch every nap to it. */
+	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 }
 
 long

@@ -52,6 +52,13 @@ void gocsp__os_unguard(void *p, size_t len, int kind);
 /* vm.max_map_count, or a conservative default when unreadable. */
 long gocsp__os_max_map_count(void);
 
+/* Sleep about ns nanoseconds (short naps: the thread's timer slack is
+ * made small by gocsp__os_thread_init). */
+void gocsp__os_nap(int64_t ns);
+
+/* Per-worker-thread setup: a small timer slack, so naps are short. */
+void gocsp__os_thread_init(void);
+
 /* Cheap pause for spin loops. */
 static inline void
 gocsp__os_cpu_relax(void)
