@@ -69,6 +69,7 @@ struct gocsp__m {
 	bool polling;            /* sleeping in the netpoller, under sched.lock */
 	struct gocsp__m *link;   /* idle list, under sched.lock */
 	pthread_t thread;
+	void *altstack; /* signal stack for overflow reports (kept reachable) */
 	void *g0_stack_lo; /* for sanitizer fiber annotations */
 	size_t g0_stack_size;
 	void *g0_fake_stack;

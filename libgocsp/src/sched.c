@@ -145,9 +145,11 @@ m_main(void *arg)
 	gocsp__tls_m = m;
 	gocsp__os_thread_init();
 
-	stack_t ss = {.ss_sp = malloc(ALTSTACK_SIZE), .ss_size = ALTSTACK_SIZE};
-	if (ss.ss_sp != NULL)
-		sigaltstack(&ss, NULL);
+	m->altstack = malloc(ALTSTACK_SIZE);
+	if (m->altstack != NULL)
+		sigaltstack(&(stack_t) {.ss_sp = m->altstack,
+		                .ss_size = ALTSTACK_SIZE},
+		    NULL);
 	pthread_attr_t attr;
 	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
 		pthread_attr_getstack(&attr, &m->g0_stack_lo, &m->g0_stack_size);
