@@ -39,8 +39,8 @@
 #define SPIN_NS 50000          /* an idle M looks for work this long */
 #define SPIN_ROUNDS 4          /* rounds before it naps between them */
 #define NAP_NS 4000
-#define RUNNEXT_STEAL_NS 5000  /* a victim's runnext is taken only if its
-                                  P has not scheduled for this long */
+#define STEAL_NS 5000          /* queued work is stolen once it has waited
+                                  this long (steal_work) */
 #define ALTSTACK_SIZE (64 * 1024)
 #define WATCH_NS 10000000 /* idle Ms look for stranded work this often */
 
@@ -493,9 +493,28 @@ reset_spinning(struct gocsp__m *m)
 		gocsp__wakep();
 }
 
+/* What a thief last saw of a victim, and since when. */
+struct victim {
+	uint32_t tick;      /* its schedtick ... */
+	int64_t tick_since; /* ... unchanged since then */
+	uint32_t mark;      /* its ring's tail ... */
+	int64_t mark_since; /* ... at this time */
+};
+
 /*
  * Steal from other Ps for up to SPIN_NS.  Returns a G, or NULL with
  * *recheck set when the global queue or a timer needs the caller.
+ *
+ * Only work that has waited is taken.  A G moved to another worker runs
+ * with cold caches and its partners' wake-ups now cross CPUs, which costs
+ * more than a short wait: coroutines that hand values back and forth
+ * every few hundred nanoseconds run fastest together on one worker.  So a
+ * thief marks each victim's ring tail, and takes half the ring only when
+ * the victim has not reached that mark STEAL_NS later: some G has then
+ * waited that long.  A runnext is taken once its P has not scheduled at
+ * all for as long (Go's rule for runnext).  Work that computes, or a
+ * queue that its owner drains more slowly than it fills, is still spread
+ * within microseconds.
  *
  * A few quick rounds first, then rounds NAP_NS apart: the spinner stays
  * counted in nmspinning, so wakers need no system call to get it, but it
@@ -509,25 +528,44 @@ steal_work(struct gocsp__m *m, bool *recheck)
 	int np = atomic_load_explicit(&gocsp__sched.nallp, memory_order_acquire);
 	if (np < 2)
 		return NULL; /* nobody to steal from */
-	uint32_t ticks[np];
+	struct victim seen[np];
 	int64_t start = gocsp__os_now(), now = start;
-	for (int i = 0; i < np; i++)
-		ticks[i] = atomic_load_explicit(
-		    &gocsp__sched.allp[i]->schedtick, memory_order_relaxed);
+	for (int i = 0; i < np; i++) {
+		struct gocsp__p *v = gocsp__sched.allp[i];
+		seen[i] = (struct victim) {
+		    .tick = atomic_load_explicit(
+		        &v->schedtick, memory_order_relaxed),
+		    .tick_since = start,
+		    .mark = atomic_load_explicit(
+		        &v->runqtail, memory_order_relaxed),
+		    .mark_since = start};
+	}
 	uint32_t off = (uint32_t) gocsp__rand();
 	for (uint32_t round = 0;; round++) {
-		bool late = now - start >= RUNNEXT_STEAL_NS;
 		for (int k = 0; k < np; k++) {
 			int i = (int) ((off + (uint32_t) k) % (uint32_t) np);
 			struct gocsp__p *v = atomic_load_explicit(
 			    &gocsp__sched.allp[i], memory_order_relaxed);
 			if (v == p)
 				continue;
-			/* A runnext is stolen only from a P stuck on one G:
-			 * otherwise its owner runs it sooner and warmer. */
-			bool stuck = late &&
-			    atomic_load_explicit(&v->schedtick,
-			        memory_order_relaxed) == ticks[i];
+			struct victim *s = &seen[i];
+			uint32_t tick = atomic_load_explicit(
+			    &v->schedtick, memory_order_relaxed);
+			uint32_t head = atomic_load_explicit(
+			    &v->runqhead, memory_order_relaxed);
+			if (tick != s->tick) {
+				s->tick = tick;
+				s->tick_since = now;
+			}
+			if ((int32_t) (head - s->mark) >= 0) {
+				/* Everything queued at the mark has run. */
+				s->mark = atomic_load_explicit(
+				    &v->runqtail, memory_order_relaxed);
+				s->mark_since = now;
+			}
+			bool stuck = now - s->tick_since >= STEAL_NS;
+			if (!stuck && now - s->mark_since < STEAL_NS)
+				continue;
 			struct gocsp__g *g = gocsp__runqsteal(p, v, stuck);
 			if (g != NULL)
 				return g;
