@@ -155,6 +155,11 @@ enum gocsp__gstatus {
 struct gocsp__g {
 	struct gocsp__ctx ctx;        /* saved registers while not running */
 	struct gocsp__g *schedlink;   /* global queue, free lists */
+	/* On the first G of a batch in the global run queue (runq.c). */
+	struct {
+		struct gocsp__g *next, *tail;
+		long n;
+	} batch;
 	_Atomic uint32_t status;      /* enum gocsp__gstatus */
 	uint32_t stack_kind;          /* guard kind of the stack (stack.c) */
 	void (*fn)(void *);

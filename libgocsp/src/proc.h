@@ -81,8 +81,9 @@ struct gocsp__m {
 struct gocsp__sched {
 	gocsp__lock lock;
 
-	/* Global run queue, under lock; size also read without it. */
-	struct gocsp__g *runqhead, *runqtail;
+	/* Global run queue, under lock: batches of Gs (runq.c); the size is
+	 * also read without the lock. */
+	struct gocsp__g *runqhead, *runqlast; /* first and last batch */
 	_Atomic long runqsize;
 
 	struct gocsp__p *pidle; /* under lock */
@@ -144,11 +145,19 @@ struct gocsp__g *gocsp__runqget(struct gocsp__p *p);
 bool gocsp__runqempty(struct gocsp__p *p);
 struct gocsp__g *gocsp__runqsteal(
     struct gocsp__p *p, struct gocsp__p *victim, bool stealnext);
-/* Global queue: sched.lock held. */
+/* Global queue: sched.lock held.  Gs in a chain are linked by
+ * schedlink. */
 void gocsp__globrunqput(struct gocsp__g *g);
 void gocsp__globrunqputbatch(
     struct gocsp__g *head, struct gocsp__g *tail, long n);
-struct gocsp__g *gocsp__globrunqget(struct gocsp__p *p, int max);
+/* Detach the first batch, at most max Gs: returns its first G (NULL if
+ * the queue is empty) and their number in *n. */
+struct gocsp__g *gocsp__globrunqtake(long max, long *n);
+#define GOCSP__GLOBAL_BATCH (GOCSP__RUNQ_SIZE / 2 + 1)
+/* Without sched.lock: queue the n - 1 Gs that follow head in its chain
+ * (from gocsp__globrunqtake) in p's ring, and return head. */
+struct gocsp__g *gocsp__runqput_chain(
+    struct gocsp__p *p, struct gocsp__g *head, long n);
 
 /* sched.c */
 void gocsp__wakep(void);

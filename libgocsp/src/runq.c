@@ -11,8 +11,15 @@
  * ring, so two coroutines handing a value back and forth cannot starve
  * the rest.  A full ring moves half of itself to the global queue.
  *
- * The global queue is a list under sched.lock; runqsize is also read
- * without the lock as a hint.
+ * The global queue, under sched.lock, is a list of batches of up to
+ * GOCSP__GLOBAL_BATCH Gs, chained through schedlink; the first G of each
+ * batch knows the batch's last G, its size and the next batch.  A taker
+ * detaches a whole batch in constant time and walks it into its ring
+ * after releasing the lock: the Gs are usually cold in the taker's cache
+ * (another worker queued them), and a walk under the lock would hold
+ * every other worker up for one cache miss per G.  Single Gs join the
+ * last batch while it has room.  runqsize is also read without the lock
+ * as a hint.
  */
 #include "proc.h"
 
@@ -192,12 +199,22 @@ gocsp__runqsteal(struct gocsp__p *p, struct gocsp__p *victim, bool stealnext)
 void
 gocsp__globrunqputbatch(struct gocsp__g *head, struct gocsp__g *tail, long n)
 {
+	struct gocsp__g *last = gocsp__sched.runqlast;
 	tail->schedlink = NULL;
-	if (gocsp__sched.runqtail != NULL)
-		gocsp__sched.runqtail->schedlink = head;
-	else
-		gocsp__sched.runqhead = head;
-	gocsp__sched.runqtail = tail;
+	if (last != NULL && last->batch.n + n <= GOCSP__GLOBAL_BATCH) {
+		last->batch.tail->schedlink = head;
+		last->batch.tail = tail;
+		last->batch.n += n;
+	} else {
+		head->batch.next = NULL;
+		head->batch.tail = tail;
+		head->batch.n = n;
+		if (last != NULL)
+			last->batch.next = head;
+		else
+			gocsp__sched.runqhead = head;
+		gocsp__sched.runqlast = head;
+	}
 	/* Sequentially consistent: pairs with a spinning M's last look at
 	 * the queues after it stops spinning (find_runnable). */
 	atomic_fetch_add(&gocsp__sched.runqsize, n);
@@ -209,34 +226,45 @@ gocsp__globrunqput(struct gocsp__g *g)
 	gocsp__globrunqputbatch(g, g, 1);
 }
 
-/* Called with sched.lock held and p's ring empty (or max == 1), so the
- * extra Gs fit in the ring and runqput never takes sched.lock again. */
 struct gocsp__g *
-gocsp__globrunqget(struct gocsp__p *p, int max)
+gocsp__globrunqtake(long max, long *n)
 {
-	long size = atomic_load_explicit(
-	    &gocsp__sched.runqsize, memory_order_relaxed);
-	if (size == 0)
+	struct gocsp__g *b = gocsp__sched.runqhead;
+	if (b == NULL)
 		return NULL;
-	int nprocs = atomic_load_explicit(
-	    &gocsp__sched.nprocs, memory_order_relaxed);
-	long n = size / nprocs + 1;
-	if (n > size)
-		n = size;
-	if (max > 0 && n > max)
-		n = max;
-	if (n > GOCSP__RUNQ_SIZE / 2)
-		n = GOCSP__RUNQ_SIZE / 2;
-	atomic_fetch_sub_explicit(
-	    &gocsp__sched.runqsize, n, memory_order_relaxed);
-	struct gocsp__g *g = gocsp__sched.runqhead;
-	gocsp__sched.runqhead = g->schedlink;
-	for (long i = 1; i < n; i++) {
-		struct gocsp__g *g1 = gocsp__sched.runqhead;
-		gocsp__sched.runqhead = g1->schedlink;
-		gocsp__runqput(p, g1, false);
+	long k = b->batch.n < max ? b->batch.n : max;
+	if (k == b->batch.n) {
+		gocsp__sched.runqhead = b->batch.next;
+		if (gocsp__sched.runqhead == NULL)
+			gocsp__sched.runqlast = NULL;
+	} else {
+		/* Split: the rest becomes the batch. */
+		struct gocsp__g *cut = b;
+		for (long i = 1; i < k; i++)
+			cut = cut->schedlink;
+		struct gocsp__g *rest = cut->schedlink;
+		rest->batch.next = b->batch.next;
+		rest->batch.tail = b->batch.tail;
+		rest->batch.n = b->batch.n - k;
+		cut->schedlink = NULL;
+		gocsp__sched.runqhead = rest;
+		if (gocsp__sched.runqlast == b)
+			gocsp__sched.runqlast = rest;
 	}
-	if (gocsp__sched.runqhead == NULL)
-		gocsp__sched.runqtail = NULL;
-	return g;
+	atomic_fetch_sub_explicit(
+	    &gocsp__sched.runqsize, k, memory_order_relaxed);
+	*n = k;
+	return b;
+}
+
+struct gocsp__g *
+gocsp__runqput_chain(struct gocsp__p *p, struct gocsp__g *head, long n)
+{
+	struct gocsp__g *g = head->schedlink;
+	for (long i = 1; i < n; i++) {
+		struct gocsp__g *next = g->schedlink;
+		gocsp__runqput(p, g, false);
+		g = next;
+	}
+	return head;
 }

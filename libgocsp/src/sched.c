@@ -735,11 +735,12 @@ top:
 	    atomic_load_explicit(&p->schedtick, memory_order_relaxed) % 61 == 0;
 	if (tick61)
 		poll_ready();
+	long n;
 	if (tick61 &&
 	    atomic_load_explicit(&gocsp__sched.runqsize, memory_order_relaxed) >
 	        0) {
 		gocsp__lock_acquire(&gocsp__sched.lock);
-		g = gocsp__globrunqget(p, 1);
+		g = gocsp__globrunqtake(1, &n);
 		gocsp__lock_release(&gocsp__sched.lock);
 		if (g != NULL)
 			goto found;
@@ -751,10 +752,10 @@ top:
 	if (atomic_load_explicit(&gocsp__sched.runqsize, memory_order_relaxed) >
 	    0) {
 		gocsp__lock_acquire(&gocsp__sched.lock);
-		g = gocsp__globrunqget(p, 0);
+		g = gocsp__globrunqtake(GOCSP__GLOBAL_BATCH, &n);
 		gocsp__lock_release(&gocsp__sched.lock);
 		if (g != NULL)
-			goto found;
+			goto found_batch;
 	}
 
 	/* Spin and steal, but keep at most half of the busy Ps spinning. */
@@ -775,9 +776,9 @@ top:
 
 	/* Nothing: give the P back and sleep. */
 	gocsp__lock_acquire(&gocsp__sched.lock);
-	if ((g = gocsp__globrunqget(p, 0)) != NULL) {
+	if ((g = gocsp__globrunqtake(GOCSP__GLOBAL_BATCH, &n)) != NULL) {
 		gocsp__lock_release(&gocsp__sched.lock);
-		goto found;
+		goto found_batch;
 	}
 	m->p = NULL;
 	pidleput(p);
@@ -810,6 +811,8 @@ top:
 	m_sleep(m);
 	goto top;
 
+found_batch:
+	gocsp__runqput_chain(m->p, g, n);
 found:
 	if (m->spinning)
 		reset_spinning(m);
