@@ -19,23 +19,27 @@
 
 #include "fiber.h"
 
+/*
+ * The global list of dead Gs holds batches of GCACHE_MAX / 2, so moving a
+ * batch in or out under gfree_lock takes constant time: its Gs were
+ * last touched on another worker, and walking them under the lock would
+ * hold the other workers up for a cache miss per G.
+ */
 struct gocsp__g *
 gocsp__gnew(struct gocsp__p *p)
 {
 	struct gocsp__g *g;
 	if (p != NULL && p->gfree == NULL &&
-	    GOCSP__LOAD(&gocsp__sched.ngfree) > 0) {
+	    GOCSP__LOAD(&gocsp__sched.gfree) != NULL) {
 		/* Refill from the global list: Gs often die on another P
 		 * than the one that spawns them. */
 		gocsp__lock_acquire(&gocsp__sched.gfree_lock);
-		while (gocsp__sched.gfree != NULL &&
-		    p->ngfree < GOCSP__GCACHE_MAX / 2) {
-			g = gocsp__sched.gfree;
-			gocsp__sched.gfree = g->schedlink;
-			GOCSP__STORE(&gocsp__sched.ngfree, gocsp__sched.ngfree - 1);
-			g->schedlink = p->gfree;
+		g = gocsp__sched.gfree;
+		if (g != NULL) {
+			GOCSP__STORE(&gocsp__sched.gfree, g->batch.next);
+			gocsp__sched.ngfree -= g->batch.n;
 			p->gfree = g;
-			p->ngfree++;
+			p->ngfree = (int) g->batch.n;
 		}
 		gocsp__lock_release(&gocsp__sched.gfree_lock);
 	}
@@ -70,21 +74,28 @@ gocsp__gfree(struct gocsp__p *p, struct gocsp__g *g)
 	p->gfree = g;
 	if (++p->ngfree < GOCSP__GCACHE_MAX)
 		return;
-	/* Half to the global list, what it cannot hold to the allocator. */
+	/* Half to the global list as one batch; to the allocator if the
+	 * list is full. */
+	struct gocsp__g *batch = p->gfree, *last = batch;
+	for (int i = 1; i < GOCSP__GCACHE_MAX / 2; i++)
+		last = last->schedlink;
+	p->gfree = last->schedlink;
+	p->ngfree -= GOCSP__GCACHE_MAX / 2;
+	last->schedlink = NULL;
+	batch->batch.n = GOCSP__GCACHE_MAX / 2;
 	gocsp__lock_acquire(&gocsp__sched.gfree_lock);
-	while (p->ngfree > GOCSP__GCACHE_MAX / 2) {
-		g = p->gfree;
-		p->gfree = g->schedlink;
-		p->ngfree--;
-		if (gocsp__sched.ngfree < GOCSP__GFREE_MAX) {
-			g->schedlink = gocsp__sched.gfree;
-			gocsp__sched.gfree = g;
-			GOCSP__STORE(&gocsp__sched.ngfree, gocsp__sched.ngfree + 1);
-		} else {
-			gdestroy(g);
-		}
+	bool keep = gocsp__sched.ngfree < GOCSP__GFREE_MAX;
+	if (keep) {
+		batch->batch.next = gocsp__sched.gfree;
+		GOCSP__STORE(&gocsp__sched.gfree, batch);
+		gocsp__sched.ngfree += GOCSP__GCACHE_MAX / 2;
 	}
 	gocsp__lock_release(&gocsp__sched.gfree_lock);
+	while (!keep && batch != NULL) {
+		g = batch->schedlink;
+		gdestroy(batch);
+		batch = g;
+	}
 }
 
 void

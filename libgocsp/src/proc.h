@@ -104,8 +104,10 @@ struct gocsp__sched {
 	struct gocsp__p *_Atomic allp[GOCSP__MAX_PROCS];
 
 	gocsp__lock gfree_lock;
-	struct gocsp__g *gfree; /* under gfree_lock */
-	int ngfree;             /* under gfree_lock; also read as a hint */
+	/* Dead Gs: batches (coro.c), under gfree_lock; the list head is
+	 * also read as a hint. */
+	struct gocsp__g *gfree;
+	long ngfree;
 
 	_Atomic uint64_t goid_gen;
 	_Atomic long gcount_threads; /* Gs created off the workers */
