@@ -10,7 +10,12 @@
  *
  * gocsp_go puts the new G in runnext, as Go's newproc does: the spawner
  * keeps running and the child runs next on this worker unless a thief
- * takes it.
+ * takes it.  A coroutine that spawns faster than its worker and the
+ * thieves run the children yields once half its run queue is full, so
+ * the backlog runs before it spawns more.  Without that, a loop of
+ * gocsp_go calls would move its overflow to the global queue and keep
+ * every child record alive at once: a million spawns, a million records,
+ * and a cache miss per child for whichever worker walks the global queue.
  */
 #include "proc.h"
 
@@ -145,6 +150,10 @@ gocsp_go_stack(void (*fn)(void *), void *arg, size_t stack_size)
 	else
 		atomic_fetch_add(&gocsp__sched.gcount_threads, 1);
 	gocsp__put_runnable(g, true);
+	/* A spawner that outruns its run queue runs the backlog itself. */
+	if (p != NULL && m->curg != NULL &&
+	    gocsp__runqlen(p) >= GOCSP__RUNQ_SIZE / 2)
+		gocsp__switch_out(m->curg, GOCSP__M_YIELD);
 	return 0;
 }
 

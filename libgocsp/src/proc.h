@@ -145,6 +145,8 @@ struct gocsp__m *gocsp__getm(void);
 void gocsp__runqput(struct gocsp__p *p, struct gocsp__g *g, bool next);
 struct gocsp__g *gocsp__runqget(struct gocsp__p *p);
 bool gocsp__runqempty(struct gocsp__p *p);
+/* Gs in p's ring (not counting runnext); exact only for the owner. */
+uint32_t gocsp__runqlen(struct gocsp__p *p);
 struct gocsp__g *gocsp__runqsteal(
     struct gocsp__p *p, struct gocsp__p *victim, bool stealnext);
 /* Global queue: sched.lock held.  Gs in a chain are linked by

@@ -130,6 +130,13 @@ gocsp__runqget(struct gocsp__p *p)
 	return ring_get(p);
 }
 
+uint32_t
+gocsp__runqlen(struct gocsp__p *p)
+{
+	return atomic_load_explicit(&p->runqtail, memory_order_relaxed) -
+	    atomic_load_explicit(&p->runqhead, memory_order_relaxed);
+}
+
 bool
 gocsp__runqempty(struct gocsp__p *p)
 {
