@@ -21,27 +21,6 @@
  */
 #include "chan.h"
 
-#include <string.h>
-
-static inline __attribute__((always_inline)) void
-copy_elem(gocsp_chan *c, void *dst, const void *src)
-{
-	if (dst == NULL || c->elemsize == 0)
-		return;
-	if (src == NULL)
-		memset(dst, 0, c->elemsize);
-	else if (c->elemsize == sizeof(uint64_t))
-		memcpy(dst, src, sizeof(uint64_t));
-	else
-		memcpy(dst, src, c->elemsize);
-}
-
-static inline void *
-slot(gocsp_chan *c, size_t i)
-{
-	return c->buf + i * c->elemsize;
-}
-
 gocsp_chan *
 gocsp_chan_make(size_t elem_size, size_t cap)
 {
@@ -84,83 +63,6 @@ gocsp_chan_release(gocsp_chan *c)
 		free(c);
 }
 
-/* The bodies are inlined into every channel call (the hot path of the
- * library) and exported for select. */
-#define HOT static inline __attribute__((always_inline))
-
-HOT int
-send_locked(gocsp_chan *c, const void *elem, struct gocsp__waiter **wake)
-{
-	*wake = NULL;
-	if (c->closed)
-		return GOCSP_ECLOSED;
-	struct gocsp__sudog *s = gocsp__waitq_dequeue(&c->recvq);
-	if (s != NULL) {
-		copy_elem(c, s->elem, elem);
-		s->success = true;
-		s->w->param = s;
-		*wake = s->w;
-		return 0;
-	}
-	if (c->qcount < c->cap) {
-		copy_elem(c, slot(c, c->sendx), elem);
-		if (++c->sendx == c->cap)
-			c->sendx = 0;
-		GOCSP__STORE(&c->qcount, c->qcount + 1);
-		return 0;
-	}
-	return GOCSP_EAGAIN;
-}
-
-HOT int
-recv_locked(gocsp_chan *c, void *elem, struct gocsp__waiter **wake)
-{
-	*wake = NULL;
-	struct gocsp__sudog *s = gocsp__waitq_dequeue(&c->sendq);
-	if (s != NULL) {
-		if (c->cap == 0) {
-			copy_elem(c, elem, s->elem);
-		} else {
-			/* Full buffer: take the head, the sender refills the
-			 * tail (the same slot). */
-			copy_elem(c, elem, slot(c, c->recvx));
-			copy_elem(c, slot(c, c->recvx), s->elem);
-			if (++c->recvx == c->cap)
-				c->recvx = 0;
-			c->sendx = c->recvx;
-		}
-		s->success = true;
-		s->w->param = s;
-		*wake = s->w;
-		return 0;
-	}
-	if (c->qcount > 0) {
-		copy_elem(c, elem, slot(c, c->recvx));
-		if (++c->recvx == c->cap)
-			c->recvx = 0;
-		GOCSP__STORE(&c->qcount, c->qcount - 1);
-		return 0;
-	}
-	if (c->closed) {
-		copy_elem(c, elem, NULL);
-		return GOCSP_ECLOSED;
-	}
-	return GOCSP_EAGAIN;
-}
-
-int
-gocsp__chan_send_locked(
-    gocsp_chan *c, const void *elem, struct gocsp__waiter **wake)
-{
-	return send_locked(c, elem, wake);
-}
-
-int
-gocsp__chan_recv_locked(gocsp_chan *c, void *elem, struct gocsp__waiter **wake)
-{
-	return recv_locked(c, elem, wake);
-}
-
 static void
 unlock_chan(void *c)
 {
@@ -178,10 +80,10 @@ block_nil(int64_t deadline)
 }
 
 /*
- * The common path of every send and receive.  deadline: 0 don't block,
- * < 0 block forever, else the monotonic deadline.
+ * The common path of every send and receive, inlined into each: deadline
+ * 0 don't block, < 0 block forever, else the monotonic deadline.
  */
-HOT int
+static inline __attribute__((always_inline)) int
 chan_op(gocsp_chan *c, void *elem, bool send, int64_t deadline)
 {
 	if (c == NULL) {
@@ -195,8 +97,8 @@ chan_op(gocsp_chan *c, void *elem, bool send, int64_t deadline)
 
 	struct gocsp__waiter *wake;
 	gocsp__lock_acquire(&c->lock);
-	int rc = send ? send_locked(c, elem, &wake)
-	              : recv_locked(c, elem, &wake);
+	int rc = send ? gocsp__chan_send_locked(c, elem, &wake)
+	              : gocsp__chan_recv_locked(c, elem, &wake);
 	if (rc != GOCSP_EAGAIN || deadline == 0) {
 		gocsp__lock_release(&c->lock);
 		if (wake != NULL)
@@ -284,7 +186,7 @@ gocsp_chan_close(gocsp_chan *c)
 	/* Collect every waiter, wake them after unlocking. */
 	struct gocsp__sudog *all = NULL, **tail = &all, *s;
 	while ((s = gocsp__waitq_dequeue(&c->recvq)) != NULL) {
-		copy_elem(c, s->elem, NULL);
+		gocsp__chan_copy(c, s->elem, NULL);
 		s->success = false;
 		s->w->param = s;
 		*tail = s;

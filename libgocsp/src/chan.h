@@ -4,6 +4,8 @@
 #ifndef GOCSP_CHAN_H
 #define GOCSP_CHAN_H
 
+#include <string.h>
+
 #include "internal.h"
 
 struct gocsp_chan {
@@ -19,15 +21,94 @@ struct gocsp_chan {
 	_Alignas(16) unsigned char buf[];
 };
 
+/* Copy one element (src NULL: zero it); dst NULL discards it. */
+static inline __attribute__((always_inline)) void
+gocsp__chan_copy(gocsp_chan *c, void *dst, const void *src)
+{
+	if (dst == NULL || c->elemsize == 0)
+		return;
+	if (src == NULL)
+		memset(dst, 0, c->elemsize);
+	else if (c->elemsize == sizeof(uint64_t))
+		memcpy(dst, src, sizeof(uint64_t));
+	else
+		memcpy(dst, src, c->elemsize);
+}
+
+static inline void *
+gocsp__chan_slot(gocsp_chan *c, size_t i)
+{
+	return c->buf + i * c->elemsize;
+}
+
 /*
  * Non-blocking send/receive with c->lock held (not released).  Return 0
  * (the value moved), GOCSP_ECLOSED, or GOCSP_EAGAIN.  *wake is set to a
- * waiter to wake once the lock is released, or NULL.
+ * waiter to wake once the lock is released, or NULL.  Inline: these are
+ * the hot path of every channel operation and of select.
  */
-int gocsp__chan_send_locked(
-    gocsp_chan *c, const void *elem, struct gocsp__waiter **wake);
-int gocsp__chan_recv_locked(
-    gocsp_chan *c, void *elem, struct gocsp__waiter **wake);
+static inline __attribute__((always_inline)) int
+gocsp__chan_send_locked(
+    gocsp_chan *c, const void *elem, struct gocsp__waiter **wake)
+{
+	*wake = NULL;
+	if (c->closed)
+		return GOCSP_ECLOSED;
+	struct gocsp__sudog *s = gocsp__waitq_dequeue(&c->recvq);
+	if (s != NULL) {
+		gocsp__chan_copy(c, s->elem, elem);
+		s->success = true;
+		s->w->param = s;
+		*wake = s->w;
+		return 0;
+	}
+	if (c->qcount < c->cap) {
+		gocsp__chan_copy(c, gocsp__chan_slot(c, c->sendx), elem);
+		if (++c->sendx == c->cap)
+			c->sendx = 0;
+		GOCSP__STORE(&c->qcount, c->qcount + 1);
+		return 0;
+	}
+	return GOCSP_EAGAIN;
+}
+
+static inline __attribute__((always_inline)) int
+gocsp__chan_recv_locked(
+    gocsp_chan *c, void *elem, struct gocsp__waiter **wake)
+{
+	*wake = NULL;
+	struct gocsp__sudog *s = gocsp__waitq_dequeue(&c->sendq);
+	if (s != NULL) {
+		if (c->cap == 0) {
+			gocsp__chan_copy(c, elem, s->elem);
+		} else {
+			/* Full buffer: take the head, the sender refills the
+			 * tail (the same slot). */
+			void *head = gocsp__chan_slot(c, c->recvx);
+			gocsp__chan_copy(c, elem, head);
+			gocsp__chan_copy(c, head, s->elem);
+			if (++c->recvx == c->cap)
+				c->recvx = 0;
+			c->sendx = c->recvx;
+		}
+		s->success = true;
+		s->w->param = s;
+		*wake = s->w;
+		return 0;
+	}
+	if (c->qcount > 0) {
+		gocsp__chan_copy(c, elem, gocsp__chan_slot(c, c->recvx));
+		if (++c->recvx == c->cap)
+			c->recvx = 0;
+		GOCSP__STORE(&c->qcount, c->qcount - 1);
+		return 0;
+	}
+	if (c->closed) {
+		gocsp__chan_copy(c, elem, NULL);
+		return GOCSP_ECLOSED;
+	}
+	return GOCSP_EAGAIN;
+}
 
 /* With c->lock held, after removing a waiter's sudog: true if the caller
  * must free c once it has released the lock. */

@@ -26,25 +26,31 @@ struct sel {
 	uint32_t n;      /* non-nil cases */
 };
 
-/* A random permutation of the non-nil cases (Fisher-Yates); one call to
- * the shared generator seeds a local xorshift for the rest. */
-static void
+/*
+ * A random permutation of the non-nil cases (Fisher-Yates), checking each
+ * case's op on the way: GOCSP_EINVAL before anything happened, or 0.
+ * One call to the shared generator, then a multiplicative step per case:
+ * the index is taken from the high half, where such a generator's bits
+ * are good.
+ */
+static int
 shuffle(struct sel *s, gocsp_case *cases, size_t n)
 {
-	uint64_t r = gocsp__rand() | 1;
+	uint64_t r = gocsp__rand();
 	uint32_t k = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		if (cases[i].chan == NULL)
 			continue;
-		r ^= r << 13;
-		r ^= r >> 7;
-		r ^= r << 17;
+		if (cases[i].op != GOCSP_SEND && cases[i].op != GOCSP_RECV)
+			return GOCSP_EINVAL;
+		r = r * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL;
 		uint32_t j = (uint32_t) (((r >> 32) * (uint64_t) (k + 1)) >> 32);
 		s->poll[k] = s->poll[j];
 		s->poll[j] = i;
 		k++;
 	}
 	s->n = k;
+	return 0;
 }
 
 static int
@@ -215,10 +221,6 @@ gocsp_select(gocsp_case *cases, size_t n, int64_t timeout)
 {
 	if (n > MAX_CASES || (n > 0 && cases == NULL))
 		return GOCSP_EINVAL;
-	for (size_t i = 0; i < n; i++)
-		if (cases[i].chan != NULL && cases[i].op != GOCSP_SEND &&
-		    cases[i].op != GOCSP_RECV)
-			return GOCSP_EINVAL;
 	int64_t deadline = timeout < 0 ? -1
 	    : timeout == 0             ? 0
 	                               : gocsp__os_now() + timeout;
@@ -237,8 +239,10 @@ gocsp_select(gocsp_case *cases, size_t n, int64_t timeout)
 		s.lock = s.poll + n;
 	}
 
-	shuffle(&s, cases, n);
-	int rc = poll_unlocked(&s);
+	int rc = shuffle(&s, cases, n);
+	if (rc < 0)
+		goto out;
+	rc = poll_unlocked(&s);
 	/* Before queueing on every channel, let the coroutines already
 	 * runnable on this worker run once: they are often the senders and
 	 * receivers this select waits for, and a non-blocking pass costs far
@@ -258,6 +262,8 @@ gocsp_select(gocsp_case *cases, size_t n, int64_t timeout)
 			rc = block(&s, deadline);
 		}
 	}
-	free(heap);
+out:
+	if (heap != NULL)
+		free(heap);
 	return rc;
 }
