@@ -5,6 +5,17 @@
  * errno is read right after each call: a coroutine may resume on another
  * thread, whose errno is another variable.
  *
+ * Learning what an fd is (fcntl and fstat) costs two system calls, as
+ * much as the read itself, so the netpoller's table remembers which fd
+ * numbers were sockets.  A socket is read and written with recv/send and
+ * MSG_DONTWAIT, which never block whatever the fd's flags say, so the
+ * memory is safe even after the number is closed and reused: if it no
+ * longer names a socket, recv answers ENOTSOCK and the fd is examined
+ * again.  The first time gocsp meets a number (and on every accept, which
+ * makes its sockets non-blocking), the fd is made non-blocking as the API
+ * promises; a new socket that reuses a remembered number is not, which
+ * only matters to code that reads it without gocsp afterwards.
+ *
  * Regular files (and other fds epoll refuses with EPERM) are not
  * pollable: their reads and writes block.  Before such a call the worker
  * hands its processor to another worker, so the rest of the program keeps
@@ -19,19 +30,36 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Make fd non-blocking; returns whether it is pollable. */
-static bool
+/* How an fd is read and written. */
+enum fdkind {
+	FD_SOCKET,   /* recv/send with MSG_DONTWAIT */
+	FD_POLLABLE, /* read/write on a non-blocking fd */
+	FD_BLOCKING, /* regular file: read/write with the P handed off */
+};
+
+/* Examine fd: make it non-blocking unless it is a regular file or a
+ * directory, and remember whether it is a socket. */
+static enum fdkind
 prepare_fd(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
 	if (fl < 0)
-		return true; /* let the call itself report EBADF */
+		return FD_POLLABLE; /* let the call itself report EBADF */
 	struct stat st;
-	if (fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
-		return false;
+	bool known = fstat(fd, &st) == 0;
+	if (known && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)))
+		return FD_BLOCKING;
 	if (!(fl & O_NONBLOCK))
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-	return true;
+	bool sock = known && S_ISSOCK(st.st_mode);
+	gocsp__netpoll_remember_socket(fd, sock);
+	return sock ? FD_SOCKET : FD_POLLABLE;
+}
+
+static enum fdkind
+fd_kind(int fd)
+{
+	return gocsp__netpoll_is_socket(fd) ? FD_SOCKET : prepare_fd(fd);
 }
 
 static int64_t
@@ -66,26 +94,36 @@ gocsp_wait_fd(int fd, int events, int64_t timeout)
 	}
 }
 
-/* One read(2): -errno on failure.  An unpollable fd's call runs with
- * the P handed off. */
+/* One read: -errno on failure.  A blocking fd's call runs with the P
+ * handed off. */
 static ssize_t
-sys_read(int fd, void *buf, size_t n, bool pollable)
+sys_read(int fd, void *buf, size_t n, enum fdkind kind)
 {
-	struct gocsp__p *p = pollable ? NULL : gocsp__enter_blocking();
+	if (kind == FD_SOCKET) {
+		ssize_t r = recv(fd, buf, n, MSG_DONTWAIT);
+		return r < 0 ? -(ssize_t) errno : r;
+	}
+	struct gocsp__p *p =
+	    kind == FD_BLOCKING ? gocsp__enter_blocking() : NULL;
 	ssize_t r = read(fd, buf, n);
 	ssize_t res = r < 0 ? -(ssize_t) errno : r;
-	if (!pollable)
+	if (kind == FD_BLOCKING)
 		gocsp__exit_blocking(p);
 	return res;
 }
 
 static ssize_t
-sys_write(int fd, const void *buf, size_t n, bool pollable)
+sys_write(int fd, const void *buf, size_t n, enum fdkind kind)
 {
-	struct gocsp__p *p = pollable ? NULL : gocsp__enter_blocking();
+	if (kind == FD_SOCKET) {
+		ssize_t r = send(fd, buf, n, MSG_DONTWAIT);
+		return r < 0 ? -(ssize_t) errno : r;
+	}
+	struct gocsp__p *p =
+	    kind == FD_BLOCKING ? gocsp__enter_blocking() : NULL;
 	ssize_t r = write(fd, buf, n);
 	ssize_t res = r < 0 ? -(ssize_t) errno : r;
-	if (!pollable)
+	if (kind == FD_BLOCKING)
 		gocsp__exit_blocking(p);
 	return res;
 }
@@ -93,11 +131,15 @@ sys_write(int fd, const void *buf, size_t n, bool pollable)
 ssize_t
 gocsp_read(int fd, void *buf, size_t n)
 {
-	bool pollable = prepare_fd(fd);
+	enum fdkind kind = fd_kind(fd);
 	for (;;) {
-		ssize_t r = sys_read(fd, buf, n, pollable);
+		ssize_t r = sys_read(fd, buf, n, kind);
 		if (r == -EINTR)
 			continue;
+		if (r == -ENOTSOCK && kind == FD_SOCKET) {
+			kind = prepare_fd(fd); /* the number was reused */
+			continue;
+		}
 		if (r != -EAGAIN && r != -EWOULDBLOCK)
 			return r;
 		int w = gocsp__netpoll_wait(fd, GOCSP_READABLE, -1, NULL);
@@ -111,15 +153,19 @@ gocsp_write(int fd, const void *buf, size_t n)
 {
 	const char *p = buf;
 	size_t done = 0;
-	bool pollable = prepare_fd(fd);
+	enum fdkind kind = fd_kind(fd);
 	while (done < n) {
-		ssize_t r = sys_write(fd, p + done, n - done, pollable);
+		ssize_t r = sys_write(fd, p + done, n - done, kind);
 		if (r >= 0) {
 			done += (size_t) r;
 			continue;
 		}
 		if (r == -EINTR)
 			continue;
+		if (r == -ENOTSOCK && kind == FD_SOCKET) {
+			kind = prepare_fd(fd); /* the number was reused */
+			continue;
+		}
 		if (r == -EAGAIN || r == -EWOULDBLOCK) {
 			int w = gocsp__netpoll_wait(fd, GOCSP_WRITABLE, -1, NULL);
 			if (w >= 0)
@@ -137,8 +183,10 @@ gocsp_accept(int fd, struct sockaddr *addr, socklen_t *len)
 	prepare_fd(fd);
 	for (;;) {
 		int c = accept4(fd, addr, len, SOCK_CLOEXEC | SOCK_NONBLOCK);
-		if (c >= 0)
+		if (c >= 0) {
+			gocsp__netpoll_remember_socket(c, true);
 			return c;
+		}
 		int e = errno;
 		if (e == EINTR || e == ECONNABORTED)
 			continue;

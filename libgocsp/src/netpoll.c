@@ -41,6 +41,7 @@ struct polldesc {
 	gocsp__lock lock;
 	struct gocsp__waitq rq, wq; /* under lock */
 	bool rready, wready;        /* under lock */
+	bool socket;                /* io.c's hint, relaxed atomic access */
 };
 
 static struct polldesc *_Atomic chunks[NCHUNKS];
@@ -99,6 +100,21 @@ desc(int fd, bool create)
 			c = n;
 	}
 	return &c[fd % CHUNK];
+}
+
+void
+gocsp__netpoll_remember_socket(int fd, bool socket)
+{
+	struct polldesc *pd = desc(fd, socket);
+	if (pd != NULL)
+		GOCSP__STORE(&pd->socket, socket);
+}
+
+bool
+gocsp__netpoll_is_socket(int fd)
+{
+	struct polldesc *pd = desc(fd, false);
+	return pd != NULL && GOCSP__LOAD(&pd->socket);
 }
 
 struct pollwait {

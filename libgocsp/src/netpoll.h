@@ -35,6 +35,12 @@ int gocsp__netpoll(int64_t until);
 /* Make a blocking gocsp__netpoll return now. */
 void gocsp__netpoll_break(void);
 
+/* Whether fd's number was last seen as a socket (io.c), kept in the
+ * netpoller's per-fd table.  Only a hint: the number may have been
+ * closed and reused since. */
+void gocsp__netpoll_remember_socket(int fd, bool socket);
+bool gocsp__netpoll_is_socket(int fd);
+
 /* Gs waiting on fds right now (a hint for the scheduler). */
 long gocsp__netpoll_waiters(void);
 

@@ -739,6 +739,60 @@ partial_reader_co(void *arg)
 	gocsp_wg_done(p->wg);
 }
 
+/* Read one byte from fd that a thread writes to wfd 20 ms from now (the
+ * read parks), then one more written at once (the read does not park). */
+static void
+read_delayed_then_ready(int fd, int wfd)
+{
+	struct delayed_write dw = {.fd = wfd, .ms = 20};
+	pthread_t t = gt_thread(delayed_write_thread, &dw);
+	char c = 0;
+	EXPECT_EQ(gocsp_read(fd, &c, 1), 1);
+	EXPECT_EQ(c, 'w');
+	pthread_join(t, NULL);
+	EXPECT_EQ(gocsp_write(wfd, "n", 1), 1);
+	EXPECT_EQ(gocsp_read(fd, &c, 1), 1);
+	EXPECT_EQ(c, 'n');
+	EXPECT(fcntl(fd, F_GETFL) & O_NONBLOCK);
+}
+
+/*
+ * An fd number that was a socket, closed, and reused for a pipe (and back
+ * again) reads and writes as what it now is: the runtime remembers which
+ * numbers were sockets and must notice when one no longer is.
+ */
+CO_CASE(test_io__reused_fd_number)
+{
+	int sock[2], pipefd[2], num;
+
+	make_socketpair(sock);
+	num = sock[0];
+	read_delayed_then_ready(num, sock[1]);
+	close(sock[1]);
+
+	/* The same number, now the read end of a blocking pipe (dup2 closes
+	 * the socket it replaces, as a close and a reuse would). */
+	make_pipe(pipefd);
+	EXPECT_EQ(dup2(pipefd[0], num), num);
+	close(pipefd[0]);
+	EXPECT_EQ(fcntl(num, F_GETFL) & O_NONBLOCK, 0);
+	read_delayed_then_ready(num, pipefd[1]);
+	close(pipefd[1]);
+
+	/* And a socket again, at the pipe's number. */
+	make_socketpair(sock);
+	EXPECT_EQ(dup2(sock[0], num), num);
+	close(sock[0]);
+	read_delayed_then_ready(num, sock[1]);
+	/* Writes take the same path: the peer reads what num wrote. */
+	EXPECT_EQ(gocsp_write(num, "x", 1), 1);
+	char c = 0;
+	EXPECT_EQ(gocsp_read(sock[1], &c, 1), 1);
+	EXPECT_EQ(c, 'x');
+	close(num);
+	close(sock[1]);
+}
+
 CO_CASE(test_io__write_closed_peer)
 {
 	int sp;
@@ -1364,6 +1418,7 @@ main(int argc, char **argv)
 		GT_CASE(test_io__coroutine_and_thread),
 		GT_CASE(test_io__pingpong_with_thread),
 		GT_CASE(test_io__end_of_file),
+		GT_CASE(test_io__reused_fd_number),
 		GT_CASE(test_io__write_closed_peer),
 		GT_CASE(test_io__regular_file),
 		GT_CASE(test_io__tcp_echo),
