@@ -142,7 +142,38 @@ struct gocsp__m *gocsp__getm(void);
 #endif
 
 /* runq.c: local and global run queues (Go's runqput/runqget/runqsteal). */
-void gocsp__runqput(struct gocsp__p *p, struct gocsp__g *g, bool next);
+void gocsp__runqput_slow(struct gocsp__p *p, struct gocsp__g *g, bool next);
+
+/* Queue g on p (the caller owns p): in runnext if next (the old runnext
+ * moves to the ring), else at the ring's tail.  The common cases inline:
+ * every handoff and yield goes through here. */
+static inline void
+gocsp__runqput(struct gocsp__p *p, struct gocsp__g *g, bool next)
+{
+	if (next) {
+		/* Only the owner fills runnext, so an empty one stays empty
+		 * until this store: no read-modify-write needed. */
+		if (atomic_load_explicit(&p->runnext, memory_order_relaxed) ==
+		    NULL) {
+			atomic_store_explicit(
+			    &p->runnext, g, memory_order_release);
+			return;
+		}
+	} else {
+		uint32_t h = atomic_load_explicit(
+		    &p->runqhead, memory_order_acquire);
+		uint32_t t = atomic_load_explicit(
+		    &p->runqtail, memory_order_relaxed);
+		if (t - h < GOCSP__RUNQ_SIZE) {
+			atomic_store_explicit(&p->runq[t % GOCSP__RUNQ_SIZE], g,
+			    memory_order_relaxed);
+			atomic_store_explicit(
+			    &p->runqtail, t + 1, memory_order_release);
+			return;
+		}
+	}
+	gocsp__runqput_slow(p, g, next);
+}
 struct gocsp__g *gocsp__runqget(struct gocsp__p *p);
 bool gocsp__runqempty(struct gocsp__p *p);
 /* Gs in p's ring (not counting runnext); exact only for the owner. */

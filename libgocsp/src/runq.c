@@ -60,17 +60,9 @@ runqputslow(struct gocsp__p *p, struct gocsp__g *g, uint32_t h, uint32_t t)
 }
 
 void
-gocsp__runqput(struct gocsp__p *p, struct gocsp__g *g, bool next)
+gocsp__runqput_slow(struct gocsp__p *p, struct gocsp__g *g, bool next)
 {
 	if (next) {
-		/* Only the owner fills runnext, so an empty one stays empty
-		 * until this store: no read-modify-write needed. */
-		if (atomic_load_explicit(&p->runnext, memory_order_relaxed) ==
-		    NULL) {
-			atomic_store_explicit(
-			    &p->runnext, g, memory_order_release);
-			return;
-		}
 		struct gocsp__g *old = atomic_exchange_explicit(
 		    &p->runnext, g, memory_order_acq_rel);
 		if (old == NULL)

@@ -280,7 +280,10 @@ check_stack(struct gocsp__g *g)
 		gocsp__stack_overflow(g->id, g->stack_size);
 }
 
-static void
+/* The cold cases of gocsp__finish_switch, out of line so that the hot
+ * ones (a park, a yield) stay a few instructions. */
+
+__attribute__((noinline)) static void
 exit_g(struct gocsp__p *p, struct gocsp__g *g)
 {
 	gocsp__stack_put(&p->stacks, g->stack_lo, g->stack_size, g->stack_kind);
@@ -289,6 +292,30 @@ exit_g(struct gocsp__p *p, struct gocsp__g *g)
 	    atomic_load_explicit(&p->gcount, memory_order_relaxed) - 1,
 	    memory_order_relaxed);
 	gocsp__gfree(p, g);
+}
+
+/* Queue a G that yields or leaves a blocking call on the global queue. */
+__attribute__((noinline)) static void
+requeue_global(struct gocsp__g *g, bool wake)
+{
+	gocsp__lock_acquire(&gocsp__sched.lock);
+	gocsp__globrunqput(g);
+	gocsp__lock_release(&gocsp__sched.lock);
+	if (wake)
+		gocsp__wakep();
+}
+
+/* A racy park: commit it, unless the G was readied before it parked,
+ * in which case it runs next. */
+__attribute__((noinline)) static void
+park_racy(struct gocsp__p *p, struct gocsp__g *g)
+{
+	uint32_t s = GOCSP__G_RUNNING;
+	if (atomic_compare_exchange_strong_explicit(&g->status, &s,
+	        GOCSP__G_WAITING, memory_order_acq_rel, memory_order_acquire))
+		return;
+	atomic_store_explicit(&g->status, GOCSP__G_RUNNABLE, memory_order_relaxed);
+	gocsp__runqput(p, g, true);
 }
 
 void
@@ -306,39 +333,24 @@ gocsp__finish_switch(struct gocsp__m *m)
 		if (m->unlockf != NULL)
 			m->unlockf(m->unlockarg);
 		break;
-	case GOCSP__M_PARK_RACY: {
-		uint32_t s = GOCSP__G_RUNNING;
-		if (atomic_compare_exchange_strong_explicit(&g->status, &s,
-		        GOCSP__G_WAITING, memory_order_acq_rel,
-		        memory_order_acquire))
-			break;
-		/* Readied before it parked: it runs next. */
-		atomic_store_explicit(
-		    &g->status, GOCSP__G_RUNNABLE, memory_order_relaxed);
-		gocsp__runqput(m->p, g, true);
+	case GOCSP__M_PARK_RACY:
+		park_racy(m->p, g);
 		break;
-	}
 	case GOCSP__M_YIELD:
 		atomic_store_explicit(
 		    &g->status, GOCSP__G_RUNNABLE, memory_order_relaxed);
 		/* Behind the global queue when it has work, as Go's Gosched
 		 * does: a local requeue would run before it for 61 ticks. */
 		if (atomic_load_explicit(&gocsp__sched.runqsize,
-		        memory_order_relaxed) > 0) {
-			gocsp__lock_acquire(&gocsp__sched.lock);
-			gocsp__globrunqput(g);
-			gocsp__lock_release(&gocsp__sched.lock);
-		} else {
+		        memory_order_relaxed) > 0)
+			requeue_global(g, false);
+		else
 			gocsp__runqput(m->p, g, false);
-		}
 		break;
 	case GOCSP__M_REQUEUE:
 		atomic_store_explicit(
 		    &g->status, GOCSP__G_RUNNABLE, memory_order_relaxed);
-		gocsp__lock_acquire(&gocsp__sched.lock);
-		gocsp__globrunqput(g);
-		gocsp__lock_release(&gocsp__sched.lock);
-		gocsp__wakep();
+		requeue_global(g, true);
 		break;
 	default: /* GOCSP__M_EXIT */
 		exit_g(m->p, g);
