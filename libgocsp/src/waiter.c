@@ -33,15 +33,13 @@ expire(struct gocsp__timer *t)
 	}
 }
 
-void
-gocsp__waiter_wait(
-    struct gocsp__waiter *w, void (*unlock)(void *), void *arg)
+/* The waits that may be woken before they block: a coroutine with a
+ * deadline, and every plain thread.  Out of line: the common wait, a
+ * coroutine parking without a deadline, is a tail call to the park. */
+__attribute__((noinline)) static void
+wait_racy(struct gocsp__waiter *w, void (*unlock)(void *), void *arg)
 {
 	int64_t deadline = w->deadline;
-	if (w->g != NULL && !w->racy) {
-		gocsp__park_unlock(w->g, unlock, arg);
-		return;
-	}
 	if (unlock != NULL)
 		unlock(arg);
 	if (w->g != NULL) {
@@ -63,6 +61,16 @@ gocsp__waiter_wait(
 		}
 		deadline = -1; /* a waker won the claim: wait for its wake */
 	}
+}
+
+void
+gocsp__waiter_wait(
+    struct gocsp__waiter *w, void (*unlock)(void *), void *arg)
+{
+	if (gocsp__likely(w->g != NULL && !w->racy))
+		gocsp__park_unlock(w->g, unlock, arg);
+	else
+		wait_racy(w, unlock, arg);
 }
 
 void
