@@ -9,6 +9,7 @@
 #include "internal.h"
 
 #ifdef GOCSP_ASAN
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 
@@ -39,6 +40,22 @@ gocsp__fiber_finish(void *fake)
 	__sanitizer_finish_switch_fiber(fake, NULL, NULL);
 #else
 	(void) fake;
+#endif
+}
+
+/*
+ * A stack is about to host a new coroutine.  The frames of the one that
+ * used it last (it ended inside the scheduler) left their redzones
+ * poisoned; ASan would take the new coroutine's locals there for
+ * overflows.
+ */
+static inline void
+gocsp__fiber_stack_reset(void *lo, size_t size)
+{
+#ifdef GOCSP_ASAN
+	__asan_unpoison_memory_region(lo, size);
+#else
+	(void) lo, (void) size;
 #endif
 }
 

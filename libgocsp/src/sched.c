@@ -367,6 +367,7 @@ prepare(struct gocsp__p *p, struct gocsp__g *g)
 	g->stack_lo = gocsp__stack_get(&p->stacks, g->stack_size, &g->stack_kind);
 	if (g->stack_lo == NULL)
 		gocsp__throw("out of memory for a coroutine stack");
+	gocsp__fiber_stack_reset(g->stack_lo, g->stack_size);
 	gocsp__ctx_make(&g->ctx, g->stack_lo, g->stack_size, gocsp__g_entry, g);
 }
 
