@@ -69,18 +69,40 @@ deadline_of(int64_t timeout)
 }
 
 /*
- * Level-triggered, like poll(2): the netpoller is edge-triggered and may
- * report an edge whose readiness is already gone, so readiness is checked
- * with poll(2) before each wait and after it.
+ * Wait in the netpoller until fd may be ready, until the deadline, or
+ * until ctx (may be NULL) is done: then its error, GOCSP_ECANCELED or
+ * GOCSP_ETIMEDOUT.
  */
-int
-gocsp_wait_fd(int fd, int events, int64_t timeout)
+static int
+wait_io(gocsp_ctx *ctx, int fd, int events, int64_t deadline)
+{
+	gocsp_chan *done = ctx != NULL ? gocsp_ctx_done(ctx) : NULL;
+	int r = gocsp__netpoll_wait(fd, events, deadline, done);
+	if (r == GOCSP_ECANCELED && ctx != NULL) {
+		int err = gocsp_ctx_err(ctx);
+		return err != 0 ? err : r;
+	}
+	return r;
+}
+
+/* A context that is already done: its error; else 0. */
+static int
+ctx_check(gocsp_ctx *ctx)
+{
+	return ctx != NULL ? gocsp_ctx_err(ctx) : 0;
+}
+
+static int
+wait_fd(gocsp_ctx *ctx, int fd, int events, int64_t timeout)
 {
 	if ((events & (GOCSP_READABLE | GOCSP_WRITABLE)) == 0 ||
 	    (events & ~(GOCSP_READABLE | GOCSP_WRITABLE)) != 0)
 		return GOCSP_EINVAL;
 	if (fd < 0)
 		return -EBADF;
+	int err = ctx_check(ctx);
+	if (err != 0)
+		return err;
 	int64_t deadline = deadline_of(timeout);
 	for (;;) {
 		int r = gocsp__poll_now(fd, events);
@@ -88,10 +110,27 @@ gocsp_wait_fd(int fd, int events, int64_t timeout)
 			return r;
 		if (timeout == 0)
 			return GOCSP_EAGAIN;
-		r = gocsp__netpoll_wait(fd, events, deadline, NULL);
+		r = wait_io(ctx, fd, events, deadline);
 		if (r < 0)
 			return r;
 	}
+}
+
+/*
+ * Level-triggered, like poll(2): the netpoller is edge-triggered and may
+ * report an edge whose readiness is already gone, so readiness is checked
+ * with poll(2) before each wait and after it.
+ */
+int
+gocsp_wait_fd(int fd, int events, int64_t timeout)
+{
+	return wait_fd(NULL, fd, events, timeout);
+}
+
+int
+gocsp_wait_fd_ctx(gocsp_ctx *ctx, int fd, int events)
+{
+	return wait_fd(ctx, fd, events, GOCSP_FOREVER);
 }
 
 /* One read: -errno on failure.  A blocking fd's call runs with the P
@@ -129,8 +168,11 @@ sys_write(int fd, const void *buf, size_t n, enum fdkind kind)
 }
 
 ssize_t
-gocsp_read(int fd, void *buf, size_t n)
+gocsp_read_ctx(gocsp_ctx *ctx, int fd, void *buf, size_t n)
 {
+	int err = ctx_check(ctx);
+	if (err != 0)
+		return err;
 	enum fdkind kind = fd_kind(fd);
 	for (;;) {
 		ssize_t r = sys_read(fd, buf, n, kind);
@@ -142,17 +184,26 @@ gocsp_read(int fd, void *buf, size_t n)
 		}
 		if (r != -EAGAIN && r != -EWOULDBLOCK)
 			return r;
-		int w = gocsp__netpoll_wait(fd, GOCSP_READABLE, -1, NULL);
+		int w = wait_io(ctx, fd, GOCSP_READABLE, -1);
 		if (w < 0)
 			return w;
 	}
 }
 
 ssize_t
-gocsp_write(int fd, const void *buf, size_t n)
+gocsp_read(int fd, void *buf, size_t n)
+{
+	return gocsp_read_ctx(NULL, fd, buf, n);
+}
+
+ssize_t
+gocsp_write_ctx(gocsp_ctx *ctx, int fd, const void *buf, size_t n)
 {
 	const char *p = buf;
 	size_t done = 0;
+	int err = ctx_check(ctx);
+	if (err != 0)
+		return err;
 	enum fdkind kind = fd_kind(fd);
 	while (done < n) {
 		ssize_t r = sys_write(fd, p + done, n - done, kind);
@@ -167,7 +218,7 @@ gocsp_write(int fd, const void *buf, size_t n)
 			continue;
 		}
 		if (r == -EAGAIN || r == -EWOULDBLOCK) {
-			int w = gocsp__netpoll_wait(fd, GOCSP_WRITABLE, -1, NULL);
+			int w = wait_io(ctx, fd, GOCSP_WRITABLE, -1);
 			if (w >= 0)
 				continue;
 			r = w;
@@ -177,9 +228,19 @@ gocsp_write(int fd, const void *buf, size_t n)
 	return (ssize_t) done;
 }
 
-int
-gocsp_accept(int fd, struct sockaddr *addr, socklen_t *len)
+ssize_t
+gocsp_write(int fd, const void *buf, size_t n)
 {
+	return gocsp_write_ctx(NULL, fd, buf, n);
+}
+
+int
+gocsp_accept_ctx(
+    gocsp_ctx *ctx, int fd, struct sockaddr *addr, socklen_t *len)
+{
+	int err = ctx_check(ctx);
+	if (err != 0)
+		return err;
 	prepare_fd(fd);
 	for (;;) {
 		int c = accept4(fd, addr, len, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -192,15 +253,25 @@ gocsp_accept(int fd, struct sockaddr *addr, socklen_t *len)
 			continue;
 		if (e != EAGAIN && e != EWOULDBLOCK)
 			return -e;
-		int w = gocsp__netpoll_wait(fd, GOCSP_READABLE, -1, NULL);
+		int w = wait_io(ctx, fd, GOCSP_READABLE, -1);
 		if (w < 0)
 			return w;
 	}
 }
 
 int
-gocsp_connect(int fd, const struct sockaddr *addr, socklen_t len)
+gocsp_accept(int fd, struct sockaddr *addr, socklen_t *len)
 {
+	return gocsp_accept_ctx(NULL, fd, addr, len);
+}
+
+int
+gocsp_connect_ctx(
+    gocsp_ctx *ctx, int fd, const struct sockaddr *addr, socklen_t len)
+{
+	int err = ctx_check(ctx);
+	if (err != 0)
+		return err;
 	prepare_fd(fd);
 	if (connect(fd, addr, len) == 0)
 		return 0;
@@ -208,16 +279,22 @@ gocsp_connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (e != EINPROGRESS && e != EINTR)
 		return -e;
 	for (;;) {
-		int w = gocsp__netpoll_wait(fd, GOCSP_WRITABLE, -1, NULL);
+		int w = wait_io(ctx, fd, GOCSP_WRITABLE, -1);
 		if (w < 0)
 			return w;
-		int err = 0;
-		socklen_t sl = sizeof(err);
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &sl) < 0)
+		int soerr = 0;
+		socklen_t sl = sizeof(soerr);
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
 			return -errno;
-		if (err == 0)
+		if (soerr == 0)
 			return 0;
-		if (err != EINPROGRESS && err != EALREADY)
-			return -err;
+		if (soerr != EINPROGRESS && soerr != EALREADY)
+			return -soerr;
 	}
+}
+
+int
+gocsp_connect(int fd, const struct sockaddr *addr, socklen_t len)
+{
+	return gocsp_connect_ctx(NULL, fd, addr, len);
 }

@@ -1159,6 +1159,114 @@ CO_CASE(test_io__tcp_echo)
 	close(s.lfd);
 }
 
+/* Cancel a context ms milliseconds from now, from a plain thread. */
+struct delayed_cancel {
+	gocsp_ctx *ctx;
+	int ms;
+};
+
+static void *
+delayed_cancel_thread(void *arg)
+{
+	struct delayed_cancel *d = arg;
+	nap_ms(d->ms);
+	gocsp_ctx_cancel(d->ctx);
+	return NULL;
+}
+
+/*
+ * The _ctx calls end with their context: cancelled while waiting, past a
+ * deadline, or done before the call, in which case no I/O happens even
+ * if the fd is ready.  A live context changes nothing.
+ */
+static void
+ctx_io_checks(void)
+{
+	gocsp_ctx *bg = gocsp_ctx_background(), *ctx;
+	struct delayed_cancel dc;
+	enum { BIG = 8 << 20 };
+	char c = 0, *big;
+	int fds[2], lfd, port = 0;
+	pthread_t t;
+	int64_t t0;
+	ssize_t r;
+
+	make_socketpair(fds);
+
+	/* Cancelled from another thread while parked in the read. */
+	ctx = gocsp_ctx_with_cancel(bg);
+	dc = (struct delayed_cancel) {.ctx = ctx, .ms = 20};
+	t = gt_thread(delayed_cancel_thread, &dc);
+	t0 = gocsp_now();
+	EXPECT_EQ(gocsp_read_ctx(ctx, fds[0], &c, 1), GOCSP_ECANCELED);
+	EXPECT_GE(gt_since(t0), GOCSP_MS(15));
+	pthread_join(t, NULL);
+	/* Done before the call: nothing is read although data waits. */
+	EXPECT_EQ(write(fds[1], "a", 1), 1);
+	EXPECT_EQ(gocsp_read_ctx(ctx, fds[0], &c, 1), GOCSP_ECANCELED);
+	EXPECT_EQ(gocsp_write_ctx(ctx, fds[1], "b", 1), GOCSP_ECANCELED);
+	EXPECT_EQ(gocsp_wait_fd_ctx(ctx, fds[0], GOCSP_READABLE),
+	    GOCSP_ECANCELED);
+	gocsp_ctx_release(ctx);
+
+	/* A live context, the background one and NULL do not interfere. */
+	ctx = gocsp_ctx_with_cancel(bg);
+	EXPECT_EQ(gocsp_wait_fd_ctx(ctx, fds[0], GOCSP_READABLE),
+	    GOCSP_READABLE);
+	EXPECT_EQ(gocsp_read_ctx(ctx, fds[0], &c, 1), 1);
+	EXPECT_EQ(c, 'a');
+	EXPECT_EQ(gocsp_write_ctx(bg, fds[1], "b", 1), 1);
+	EXPECT_EQ(gocsp_read_ctx(NULL, fds[0], &c, 1), 1);
+	EXPECT_EQ(c, 'b');
+	gocsp_ctx_cancel(ctx);
+	gocsp_ctx_release(ctx);
+
+	/* Past a deadline: GOCSP_ETIMEDOUT, on time. */
+	ctx = gocsp_ctx_with_timeout(bg, GOCSP_MS(30));
+	t0 = gocsp_now();
+	EXPECT_EQ(gocsp_wait_fd_ctx(ctx, fds[0], GOCSP_READABLE),
+	    GOCSP_ETIMEDOUT);
+	EXPECT_GE(gt_since(t0), GOCSP_MS(25));
+	EXPECT_LE(gt_since(t0), GOCSP_MS(30) + GT_SLACK);
+	gocsp_ctx_cancel(ctx);
+	gocsp_ctx_release(ctx);
+
+	/* A write that fills the socket: what got through is reported. */
+	big = calloc(1, BIG);
+	EXPECT(big != NULL);
+	ctx = gocsp_ctx_with_timeout(bg, GOCSP_MS(30));
+	r = gocsp_write_ctx(ctx, fds[1], big, BIG);
+	EXPECT(r > 0 && r < BIG);
+	gocsp_ctx_cancel(ctx);
+	gocsp_ctx_release(ctx);
+	free(big);
+	close(fds[0]);
+	close(fds[1]);
+
+	/* accept with nobody connecting; connect with a done context. */
+	lfd = tcp_listen(&port);
+	EXPECT(lfd >= 0);
+	ctx = gocsp_ctx_with_timeout(bg, GOCSP_MS(20));
+	EXPECT_EQ(gocsp_accept_ctx(ctx, lfd, NULL, NULL), GOCSP_ETIMEDOUT);
+	EXPECT_EQ(gocsp_connect_ctx(ctx, lfd, NULL, 0), GOCSP_ETIMEDOUT);
+	gocsp_ctx_cancel(ctx);
+	gocsp_ctx_release(ctx);
+	close(lfd);
+}
+
+CO_CASE(test_io__ctx_on_coroutine)
+{
+	ctx_io_checks();
+}
+
+static void
+test_io__ctx_on_thread(void **state)
+{
+	(void) state;
+	ctx_io_checks();
+	gt_check();
+}
+
 /* connect to a port nobody listens on: -ECONNREFUSED, on a coroutine. */
 CO_CASE(test_io__connect_refused)
 {
@@ -1423,6 +1531,8 @@ main(int argc, char **argv)
 		GT_CASE(test_io__regular_file),
 		GT_CASE(test_io__tcp_echo),
 		GT_CASE(test_io__connect_refused),
+		GT_CASE(test_io__ctx_on_coroutine),
+		GT_CASE(test_io__ctx_on_thread),
 		GT_CASE(test_io__tcp_10k_connections),
 	};
 	if (argc == 5 && strcmp(argv[1], "--child") == 0 &&

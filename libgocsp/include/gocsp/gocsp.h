@@ -427,6 +427,25 @@ GOCSP_API int gocsp_accept(int fd, struct sockaddr *addr, socklen_t *len);
 /** connect(2), parking until the connection is made.  @return 0 or -errno. */
 GOCSP_API int gocsp_connect(int fd, const struct sockaddr *addr, socklen_t len);
 
+/*
+ * The same calls bounded by a context: a wait ends when ctx is done
+ * (cancelled, or past its deadline).  A ctx that is already done fails the
+ * call before any I/O.  On a plain thread, cancellation is noticed within
+ * about 10 ms.  ctx may be gocsp_ctx_background() (or NULL): no bound.
+ * Besides the plain calls' results, each may return gocsp_ctx_err(ctx):
+ * GOCSP_ECANCELED or GOCSP_ETIMEDOUT.  gocsp_write_ctx returns the bytes
+ * written before the context ended, if any.  A connect that is cut short
+ * leaves the socket half-open: close it.
+ */
+GOCSP_API int gocsp_wait_fd_ctx(gocsp_ctx *ctx, int fd, int events);
+GOCSP_API ssize_t gocsp_read_ctx(gocsp_ctx *ctx, int fd, void *buf, size_t n);
+GOCSP_API ssize_t gocsp_write_ctx(
+    gocsp_ctx *ctx, int fd, const void *buf, size_t n);
+GOCSP_API int gocsp_accept_ctx(
+    gocsp_ctx *ctx, int fd, struct sockaddr *addr, socklen_t *len);
+GOCSP_API int gocsp_connect_ctx(
+    gocsp_ctx *ctx, int fd, const struct sockaddr *addr, socklen_t len);
+
 /* ---------------------------------------------------------------------- */
 /* Build information                                                       */
 /* ---------------------------------------------------------------------- */
