@@ -4,7 +4,9 @@
 # Installs BUILD_DIR into WORK_DIR/prefix with `cmake --install`, then builds
 # and runs CONSUMER_DIR/consumer.c twice: with `pkg-config gocsp` (shared
 # library, found through LD_LIBRARY_PATH) and as a CMake project using
-# find_package(gocsp) with gocsp::gocsp and gocsp::gocsp_static.
+# find_package(gocsp) with gocsp::gocsp and gocsp::gocsp_static.  Also
+# builds CONSUMER_DIR/api_names.c (every libgocsp name of the API contract,
+# at its contract signature) with pkg-config, and runs it.
 # LIBDIR is CMAKE_INSTALL_LIBDIR. Environment: CC, CMAKE, PKG_CONFIG, and
 # GOCSP_CONSUMER_FLAGS (extra compile and link flags, e.g. a sanitizer).
 set -eu
@@ -61,6 +63,13 @@ echo "$flags"
     "$consumer/consumer.c" $flags
 LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
     "$work/consumer" || die "consumer built with pkg-config failed"
+
+step "every API.md name, with pkg-config gocsp"
+# shellcheck disable=SC2086 # word splitting of the flags is intended
+"$cc" -std=c11 -Wall -Wextra -Werror $extra -o "$work/api_names" \
+    "$consumer/api_names.c" $flags || die "API.md names do not build"
+LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+    "$work/api_names" || die "API.md names: error codes"
 
 step "find_package(gocsp)"
 "$cmake" -S "$consumer" -B "$work/cmake-consumer" \
