@@ -358,17 +358,22 @@ gocsp__finish_switch(struct gocsp__m *m)
 	}
 }
 
-/* Give g a stack on its first run. */
-static void
-prepare(struct gocsp__p *p, struct gocsp__g *g)
+/* Give g a stack for its first run (out of line: once per G). */
+__attribute__((noinline)) static void
+give_stack(struct gocsp__p *p, struct gocsp__g *g)
 {
-	if (g->stack_lo != NULL)
-		return;
 	g->stack_lo = gocsp__stack_get(&p->stacks, g->stack_size, &g->stack_kind);
 	if (g->stack_lo == NULL)
 		gocsp__throw("out of memory for a coroutine stack");
 	gocsp__fiber_stack_reset(g->stack_lo, g->stack_size);
 	gocsp__ctx_make(&g->ctx, g->stack_lo, g->stack_size, gocsp__g_entry, g);
+}
+
+static inline void
+prepare(struct gocsp__p *p, struct gocsp__g *g)
+{
+	if (gocsp__unlikely(g->stack_lo == NULL))
+		give_stack(p, g);
 }
 
 static uint32_t
