@@ -17,8 +17,9 @@
 # the CPUs: the figures are for that setup.  Sizes: $ECHO_CONNS (64),
 # $ECHO_REQUESTS (15000), $ECHO_SIZE (64); each run is killed after
 # $BENCH_TIMEOUT seconds (60).  Raw lines go to BUILD_DIR/bench-run/echo.txt.
-# Prints medians, the ratios gocsp/Go and the targets of
-# shared/BENCHMARKS.md (requests/s >= 1.2x Go's, p99 <= Go's).
+# Prints medians, the ratios gocsp/Go, the targets of
+# shared/BENCHMARKS.md (requests/s >= 1.2x Go's, p99 <= Go's) and the range
+# of the pairs' own ratios.
 # Exits 1 if a run failed, 0 otherwise (a MISS is a finding, not an error).
 set -euo pipefail
 
@@ -156,8 +157,13 @@ def fmt(x):
     return "FAIL" if x is None else (f"{x:.0f}" if x >= 1000 else f"{x:.1f}")
 
 
+def pair_range(metric):
+    """Lowest and highest gocsp/Go of the alternating pairs."""
+    g, o = vals.get(("gocsp", metric)) or [], vals.get(("go", metric)) or []
+    r = [a / b for a, b in zip(g, o) if b]
+    return f"{min(r):.2f}-{max(r):.2f}" if r else "-"
 print(f"{'workload':<9} {'metric':<15} {'gocsp':>9} {'Go':>9} "
-      f"{'gocsp/Go':>8}  {'target':<16} result")
+      f"{'gocsp/Go':>8}  {'target':<16} {'result':<6} pairs")
 # metric, target ratio gocsp/Go, whether the ratio must be at least it
 for metric, target, at_least in (("requests_per_s", 1.2, True),
                                  ("p50_us", None, False),
@@ -173,7 +179,8 @@ for metric, target, at_least in (("requests_per_s", 1.2, True),
             ok = r >= target if at_least else r <= target
             verdict = "PASS" if ok else "MISS"
     print(f"{'echo':<9} {metric:<15} {fmt(g):>9} {fmt(o):>9} "
-          f"{'-' if r is None else f'{r:.2f}':>8}  {tgt:<16} {verdict}")
+          f"{'-' if r is None else f'{r:.2f}':>8}  {tgt:<16} {verdict:<6} "
+          f"{pair_range(metric)}")
 print(f"(medians of {pairs} alternating pairs; raw lines in {raw})")
 PY
 

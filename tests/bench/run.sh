@@ -14,8 +14,9 @@
 # For each workload and procs value it runs gocsp then Go, PAIRS times
 # (A B A B ...: the machine is noisy, so both see the same conditions),
 # with GOCSP_MAXPROCS and GOMAXPROCS set to procs.  It prints a table of
-# medians, the ratio gocsp/Go, the target from shared/BENCHMARKS.md and
-# PASS/MISS, then the primes speedup from procs 1 to 2.  Raw result lines go
+# medians, the ratio gocsp/Go, the target from shared/BENCHMARKS.md,
+# PASS/MISS and the range of the pairs' own ratios (how much the machine
+# moved), then the primes speedup from procs 1 to 2.  Raw result lines go
 # to BUILD_DIR/bench-run/raw.txt.  Each run is killed after $BENCH_TIMEOUT
 # seconds (default 60); a config whose gocsp run fails is not retried.
 # Exits 1 if any run failed, 0 otherwise (a MISS is a finding, not an error).
@@ -210,8 +211,17 @@ def fmt(x):
     return f"{x:.0f}" if x >= 1000 else f"{x:.1f}"
 
 
+def pair_range(name, procs, metric):
+    """Lowest and highest gocsp/Go of the alternating pairs: how much the
+    machine moved during the run."""
+    g = values.get(("gocsp", name, procs, metric)) or []
+    o = values.get(("go", name, procs, metric)) or []
+    r = [a / b for a, b in zip(g, o) if b]
+    return f"{min(r):.2f}-{max(r):.2f}" if r else "-"
+
+
 print(f"{'workload':<9} {'procs':>5} {'metric':<13} {'gocsp':>9} {'Go':>9} "
-      f"{'gocsp/Go':>8}  {'target':<14} result")
+      f"{'gocsp/Go':>8}  {'target':<14} {'result':<6} pairs")
 for name, procs, metric, target in rows:
     if (name, procs) not in ran:
         continue
@@ -224,7 +234,8 @@ for name, procs, metric, target in rows:
         got = ratio if kind == "ratio" else g
         verdict = "FAIL" if got is None else ("PASS" if got <= x else "MISS")
     print(f"{name:<9} {procs:>5} {metric:<13} {fmt(g):>9} {fmt(o):>9} "
-          f"{'-' if ratio is None else f'{ratio:.2f}':>8}  {tgt:<14} {verdict}")
+          f"{'-' if ratio is None else f'{ratio:.2f}':>8}  {tgt:<14} "
+          f"{verdict:<6} {pair_range(name, procs, metric)}")
 
 if ("primes", 1) in ran and ("primes", 2) in ran:
     line = "primes speedup procs 1 -> 2:"
