@@ -16,8 +16,9 @@
  * that has not yet reached g0 turns RUNNING into WOKEN, g0 finds WOKEN
  * instead of committing RUNNING -> WAITING, and resumes the G at once.
  *
- * Idle Ms: an M with no work first spins (stealing) for a bounded time,
- * at most half of the busy Ps spinning, then gives its P back and sleeps
+ * Idle Ms: an M with no work first spins (stealing only work that has
+ * waited, see steal_work) for a bounded time, at most half of the busy Ps
+ * spinning, then gives its P back and sleeps
  * on its own futex.  Work put in a run queue wakes one idle M when no M is
  * spinning (wakep), which is what keeps wake-up syscalls off the hot path:
  * while work flows, the spinner finds it.  One idle M sleeps with a
@@ -38,7 +39,7 @@
 
 #define SPIN_NS 50000          /* an idle M looks for work this long */
 #define SPIN_ROUNDS 4          /* rounds before it naps between them */
-#define NAP_NS 4000
+#define NAP_NS 4000            /* then naps this long between rounds */
 #define STEAL_NS 5000          /* queued work is stolen once it has waited
                                   this long (steal_work) */
 #define ALTSTACK_SIZE (64 * 1024)
