@@ -149,7 +149,12 @@ gocsp_go_stack(void (*fn)(void *), void *arg, size_t stack_size)
 		    memory_order_relaxed);
 	else
 		atomic_fetch_add(&gocsp__sched.gcount_threads, 1);
-	gocsp__put_runnable(g, true);
+	/* Into runnext while it is empty, as Go's newproc; else at the
+	 * ring's tail rather than kicking the runnext there: a spawning
+	 * loop queues its children in order, and saves the atomic exchange
+	 * that the kick costs. */
+	gocsp__put_runnable(g, p == NULL ||
+	        atomic_load_explicit(&p->runnext, memory_order_relaxed) == NULL);
 	/* A spawner that outruns its run queue runs the backlog itself. */
 	if (p != NULL && m->curg != NULL &&
 	    gocsp__runqlen(p) >= GOCSP__RUNQ_SIZE / 2)
