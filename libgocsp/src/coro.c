@@ -3,14 +3,16 @@
  * scheduler calls.
  *
  * A new G gets no stack: it takes one from its P's cache when it first
- * runs and gives it back when it ends.  So spawning a million coroutines
- * that each finish at once costs a million small G records, not a million
- * stacks, and a parked coroutine costs its G plus the stack pages it
- * touched.  Dead Gs are cached per P (bounded) for the next spawn.
+ * runs.  So spawning a million coroutines that each finish at once costs
+ * a million small G records, not a million stacks, and a parked coroutine
+ * costs its G plus the stack pages it touched.  Dead Gs are cached per P
+ * (bounded) for the next spawn, each keeping its default-size stack, as
+ * Go's gfput does: a spawn that reuses one skips a stack cache round
+ * trip.  Gs that move on to the global list leave their stacks behind.
  *
- * gocsp_go puts the new G in runnext, as Go's newproc does: the spawner
- * keeps running and the child runs next on this worker unless a thief
- * takes it.  A coroutine that spawns faster than its worker and the
+ * gocsp_go puts the new G in runnext when it is empty, as Go's newproc
+ * does: the spawner keeps running and the child runs next on this worker
+ * unless a thief takes it; later children queue behind it in order.  A coroutine that spawns faster than its worker and the
  * thieves run the children yields once half its run queue is full, so
  * the backlog runs before it spawns more.  Without that, a loop of
  * gocsp_go calls would move its overflow to the global queue and keep
@@ -63,9 +65,21 @@ gocsp__gnew(struct gocsp__p *p)
 	return g;
 }
 
+/* Give the stack a dead G kept back to p's stack cache (p may be NULL). */
 static void
-gdestroy(struct gocsp__g *g)
+drop_stack(struct gocsp__p *p, struct gocsp__g *g)
 {
+	if (g->stack_lo == NULL)
+		return;
+	gocsp__stack_put(p != NULL ? &p->stacks : NULL, g->stack_lo,
+	    g->stack_size, g->stack_kind);
+	g->stack_lo = NULL;
+}
+
+static void
+gdestroy(struct gocsp__p *p, struct gocsp__g *g)
+{
+	drop_stack(p, g);
 #ifdef GOCSP_TSAN
 	__tsan_destroy_fiber(g->tsan_fiber);
 #endif
@@ -79,11 +93,15 @@ gocsp__gfree(struct gocsp__p *p, struct gocsp__g *g)
 	p->gfree = g;
 	if (++p->ngfree < GOCSP__GCACHE_MAX)
 		return;
-	/* Half to the global list as one batch; to the allocator if the
-	 * list is full. */
+	/* Half to the global list as one batch, without their stacks (only
+	 * a P's own cache keeps them); to the allocator if the list is
+	 * full. */
 	struct gocsp__g *batch = p->gfree, *last = batch;
-	for (int i = 1; i < GOCSP__GCACHE_MAX / 2; i++)
+	drop_stack(p, last);
+	for (int i = 1; i < GOCSP__GCACHE_MAX / 2; i++) {
 		last = last->schedlink;
+		drop_stack(p, last);
+	}
 	p->gfree = last->schedlink;
 	p->ngfree -= GOCSP__GCACHE_MAX / 2;
 	last->schedlink = NULL;
@@ -98,7 +116,7 @@ gocsp__gfree(struct gocsp__p *p, struct gocsp__g *g)
 	gocsp__lock_release(&gocsp__sched.gfree_lock);
 	while (!keep && batch != NULL) {
 		g = batch->schedlink;
-		gdestroy(batch);
+		gdestroy(p, batch);
 		batch = g;
 	}
 }
@@ -139,8 +157,11 @@ gocsp_go_stack(void (*fn)(void *), void *arg, size_t stack_size)
 		return GOCSP_ENOMEM;
 	g->fn = fn;
 	g->arg = arg;
-	g->stack_size = gocsp__stack_round(stack_size);
-	g->stack_lo = NULL;
+	size_t size = gocsp__stack_round(stack_size);
+	if (size != gocsp__stack_default())
+		drop_stack(p, g); /* a kept stack has the default size */
+	g->stack_size = size;
+	g->fresh = true;
 	g->id = new_goid(p);
 	atomic_store_explicit(&g->status, GOCSP__G_RUNNABLE, memory_order_relaxed);
 	if (p != NULL)

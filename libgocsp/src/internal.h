@@ -162,9 +162,11 @@ struct gocsp__g {
 	} batch;
 	_Atomic uint32_t status;      /* enum gocsp__gstatus */
 	uint32_t stack_kind;          /* guard kind of the stack (stack.c) */
+	bool fresh;                   /* spawned, not yet run */
 	void (*fn)(void *);
 	void *arg;
-	unsigned char *stack_lo;      /* usable stack; NULL until first run */
+	unsigned char *stack_lo;      /* usable stack, or NULL; a dead G
+	                                 in a P's cache keeps its own */
 	size_t stack_size;            /* requested size, 0 = default */
 	uint64_t id;
 #ifdef GOCSP_TSAN

@@ -287,8 +287,13 @@ check_stack(struct gocsp__g *g)
 __attribute__((noinline)) static void
 exit_g(struct gocsp__p *p, struct gocsp__g *g)
 {
-	gocsp__stack_put(&p->stacks, g->stack_lo, g->stack_size, g->stack_kind);
-	g->stack_lo = NULL;
+	/* A default stack stays with the G in the P's cache: the next
+	 * spawn there reuses both (coro.c). */
+	if (g->stack_size != gocsp__stack_default()) {
+		gocsp__stack_put(
+		    &p->stacks, g->stack_lo, g->stack_size, g->stack_kind);
+		g->stack_lo = NULL;
+	}
 	atomic_store_explicit(&p->gcount,
 	    atomic_load_explicit(&p->gcount, memory_order_relaxed) - 1,
 	    memory_order_relaxed);
@@ -359,22 +364,27 @@ gocsp__finish_switch(struct gocsp__m *m)
 	}
 }
 
-/* Give g a stack for its first run (out of line: once per G). */
+/* Set g up for its first run, with a stack unless it kept one (out of
+ * line: once per G). */
 __attribute__((noinline)) static void
-give_stack(struct gocsp__p *p, struct gocsp__g *g)
+start_g(struct gocsp__p *p, struct gocsp__g *g)
 {
-	g->stack_lo = gocsp__stack_get(&p->stacks, g->stack_size, &g->stack_kind);
-	if (g->stack_lo == NULL)
-		gocsp__throw("out of memory for a coroutine stack");
+	if (g->stack_lo == NULL) {
+		g->stack_lo = gocsp__stack_get(
+		    &p->stacks, g->stack_size, &g->stack_kind);
+		if (g->stack_lo == NULL)
+			gocsp__throw("out of memory for a coroutine stack");
+	}
 	gocsp__fiber_stack_reset(g->stack_lo, g->stack_size);
 	gocsp__ctx_make(&g->ctx, g->stack_lo, g->stack_size, gocsp__g_entry, g);
+	g->fresh = false;
 }
 
 static inline void
 prepare(struct gocsp__p *p, struct gocsp__g *g)
 {
-	if (gocsp__unlikely(g->stack_lo == NULL))
-		give_stack(p, g);
+	if (gocsp__unlikely(g->fresh))
+		start_g(p, g);
 }
 
 static uint32_t
