@@ -92,6 +92,11 @@ ctx_check(gocsp_ctx *ctx)
 	return ctx != NULL ? gocsp_ctx_err(ctx) : 0;
 }
 
+/*
+ * Level-triggered, like poll(2): the netpoller is edge-triggered and may
+ * report an edge whose readiness is already gone, so readiness is checked
+ * with poll(2) before each wait and after it.
+ */
 static int
 wait_fd(gocsp_ctx *ctx, int fd, int events, int64_t timeout)
 {
@@ -116,11 +121,6 @@ wait_fd(gocsp_ctx *ctx, int fd, int events, int64_t timeout)
 	}
 }
 
-/*
- * Level-triggered, like poll(2): the netpoller is edge-triggered and may
- * report an edge whose readiness is already gone, so readiness is checked
- * with poll(2) before each wait and after it.
- */
 int
 gocsp_wait_fd(int fd, int events, int64_t timeout)
 {
