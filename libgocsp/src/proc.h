@@ -12,7 +12,7 @@
 
 #define GOCSP__RUNQ_SIZE 256
 #define GOCSP__MAX_PROCS 1024
-#define GOCSP__GCACHE_MAX 256   /* dead Gs kept per P */
+#define GOCSP__GCACHE_MAX 256  /* dead Gs kept per P, with their stacks */
 #define GOCSP__GFREE_MAX 16384 /* dead Gs kept in the global list */
 
 enum gocsp__pstatus {
