@@ -133,38 +133,38 @@ gocsp_wait_fd_ctx(gocsp_ctx *ctx, int fd, int events)
 	return wait_fd(ctx, fd, events, GOCSP_FOREVER);
 }
 
-/* One read: -errno on failure.  A blocking fd's call runs with the P
- * handed off. */
+/*
+ * One read or write, retried on EINTR: its result, or -errno.  A socket
+ * number that no longer names a socket is examined again (*kind).  A
+ * blocking fd's call runs with the P handed off; errno is read before
+ * taking a P back, which may move the coroutine to another thread.
+ */
 static ssize_t
-sys_read(int fd, void *buf, size_t n, enum fdkind kind)
+sys_io(int fd, void *buf, size_t n, bool writing, enum fdkind *kind)
 {
-	if (kind == FD_SOCKET) {
-		ssize_t r = recv(fd, buf, n, MSG_DONTWAIT);
-		return r < 0 ? -(ssize_t) errno : r;
+	for (;;) {
+		ssize_t r, res;
+		if (*kind == FD_SOCKET) {
+			r = writing ? send(fd, buf, n, MSG_DONTWAIT)
+			            : recv(fd, buf, n, MSG_DONTWAIT);
+			res = r < 0 ? -(ssize_t) errno : r;
+		} else {
+			struct gocsp__p *p = *kind == FD_BLOCKING
+			    ? gocsp__enter_blocking()
+			    : NULL;
+			r = writing ? write(fd, buf, n) : read(fd, buf, n);
+			res = r < 0 ? -(ssize_t) errno : r;
+			if (*kind == FD_BLOCKING)
+				gocsp__exit_blocking(p);
+		}
+		if (res == -EINTR)
+			continue;
+		if (res == -ENOTSOCK && *kind == FD_SOCKET) {
+			*kind = prepare_fd(fd); /* the number was reused */
+			continue;
+		}
+		return res;
 	}
-	struct gocsp__p *p =
-	    kind == FD_BLOCKING ? gocsp__enter_blocking() : NULL;
-	ssize_t r = read(fd, buf, n);
-	ssize_t res = r < 0 ? -(ssize_t) errno : r;
-	if (kind == FD_BLOCKING)
-		gocsp__exit_blocking(p);
-	return res;
-}
-
-static ssize_t
-sys_write(int fd, const void *buf, size_t n, enum fdkind kind)
-{
-	if (kind == FD_SOCKET) {
-		ssize_t r = send(fd, buf, n, MSG_DONTWAIT);
-		return r < 0 ? -(ssize_t) errno : r;
-	}
-	struct gocsp__p *p =
-	    kind == FD_BLOCKING ? gocsp__enter_blocking() : NULL;
-	ssize_t r = write(fd, buf, n);
-	ssize_t res = r < 0 ? -(ssize_t) errno : r;
-	if (kind == FD_BLOCKING)
-		gocsp__exit_blocking(p);
-	return res;
 }
 
 ssize_t
@@ -175,13 +175,7 @@ gocsp_read_ctx(gocsp_ctx *ctx, int fd, void *buf, size_t n)
 		return err;
 	enum fdkind kind = fd_kind(fd);
 	for (;;) {
-		ssize_t r = sys_read(fd, buf, n, kind);
-		if (r == -EINTR)
-			continue;
-		if (r == -ENOTSOCK && kind == FD_SOCKET) {
-			kind = prepare_fd(fd); /* the number was reused */
-			continue;
-		}
+		ssize_t r = sys_io(fd, buf, n, false, &kind);
 		if (r != -EAGAIN && r != -EWOULDBLOCK)
 			return r;
 		int w = wait_io(ctx, fd, GOCSP_READABLE, -1);
@@ -206,15 +200,10 @@ gocsp_write_ctx(gocsp_ctx *ctx, int fd, const void *buf, size_t n)
 		return err;
 	enum fdkind kind = fd_kind(fd);
 	while (done < n) {
-		ssize_t r = sys_write(fd, p + done, n - done, kind);
+		ssize_t r =
+		    sys_io(fd, (void *) (p + done), n - done, true, &kind);
 		if (r >= 0) {
 			done += (size_t) r;
-			continue;
-		}
-		if (r == -EINTR)
-			continue;
-		if (r == -ENOTSOCK && kind == FD_SOCKET) {
-			kind = prepare_fd(fd); /* the number was reused */
 			continue;
 		}
 		if (r == -EAGAIN || r == -EWOULDBLOCK) {
