@@ -12,9 +12,10 @@
  *
  * gocsp_go puts the new G in runnext when it is empty, as Go's newproc
  * does: the spawner keeps running and the child runs next on this worker
- * unless a thief takes it; later children queue behind it in order.  A coroutine that spawns faster than its worker and the
- * thieves run the children yields once half its run queue is full, so
- * the backlog runs before it spawns more.  Without that, a loop of
+ * unless a thief takes it; later children queue behind it in order.  A
+ * coroutine that spawns faster than its worker and the thieves run the
+ * children yields once half its run queue is full, so the backlog runs
+ * before it spawns more.  Without that, a loop of
  * gocsp_go calls would move its overflow to the global queue and keep
  * every child record alive at once: a million spawns, a million records,
  * and a cache miss per child for whichever worker walks the global queue.
@@ -174,8 +175,9 @@ gocsp_go_stack(void (*fn)(void *), void *arg, size_t stack_size)
 	 * ring's tail rather than kicking the runnext there: a spawning
 	 * loop queues its children in order, and saves the atomic exchange
 	 * that the kick costs. */
-	gocsp__put_runnable(g, p == NULL ||
-	        atomic_load_explicit(&p->runnext, memory_order_relaxed) == NULL);
+	bool next = p == NULL ||
+	    atomic_load_explicit(&p->runnext, memory_order_relaxed) == NULL;
+	gocsp__put_runnable(g, next);
 	/* A spawner that outruns its run queue runs the backlog itself. */
 	if (p != NULL && m->curg != NULL &&
 	    gocsp__runqlen(p) >= GOCSP__RUNQ_SIZE / 2)
