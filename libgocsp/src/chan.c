@@ -15,6 +15,11 @@
  * touches the channel after that, which is what makes releasing a
  * channel after a completed operation safe.
  *
+ * A value put back (gocsp_chan_unrecv) goes to a waiting receiver, else
+ * to the slot before the ring's head, else -- the ring being full -- onto
+ * the front stack, which receives drain before the ring.  Only the front
+ * can make qcount exceed cap; senders then wait as for a full buffer.
+ *
  * Lifetime: references count users.  The last release frees the channel
  * unless operations are still blocked on it; then it is marked orphan and
  * whoever removes the last sudog (a select's clean-up, a timeout) frees it.
@@ -60,7 +65,7 @@ gocsp_chan_release(gocsp_chan *c)
 	c->orphan = !idle;
 	gocsp__lock_release(&c->lock);
 	if (idle)
-		free(c);
+		gocsp__chan_free(c);
 }
 
 static void
@@ -122,7 +127,7 @@ chan_op(gocsp_chan *c, void *elem, bool send, int64_t deadline)
 	bool free_it = gocsp__chan_orphan_done(c);
 	gocsp__lock_release(&c->lock);
 	if (free_it)
-		free(c);
+		gocsp__chan_free(c);
 	return GOCSP_ETIMEDOUT;
 }
 
@@ -206,6 +211,56 @@ gocsp_chan_close(gocsp_chan *c)
 		all = s;
 	}
 	return 0;
+}
+
+/* Push elem onto the front stack (c->lock held).  0 or GOCSP_ENOMEM. */
+static int
+push_front(gocsp_chan *c, const void *elem)
+{
+	size_t size = c->elemsize != 0 ? c->elemsize : 1;
+	if (c->nfront == c->front_cap) {
+		size_t ncap = c->front_cap != 0 ? 2 * c->front_cap : 4;
+		if (ncap > SIZE_MAX / size)
+			return GOCSP_ENOMEM;
+		unsigned char *f = realloc(c->front, ncap * size);
+		if (f == NULL)
+			return GOCSP_ENOMEM;
+		c->front = f;
+		c->front_cap = ncap;
+	}
+	gocsp__chan_copy(c, c->front + c->nfront * c->elemsize, elem);
+	c->nfront++;
+	return 0;
+}
+
+int
+gocsp_chan_unrecv(gocsp_chan *c, const void *elem)
+{
+	if (c == NULL)
+		return GOCSP_EINVAL;
+	int rc = 0;
+	gocsp__lock_acquire(&c->lock);
+	struct gocsp__sudog *s = gocsp__waitq_dequeue(&c->recvq);
+	if (s != NULL) {
+		/* Receivers wait only on an empty channel: the value is its
+		 * head either way. */
+		gocsp__chan_copy(c, s->elem, elem);
+		s->success = true;
+		s->w->param = s;
+		gocsp__lock_release(&c->lock);
+		gocsp__waiter_wake(s->w);
+		return 0;
+	}
+	if (c->qcount < c->cap) {
+		c->recvx = (c->recvx == 0 ? c->cap : c->recvx) - 1;
+		gocsp__chan_copy(c, gocsp__chan_slot(c, c->recvx), elem);
+	} else {
+		rc = push_front(c, elem);
+	}
+	if (rc == 0)
+		GOCSP__STORE(&c->qcount, c->qcount + 1);
+	gocsp__lock_release(&c->lock);
+	return rc;
 }
 
 size_t

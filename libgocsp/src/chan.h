@@ -15,11 +15,25 @@ struct gocsp_chan {
 	struct gocsp_chan *free_link; /* select's list of orphans to free */
 	_Atomic uint32_t refs;
 	size_t elemsize, cap;
-	size_t qcount;            /* values in buf; also read as a hint */
+	size_t qcount;            /* values held (ring + front); also read
+	                             as a hint */
 	size_t sendx, recvx;      /* ring indices */
 	struct gocsp__waitq recvq, sendq;
+	/* Values put back (gocsp_chan_unrecv) while the ring was full: a
+	 * stack whose top is the channel's head.  Non-empty only while the
+	 * ring is full, so qcount >= cap and senders wait until it drains. */
+	unsigned char *front;
+	size_t nfront, front_cap;
 	_Alignas(16) unsigned char buf[];
 };
+
+/* Free a channel nobody uses any more. */
+static inline void
+gocsp__chan_free(gocsp_chan *c)
+{
+	free(c->front);
+	free(c);
+}
 
 /* Copy one element (src NULL: zero it); dst NULL discards it. */
 static inline __attribute__((always_inline)) void
@@ -77,6 +91,13 @@ gocsp__chan_recv_locked(
     gocsp_chan *c, void *elem, struct gocsp__waiter **wake)
 {
 	*wake = NULL;
+	if (gocsp__unlikely(c->nfront > 0)) {
+		/* A value put back is the head, ahead of ring and senders. */
+		c->nfront--;
+		gocsp__chan_copy(c, elem, c->front + c->nfront * c->elemsize);
+		GOCSP__STORE(&c->qcount, c->qcount - 1);
+		return 0;
+	}
 	struct gocsp__sudog *s = gocsp__waitq_dequeue(&c->sendq);
 	if (s != NULL) {
 		if (c->cap == 0) {

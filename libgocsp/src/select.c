@@ -207,7 +207,7 @@ block(struct sel *s, int64_t deadline)
 	unlock_all(s);
 	while (orphans != NULL) {
 		gocsp_chan *next = orphans->free_link;
-		free(orphans);
+		gocsp__chan_free(orphans);
 		orphans = next;
 	}
 	if (won == NULL)

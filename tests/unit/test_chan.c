@@ -979,6 +979,177 @@ CO_CASE(test_chan__release_after_completed_op)
 	}
 }
 
+/* ---------------------------------------------------------------------- */
+/* gocsp_chan_unrecv: a value put back is the channel's next value.        */
+
+struct unrecv_peer {
+	gocsp_chan *c;
+	gocsp_waitgroup wg;
+};
+
+static void
+unrecv_blocked_sender(void *arg)
+{
+	struct unrecv_peer *p = arg;
+	int v = 8;
+	EXPECT_EQ(gocsp_chan_send(p->c, &v), 0);
+	gocsp_wg_done(&p->wg);
+}
+
+static void
+unrecv_blocked_receiver(void *arg)
+{
+	struct unrecv_peer *p = arg;
+	int v = 0;
+	EXPECT_EQ(gocsp_chan_recv(p->c, &v), 0);
+	EXPECT_EQ(v, 5);
+	gocsp_wg_done(&p->wg);
+}
+
+/* Receive every buffered value; check they are want[0..n) in order. */
+static void
+expect_drain(gocsp_chan *c, const int *want, size_t n)
+{
+	size_t i;
+	int v;
+	EXPECT_EQ(gocsp_chan_len(c), n);
+	for (i = 0; i < n; i++) {
+		v = -1;
+		EXPECT_EQ(gocsp_chan_tryrecv(c, &v), 0);
+		EXPECT_EQ(v, want[i]);
+	}
+	EXPECT_EQ(gocsp_chan_tryrecv(c, &v), GOCSP_EAGAIN);
+}
+
+CO_CASE(test_chan__unrecv_goes_to_the_head)
+{
+	gocsp_chan *c = gocsp_chan_make(sizeof(int), 4);
+	int v;
+
+	/* Room in the ring: before the values already there. */
+	for (v = 1; v <= 3; v++)
+		EXPECT_EQ(gocsp_chan_send(c, &v), 0);
+	EXPECT_EQ(gocsp_chan_recv(c, &v), 0);
+	EXPECT_EQ(v, 1);
+	EXPECT_EQ(gocsp_chan_unrecv(c, &v), 0);
+	expect_drain(c, (int[]){1, 2, 3}, 3);
+
+	/* Put back in reverse order to restore an order. */
+	v = 2;
+	EXPECT_EQ(gocsp_chan_unrecv(c, &v), 0);
+	v = 1;
+	EXPECT_EQ(gocsp_chan_unrecv(c, &v), 0);
+	expect_drain(c, (int[]){1, 2}, 2);
+	gocsp_chan_release(c);
+}
+
+CO_CASE(test_chan__unrecv_beyond_capacity)
+{
+	gocsp_chan *c = gocsp_chan_make(sizeof(int), 2);
+	int v;
+
+	for (v = 1; v <= 2; v++)
+		EXPECT_EQ(gocsp_chan_send(c, &v), 0);
+	/* Full: the value goes ahead of the ring, len exceeds cap. */
+	v = 0;
+	EXPECT_EQ(gocsp_chan_unrecv(c, &v), 0);
+	v = -1;
+	EXPECT_EQ(gocsp_chan_unrecv(c, &v), 0);
+	EXPECT_EQ(gocsp_chan_len(c), 4);
+	EXPECT_EQ(gocsp_chan_cap(c), 2);
+	EXPECT_EQ(gocsp_chan_trysend(c, &v), GOCSP_EAGAIN);
+	/* Draining the extra values does not yet make room. */
+	EXPECT_EQ(gocsp_chan_recv(c, &v), 0);
+	EXPECT_EQ(v, -1);
+	EXPECT_EQ(gocsp_chan_recv(c, &v), 0);
+	EXPECT_EQ(v, 0);
+	EXPECT_EQ(gocsp_chan_trysend(c, &v), GOCSP_EAGAIN);
+	expect_drain(c, (int[]){1, 2}, 2);
+	v = 3;
+	EXPECT_EQ(gocsp_chan_trysend(c, &v), 0);
+	expect_drain(c, (int[]){3}, 1);
+
+	/* Ahead of a blocked sender of a full buffer, too. */
+	for (v = 1; v <= 2; v++)
+		EXPECT_EQ(gocsp_chan_send(c, &v), 0);
+	struct unrecv_peer p = {.c = c};
+	gocsp_wg_add(&p.wg, 1);
+	GO(unrecv_blocked_sender, &p);
+	gocsp_sleep(GOCSP_MS(5)); /* the order is the same if it is late */
+	v = 0;
+	EXPECT_EQ(gocsp_chan_unrecv(c, &v), 0);
+	for (int want = 0; want <= 2; want++) {
+		EXPECT_EQ(gocsp_chan_recv(c, &v), 0);
+		EXPECT_EQ(v, want);
+	}
+	gocsp_wg_wait(&p.wg);
+	expect_drain(c, (int[]){8}, 1);
+	gocsp_chan_release(c);
+}
+
+CO_CASE(test_chan__unrecv_unbuffered)
+{
+	gocsp_chan *c = gocsp_chan_make(sizeof(int), 0);
+	struct unrecv_peer p = {.c = c};
+	int v = 7;
+
+	/* No receiver: held until one comes, ahead of blocked senders. */
+	gocsp_wg_add(&p.wg, 1);
+	GO(unrecv_blocked_sender, &p);
+	gocsp_sleep(GOCSP_MS(5));
+	EXPECT_EQ(gocsp_chan_unrecv(c, &v), 0);
+	EXPECT_EQ(gocsp_chan_len(c), 1);
+	EXPECT_EQ(gocsp_chan_recv(c, &v), 0);
+	EXPECT_EQ(v, 7);
+	EXPECT_EQ(gocsp_chan_recv(c, &v), 0);
+	EXPECT_EQ(v, 8);
+	gocsp_wg_wait(&p.wg);
+
+	/* A blocked receiver takes it at once. */
+	gocsp_wg_add(&p.wg, 1);
+	GO(unrecv_blocked_receiver, &p);
+	gocsp_sleep(GOCSP_MS(5));
+	v = 5;
+	EXPECT_EQ(gocsp_chan_unrecv(c, &v), 0);
+	gocsp_wg_wait(&p.wg);
+	EXPECT_EQ(gocsp_chan_len(c), 0);
+
+	/* A select sees it like any value. */
+	v = 9;
+	EXPECT_EQ(gocsp_chan_unrecv(c, &v), 0);
+	int got = 0;
+	gocsp_case cs[] = {{.chan = c, .op = GOCSP_RECV, .elem = &got}};
+	EXPECT_EQ(gocsp_select(cs, 1, 0), 0);
+	EXPECT_EQ(cs[0].ok, 1);
+	EXPECT_EQ(got, 9);
+	gocsp_chan_release(c);
+}
+
+CO_CASE(test_chan__unrecv_closed_then_release)
+{
+	gocsp_chan *c = gocsp_chan_make(sizeof(int), 1);
+	gocsp_chan *u = gocsp_chan_make(sizeof(int), 0);
+	int v = 1;
+
+	EXPECT_EQ(gocsp_chan_send(c, &v), 0);
+	EXPECT_EQ(gocsp_chan_close(c), 0);
+	v = 2;
+	EXPECT_EQ(gocsp_chan_unrecv(c, &v), 0);
+	EXPECT_EQ(gocsp_chan_recv(c, &v), 0);
+	EXPECT_EQ(v, 2);
+	EXPECT_EQ(gocsp_chan_recv(c, &v), 0);
+	EXPECT_EQ(v, 1);
+	EXPECT_EQ(gocsp_chan_recv(c, &v), GOCSP_ECLOSED);
+	EXPECT_EQ(gocsp_chan_unrecv(NULL, &v), GOCSP_EINVAL);
+
+	/* Released with values put back: the leak checkers watch this. */
+	for (v = 0; v < 100; v++)
+		EXPECT_EQ(gocsp_chan_unrecv(u, &v), 0);
+	EXPECT_EQ(gocsp_chan_len(u), 100);
+	gocsp_chan_release(c);
+	gocsp_chan_release(u);
+}
+
 int
 main(void)
 {
@@ -1005,6 +1176,10 @@ main(void)
 		GT_CASE(test_chan__multi_consumer),
 		GT_CASE(test_chan__threads_and_coroutines),
 		GT_CASE(test_chan__release_after_completed_op),
+		GT_CASE(test_chan__unrecv_goes_to_the_head),
+		GT_CASE(test_chan__unrecv_beyond_capacity),
+		GT_CASE(test_chan__unrecv_unbuffered),
+		GT_CASE(test_chan__unrecv_closed_then_release),
 	};
 	return GT_RUN_CASES(tests);
 }

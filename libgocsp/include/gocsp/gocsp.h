@@ -180,7 +180,22 @@ GOCSP_API int gocsp_chan_recv_timeout(
  */
 GOCSP_API int gocsp_chan_close(gocsp_chan *c);
 
-/** Values in the buffer now. */
+/**
+ * Put a value back at the head of the channel, as if the receive that
+ * took it had not happened: the next receive gets it, ahead of every
+ * buffered value and every blocked sender.  For a consumer that took a
+ * value it cannot deliver (gocspd uses it when a client dies holding one).
+ * Never blocks: a blocked receiver takes the value at once; otherwise it is
+ * buffered even when the buffer is full or the channel unbuffered, so
+ * gocsp_chan_len() may exceed gocsp_chan_cap() until receivers drain it
+ * (senders wait meanwhile, as for a full buffer).  Works on a closed
+ * channel too: receivers drain the value before they see the close.
+ *
+ * @return 0, GOCSP_ENOMEM (nothing changed), or GOCSP_EINVAL (NULL c).
+ */
+GOCSP_API int gocsp_chan_unrecv(gocsp_chan *c, const void *elem);
+
+/** Values in the buffer now (values put back included). */
 GOCSP_API size_t gocsp_chan_len(gocsp_chan *c);
 
 /** Buffer capacity. */
