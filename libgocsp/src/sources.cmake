@@ -5,6 +5,7 @@ set(GOCSP_SOURCES
 	chan.c
 	coro.c
 	ctx.c
+	duration.c
 	error.c
 	fault.c
 	io.c

@@ -325,6 +325,67 @@ test_time__timeouts_from_plain_threads(void **state)
 	gt_check();
 }
 
+/* The examples of Go's time.ParseDuration tests. */
+static void
+test_time__parse_duration(void **state)
+{
+	static const struct {
+		const char *in;
+		int64_t ns;
+	} good[] = {
+	    {"0", 0},
+	    {"5s", GOCSP_SEC(5)},
+	    {"30s", GOCSP_SEC(30)},
+	    {"1478s", GOCSP_SEC(1478)},
+	    {"-5s", -GOCSP_SEC(5)},
+	    {"+5s", GOCSP_SEC(5)},
+	    {"-0", 0},
+	    {"5.0s", GOCSP_SEC(5)},
+	    {"5.6s", GOCSP_MS(5600)},
+	    {"5.s", GOCSP_SEC(5)},
+	    {".5s", GOCSP_MS(500)},
+	    {"1.004s", GOCSP_MS(1004)},
+	    {"100.00100s", GOCSP_MS(100001)},
+	    {"10ns", 10},
+	    {"11us", GOCSP_US(11)},
+	    {"12\xc2\xb5s", GOCSP_US(12)},
+	    {"12\xce\xbcs", GOCSP_US(12)},
+	    {"13ms", GOCSP_MS(13)},
+	    {"14s", GOCSP_SEC(14)},
+	    {"15m", GOCSP_SEC(15 * 60)},
+	    {"16h", GOCSP_SEC(16 * 3600)},
+	    {"3h30m", GOCSP_SEC(3 * 3600 + 30 * 60)},
+	    {"10.5s4m", GOCSP_SEC(4 * 60) + GOCSP_MS(10500)},
+	    {"-2m3.4s", -(GOCSP_SEC(2 * 60) + GOCSP_MS(3400))},
+	    {"1h2m3s4ms5us6ns", GOCSP_SEC(3600 + 120 + 3) + GOCSP_MS(4) +
+	                            GOCSP_US(5) + 6},
+	    {"39h9m14.425s", GOCSP_SEC(39 * 3600 + 9 * 60 + 14) + GOCSP_MS(425)},
+	    {"52763797000ns", 52763797000},
+	    {"0.3333333333333333333h", GOCSP_SEC(20 * 60)},
+	    {"9223372036854775807ns", INT64_MAX},
+	    {"9223372036s854ms775us807ns", INT64_MAX},
+	};
+	static const char *const bad[] = {
+	    "", "3", "-", "s", ".", "-.", ".s", "+.s", "1d", "3000000h",
+	    "9223372036854775808ns", "9223372036854775.808us", "1.5", "5 s",
+	    "5s ",
+	};
+	size_t i;
+	int64_t d;
+	(void) state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		d = -42;
+		if (gocsp_parse_duration(good[i].in, &d) != 0 ||
+		    d != good[i].ns)
+			fail_msg("\"%s\": got %lld, want %lld", good[i].in,
+			    (long long) d, (long long) good[i].ns);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (gocsp_parse_duration(bad[i], &d) != GOCSP_EINVAL)
+			fail_msg("\"%s\" was accepted", bad[i]);
+	assert_int_equal(gocsp_parse_duration(NULL, &d), GOCSP_EINVAL);
+}
+
 int
 main(void)
 {
@@ -340,6 +401,7 @@ main(void)
 		GT_CASE(test_time__ticker_stop_no_tick_after),
 		GT_CASE(test_time__sleep_from_plain_thread),
 		GT_CASE(test_time__timeouts_from_plain_threads),
+		GT_CASE(test_time__parse_duration),
 	};
 	return GT_RUN_CASES(tests);
 }

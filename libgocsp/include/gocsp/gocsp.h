@@ -234,6 +234,16 @@ GOCSP_API int gocsp_select(gocsp_case *cases, size_t n, int64_t timeout);
 /** Monotonic clock in ns. */
 GOCSP_API int64_t gocsp_now(void);
 
+/**
+ * Go's time.ParseDuration: a signed sequence of decimal numbers, each with
+ * an optional fraction and a unit (ns, us or µs, ms, s, m, h), such as
+ * "300ms", "-1.5h" or "2h45m"; "0" needs no unit.
+ *
+ * @param[out] out the duration in ns.
+ * @return 0, or GOCSP_EINVAL (malformed, unknown unit, out of int64 range).
+ */
+GOCSP_API int gocsp_parse_duration(const char *s, int64_t *out);
+
 /** Sleep d ns (parks a coroutine, blocks a thread).  d <= 0 returns. */
 GOCSP_API void gocsp_sleep(int64_t d);
 
