@@ -1,0 +1,228 @@
+/*
+ * Design notes: the wire layer.
+ *
+ * Clients speak SP (nng's wire protocol) themselves on ipc:// sockets:
+ * libnng starts a dozen threads at first use, which costs a one-shot
+ * `gocsp send` about 2 ms (docs/protocol.md).  The framing is small and
+ * fixed: an 8-byte handshake each way, then frames of a type byte (1), a
+ * 64-bit big-endian length and the payload, whose first 4 bytes are the
+ * REQ request id (high bit set).
+ *
+ * Decoding is bounded: protobuf-c allocates the decoded message with the
+ * allocator it is given, and the budget allocator refuses to go beyond a
+ * multiple of the frame's size.  Every block carries its size in front so
+ * that frees give the budget back.
+ */
+#include "wire.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <nng/nng.h>
+
+#include <gocsp/gocsp.h>
+
+int
+gocsp__wire_default_url(char *buf, size_t size)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	int n;
+	if (xdg != NULL && xdg[0] == '/')
+		n = snprintf(buf, size, "ipc://%s/gocsp/gocspd.sock", xdg);
+	else
+		n = snprintf(buf, size, "ipc:///tmp/gocsp-%u/gocspd.sock",
+		    (unsigned) getuid());
+	return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
+}
+
+const char *
+gocsp__wire_ipc_path(const char *url)
+{
+	static const char scheme[] = "ipc://";
+	if (strncmp(url, scheme, sizeof(scheme) - 1) != 0)
+		return NULL;
+	return url + sizeof(scheme) - 1;
+}
+
+void
+gocsp__wire_put_u32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char) (v >> 24);
+	p[1] = (unsigned char) (v >> 16);
+	p[2] = (unsigned char) (v >> 8);
+	p[3] = (unsigned char) v;
+}
+
+uint32_t
+gocsp__wire_get_u32(const unsigned char *p)
+{
+	return (uint32_t) p[0] << 24 | (uint32_t) p[1] << 16 |
+	    (uint32_t) p[2] << 8 | p[3];
+}
+
+void
+gocsp__wire_handshake(unsigned char out[GOCSP_WIRE_HANDSHAKE], uint16_t proto)
+{
+	memset(out, 0, GOCSP_WIRE_HANDSHAKE);
+	out[1] = 'S';
+	out[2] = 'P';
+	out[4] = (unsigned char) (proto >> 8);
+	out[5] = (unsigned char) proto;
+}
+
+bool
+gocsp__wire_handshake_ok(
+    const unsigned char in[GOCSP_WIRE_HANDSHAKE], uint16_t proto)
+{
+	unsigned char want[GOCSP_WIRE_HANDSHAKE];
+	gocsp__wire_handshake(want, proto);
+	return memcmp(in, want, sizeof(want)) == 0;
+}
+
+void
+gocsp__wire_ipc_header(unsigned char out[GOCSP_WIRE_IPC_HEADER], uint64_t len)
+{
+	out[0] = 1;
+	for (int i = 0; i < 8; i++)
+		out[1 + i] = (unsigned char) (len >> (56 - 8 * i));
+}
+
+int64_t
+gocsp__wire_ipc_length(const unsigned char in[GOCSP_WIRE_IPC_HEADER])
+{
+	if (in[0] != 1)
+		return -1;
+	uint64_t len = 0;
+	for (int i = 0; i < 8; i++)
+		len = len << 8 | in[1 + i];
+	return len > INT64_MAX ? -1 : (int64_t) len;
+}
+
+uint32_t
+gocsp__wire_reqid(uint64_t op_id)
+{
+	uint32_t low = (uint32_t) op_id & 0x7fffffffu;
+	return 0x80000000u | (low != 0 ? low : 1);
+}
+
+/* ---------------------------------------------------------------------- */
+
+/* Each block starts with its size, padded to keep the rest aligned. */
+#define BLOCK_HEAD 16
+
+static void *
+budget_alloc(void *arg, size_t size)
+{
+	struct gocsp__wire_budget *b = arg;
+	if (size > b->left || b->left - size < BLOCK_HEAD)
+		return NULL;
+	unsigned char *p = malloc(BLOCK_HEAD + size);
+	if (p == NULL)
+		return NULL;
+	b->left -= BLOCK_HEAD + size;
+	memcpy(p, &size, sizeof(size));
+	return p + BLOCK_HEAD;
+}
+
+static void
+budget_free(void *arg, void *ptr)
+{
+	struct gocsp__wire_budget *b = arg;
+	if (ptr == NULL)
+		return;
+	unsigned char *p = (unsigned char *) ptr - BLOCK_HEAD;
+	size_t size;
+	memcpy(&size, p, sizeof(size));
+	b->left += BLOCK_HEAD + size;
+	free(p);
+}
+
+void
+gocsp__wire_budget_init(struct gocsp__wire_budget *b, size_t frame_len)
+{
+	/* A decoded message needs its structures besides its bytes: a
+	 * select case is ~60 bytes of structure for ~4 bytes of frame, a
+	 * packed ack 8 bytes for 1.  16x the frame, plus slack for the top
+	 * structure, covers every valid request. */
+	b->allocator.alloc = budget_alloc;
+	b->allocator.free = budget_free;
+	b->allocator.allocator_data = b;
+	b->left = 16 * frame_len + 4096;
+}
+
+Gocsp__Request *
+gocsp__wire_decode_request(
+    struct gocsp__wire_budget *b, const void *data, size_t len)
+{
+	return gocsp__request__unpack(&b->allocator, len, data);
+}
+
+Gocsp__Reply *
+gocsp__wire_decode_reply(const void *data, size_t len)
+{
+	return gocsp__reply__unpack(NULL, len, data);
+}
+
+const char *
+gocsp__wire_name_problem(const char *name, size_t max)
+{
+	if (name == NULL || name[0] == '\0')
+		return "the name is empty";
+	if (name[0] == '-')
+		return "a name may not start with '-'";
+	size_t n = 0;
+	for (const char *p = name; *p != '\0'; p++, n++) {
+		char c = *p;
+		if (n >= max)
+			return "the name is too long";
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		        (c >= '0' && c <= '9') || strchr("._-:/@+", c) != NULL))
+			return "a name may hold only letters, digits and . _ - "
+			       ": / @ +";
+	}
+	return NULL;
+}
+
+int
+gocsp__wire_from_nng(int err)
+{
+	switch (err) {
+	case 0:
+		return 0;
+	case NNG_EAGAIN:
+		return GOCSP_EAGAIN;
+	case NNG_ETIMEDOUT:
+		return GOCSP_ETIMEDOUT;
+	case NNG_ECANCELED:
+		return GOCSP_ECANCELED;
+	case NNG_ENOMEM:
+		return GOCSP_ENOMEM;
+	case NNG_EINVAL:
+	case NNG_EADDRINVAL:
+	case NNG_ENOTSUP:
+		return GOCSP_EINVAL;
+	case NNG_EPERM:
+	case NNG_EPEERAUTH:
+	case NNG_ECRYPTO:
+		return GOCSP_EPERM;
+	case NNG_ENOENT:
+		return GOCSP_ENOENT;
+	case NNG_EADDRINUSE:
+		return GOCSP_EEXIST;
+	case NNG_ECONNREFUSED:
+	case NNG_EUNREACHABLE:
+		return GOCSP_ECONNREFUSED;
+	case NNG_ECLOSED:
+	case NNG_ECONNRESET:
+	case NNG_ECONNSHUT:
+	case NNG_ECONNABORTED:
+		return GOCSP_ECONNRESET;
+	case NNG_EMSGSIZE:
+		return GOCSP_ELIMIT;
+	default:
+		return GOCSP_EPROTO;
+	}
+}
