@@ -1,0 +1,286 @@
+/*
+ * Design notes: connections.
+ *
+ * The table maps nng pipe ids to connections under one mutex.  A
+ * connection is created when nng announces the pipe (before any of its
+ * messages can be received) and removed when nng reports it gone; a
+ * request that arrives after that finds no connection and is dropped,
+ * which is right: its client is gone.
+ *
+ * Deliveries are recorded after the reply that carries them is encoded
+ * and before it is sent: an acknowledgement can then never free a value
+ * that a reply is still being built from, and a value whose connection
+ * ended in between goes straight back.  Lookups for acknowledgements start
+ * at the oldest delivery, which is where a client's acknowledgements
+ * nearly always point.
+ *
+ * Duplicates: clients number their requests with growing op ids; a
+ * request that does not grow it is a resend (nng's REQ resends after a
+ * minute, and after a reconnect) of one that already ran or is running.
+ */
+#include "conn.h"
+
+#include <stdlib.h>
+
+#include "log.h"
+
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct gocspd_conn **table; /* under table_lock */
+static size_t nbuckets;
+static uint32_t count;             /* under table_lock */
+static const struct gocspd_limits *limits;
+static _Atomic uint64_t next_delivery = 1;
+
+int
+gocspd_conns_init(const struct gocspd_limits *l)
+{
+	size_t n = 64;
+	while (n < (size_t) l->max_clients && n < (1u << 16))
+		n *= 2;
+	table = calloc(n, sizeof(*table));
+	if (table == NULL)
+		return GOCSP_ENOMEM;
+	nbuckets = n;
+	limits = l;
+	return 0;
+}
+
+static struct gocspd_conn **
+slot(uint32_t pipe)
+{
+	struct gocspd_conn **p = &table[(pipe * 0x9e3779b1u) & (nbuckets - 1)];
+	while (*p != NULL && (*p)->pipe != pipe)
+		p = &(*p)->hnext;
+	return p;
+}
+
+int
+gocspd_conn_add(uint32_t pipe, uint64_t uid, bool remote)
+{
+	struct gocspd_conn *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return GOCSP_ENOMEM;
+	c->gone = gocsp_chan_make(0, 0);
+	if (c->gone == NULL) {
+		free(c);
+		return GOCSP_ENOMEM;
+	}
+	pthread_mutex_init(&c->lock, NULL);
+	atomic_init(&c->refs, 1);
+	c->pipe = pipe;
+	c->uid = uid;
+	c->remote = remote;
+
+	pthread_mutex_lock(&table_lock);
+	int rc = 0;
+	if (count >= limits->max_clients) {
+		rc = GOCSP_ELIMIT;
+	} else {
+		struct gocspd_conn **p = slot(pipe);
+		c->hnext = *p; /* NULL: pipe ids are not reused while live */
+		*p = c;
+		count++;
+	}
+	pthread_mutex_unlock(&table_lock);
+	if (rc != 0)
+		gocspd_conn_release(c);
+	return rc;
+}
+
+struct gocspd_conn *
+gocspd_conn_get(uint32_t pipe)
+{
+	pthread_mutex_lock(&table_lock);
+	struct gocspd_conn *c = *slot(pipe);
+	if (c != NULL)
+		atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+	pthread_mutex_unlock(&table_lock);
+	return c;
+}
+
+void
+gocspd_conn_release(struct gocspd_conn *c)
+{
+	if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	/* Ended (or never added): no deliveries remain. */
+	gocsp_chan_release(c->gone);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+/* Mark c dead, wake its operations, put back what it held. */
+static void
+end(struct gocspd_conn *c)
+{
+	pthread_mutex_lock(&c->lock);
+	bool was_dead = c->dead;
+	c->dead = true;
+	struct gocspd_delivery *d = c->last;
+	uint32_t held = c->unacked;
+	c->first = c->last = NULL;
+	c->unacked = 0;
+	pthread_mutex_unlock(&c->lock);
+	if (was_dead)
+		return;
+	(void) gocsp_chan_close(c->gone);
+	if (held > 0)
+		gocspd_log(GOCSPD_INFO,
+		    "client %u went holding %u unacknowledged values: "
+		    "they go back to their channels",
+		    c->pipe, held);
+	while (d != NULL) {
+		struct gocspd_delivery *prev = d->prev;
+		gocspd_chan_putback(d->c, d->m);
+		gocspd_chan_release(d->c);
+		free(d);
+		d = prev;
+	}
+}
+
+void
+gocspd_conn_end(uint32_t pipe)
+{
+	pthread_mutex_lock(&table_lock);
+	struct gocspd_conn **p = slot(pipe), *c = *p;
+	if (c != NULL) {
+		*p = c->hnext;
+		count--;
+	}
+	pthread_mutex_unlock(&table_lock);
+	if (c == NULL)
+		return;
+	end(c);
+	gocspd_conn_release(c);
+}
+
+void
+gocspd_conn_end_all(void)
+{
+	for (;;) {
+		uint32_t pipe = 0;
+		bool found = false;
+		pthread_mutex_lock(&table_lock);
+		for (size_t b = 0; b < nbuckets && !found; b++)
+			if (table[b] != NULL) {
+				pipe = table[b]->pipe;
+				found = true;
+			}
+		pthread_mutex_unlock(&table_lock);
+		if (!found)
+			break;
+		gocspd_conn_end(pipe);
+	}
+}
+
+uint32_t
+gocspd_conn_count(void)
+{
+	pthread_mutex_lock(&table_lock);
+	uint32_t n = count;
+	pthread_mutex_unlock(&table_lock);
+	return n;
+}
+
+int
+gocspd_conn_begin_op(struct gocspd_conn *c, uint64_t op_id)
+{
+	int rc = GOCSPD_OP_RUN;
+	pthread_mutex_lock(&c->lock);
+	if (op_id <= c->last_op)
+		rc = GOCSPD_OP_DUPLICATE;
+	else if (c->ops >= limits->max_ops)
+		rc = GOCSP_ELIMIT;
+	else
+		c->ops++;
+	if (op_id > c->last_op)
+		c->last_op = op_id;
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+void
+gocspd_conn_end_op(struct gocspd_conn *c)
+{
+	pthread_mutex_lock(&c->lock);
+	c->ops--;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* With c->lock held: the delivery called id, unlinked, or NULL. */
+static struct gocspd_delivery *
+take(struct gocspd_conn *c, uint64_t id)
+{
+	struct gocspd_delivery *d = c->first;
+	while (d != NULL && d->id != id)
+		d = d->next;
+	if (d == NULL)
+		return NULL;
+	if (d->prev != NULL)
+		d->prev->next = d->next;
+	else
+		c->first = d->next;
+	if (d->next != NULL)
+		d->next->prev = d->prev;
+	else
+		c->last = d->prev;
+	c->unacked--;
+	return d;
+}
+
+void
+gocspd_conn_ack(struct gocspd_conn *c, const uint64_t *ids, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		pthread_mutex_lock(&c->lock);
+		struct gocspd_delivery *d = take(c, ids[i]);
+		pthread_mutex_unlock(&c->lock);
+		if (d == NULL)
+			continue;
+		atomic_fetch_sub(&d->c->in_flight, 1);
+		atomic_fetch_add(&d->c->received, 1);
+		gocspd_msg_acked(d->m);
+		gocspd_chan_release(d->c);
+		free(d);
+	}
+}
+
+bool
+gocspd_conn_may_take(struct gocspd_conn *c)
+{
+	pthread_mutex_lock(&c->lock);
+	bool ok = c->unacked < limits->max_unacked;
+	pthread_mutex_unlock(&c->lock);
+	return ok;
+}
+
+uint64_t
+gocspd_conn_next_id(void)
+{
+	return atomic_fetch_add_explicit(&next_delivery, 1,
+	    memory_order_relaxed);
+}
+
+int
+gocspd_conn_deliver(
+    struct gocspd_conn *c, struct gocspd_delivery **ds, size_t n)
+{
+	pthread_mutex_lock(&c->lock);
+	if (c->dead) {
+		pthread_mutex_unlock(&c->lock);
+		return GOCSP_ECONNRESET;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct gocspd_delivery *d = ds[i];
+		d->next = NULL;
+		d->prev = c->last;
+		if (c->last != NULL)
+			c->last->next = d;
+		else
+			c->first = d;
+		c->last = d;
+	}
+	c->unacked += (uint32_t) n;
+	pthread_mutex_unlock(&c->lock);
+	return 0;
+}

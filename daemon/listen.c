@@ -1,0 +1,523 @@
+/*
+ * Design notes: listeners.
+ *
+ * The ipc:// socket lives in a directory only its user can enter (0700),
+ * is itself 0600, and the peer's uid is checked again when a pipe
+ * arrives (server.c).  A lock file beside it, held with flock(2) for the
+ * daemon's life, refuses a second gocspd on the same path *before* it
+ * calls nng_listen: nng's listen probes an existing socket by connecting
+ * and closing, which is exactly what wedges a running listener.
+ *
+ * The wedge (nng issue #1518, fixed after 1.5.2): a peer that closes
+ * during the SP handshake makes the server's header write fail with
+ * EPIPE, which nng reports as NNG_ECLOSED; the listener takes that for
+ * its own closing and never accepts again, while the kernel keeps
+ * queueing connections.  The watchdog finds it by doing what a client
+ * does -- connect, handshake, expect the daemon's header back -- and
+ * re-listens.  Closing an nng listener closes every pipe it accepted, so
+ * on ipc:// the wedged listener is kept (its clients keep working) and a
+ * new one takes over the path; on tcp:// the port cannot be shared, so
+ * the listener is replaced and its clients reconnect.  tls+tcp:// cannot
+ * be probed without a TLS client, and a connect-and-close is what wedges
+ * it: there the watchdog reads the listener's error counter instead,
+ * which is where nng counts the NNG_ECLOSED that stopped it.
+ *
+ * The watchdog also notices an ipc:// socket file removed or replaced
+ * (by a tmp cleaner, or another program) and puts ours back.
+ */
+#include "listen.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <gocsp/gocsp.h>
+#include <nng/supplemental/tls/tls.h>
+
+#include "log.h"
+#include "server.h"
+#include "wire.h"
+
+enum kind { IPC, TCP, TLS };
+
+/* Wedged ipc:// listeners kept for the pipes they accepted. */
+#define MAX_RETIRED 64
+
+struct listener {
+	char url[PATH_MAX + 16];
+	enum kind kind;
+	nng_listener l;
+	_Atomic int id;            /* nng_listener_id, read by pipe events */
+	const char *path;          /* ipc: in url */
+	dev_t dev;                 /* ipc: the socket file we made */
+	ino_t ino;
+	int lock_fd;               /* ipc: the lock file, held */
+	uint64_t errors;           /* tls: the error count last seen */
+};
+
+static struct listener listeners[GOCSPD_MAX_URLS];
+static int nlisteners;
+static nng_listener retired[MAX_RETIRED];
+static int nretired;
+static nng_tls_config *tls_config;
+static const struct gocspd_options *options;
+static gocsp_chan *watch_stop; /* closed to stop the watchdog */
+static gocsp_chan *watch_done; /* closed by the watchdog as it ends */
+
+bool
+gocspd_listener_is_remote(nng_listener l)
+{
+	int id = nng_listener_id(l);
+	for (int i = 0; i < nlisteners; i++)
+		if (atomic_load(&listeners[i].id) == id)
+			return listeners[i].kind != IPC;
+	/* A retired listener: only ipc:// ones are kept. */
+	return false;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Directory and lock file                                                 */
+/* ---------------------------------------------------------------------- */
+
+/* mkdir -p dir, new directories 0700.  0 or -1 (errno set). */
+static int
+make_dirs(char *dir)
+{
+	struct stat st;
+	if (stat(dir, &st) == 0)
+		return S_ISDIR(st.st_mode) ? 0 : (errno = ENOTDIR, -1);
+	char *slash = strrchr(dir, '/');
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		int rc = make_dirs(dir);
+		*slash = '/';
+		if (rc != 0)
+			return rc;
+	}
+	return mkdir(dir, 0700) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+/*
+ * The socket's directory: made if missing; it must be ours.  The default
+ * directory is made private (0700) whatever it was; a directory the user
+ * named keeps its mode (the socket is 0600 and peers are checked anyway).
+ */
+static int
+prepare_dir(const char *path, bool is_default)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
+		return 0; /* the root or the current directory */
+	*slash = '\0';
+	if (make_dirs(dir) != 0) {
+		gocspd_log(GOCSPD_ERR, "making directory %s: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (stat(dir, &st) != 0) {
+		gocspd_log(GOCSPD_ERR, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (st.st_uid != geteuid()) {
+		gocspd_log(GOCSPD_ERR,
+		    "directory %s belongs to uid %u, not to us (uid %u): "
+		    "refusing to put the socket there",
+		    dir, (unsigned) st.st_uid, (unsigned) geteuid());
+		return -1;
+	}
+	if (is_default && (st.st_mode & 077) != 0 && chmod(dir, 0700) != 0) {
+		gocspd_log(GOCSPD_ERR, "chmod 0700 %s: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Take path.lock for good; refuse if another gocspd holds it. */
+static int
+take_lock(struct listener *L)
+{
+	char lock[PATH_MAX + 8];
+	snprintf(lock, sizeof(lock), "%s.lock", L->path);
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		gocspd_log(GOCSPD_ERR, "opening lock file %s: %s", lock,
+		    strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		char pid[32] = "";
+		ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		gocspd_log(GOCSPD_ERR,
+		    "another gocspd (pid %s) is serving %s (it holds %s); "
+		    "stop it first or give another -u URL",
+		    pid[0] != '\0' ? pid : "unknown", L->url, lock);
+		close(fd);
+		return -1;
+	}
+	char pid[32];
+	int n = snprintf(pid, sizeof(pid), "%d\n", (int) getpid());
+	if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t) n, 0) != n)
+		gocspd_log(GOCSPD_WARN, "writing our pid to %s: %s", lock,
+		    strerror(errno));
+	L->lock_fd = fd;
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Listening                                                               */
+/* ---------------------------------------------------------------------- */
+
+static int
+start(struct listener *L)
+{
+	nng_listener l;
+	int rv = nng_listener_create(&l, gocspd_server_socket(), L->url);
+	if (rv != 0)
+		goto fail;
+	size_t max = (size_t) options->limits.max_msg +
+	    GOCSP_WIRE_FRAME_OVERHEAD;
+	if ((rv = nng_listener_set_size(l, NNG_OPT_RECVMAXSZ, max)) != 0)
+		goto fail_close;
+	if (L->kind == IPC &&
+	    (rv = nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, 0600)) != 0)
+		goto fail_close;
+	if (L->kind == TLS &&
+	    (rv = nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, tls_config)) !=
+	        0)
+		goto fail_close;
+	if ((rv = nng_listener_start(l, 0)) != 0)
+		goto fail_close;
+	if (L->kind == IPC) {
+		struct stat st;
+		if (stat(L->path, &st) == 0) {
+			L->dev = st.st_dev;
+			L->ino = st.st_ino;
+		}
+	}
+	L->l = l;
+	atomic_store(&L->id, nng_listener_id(l));
+	return 0;
+fail_close:
+	nng_listener_close(l);
+fail:
+	gocspd_log(GOCSPD_ERR, "listening on %s: %s", L->url,
+	    nng_strerror(rv));
+	return -1;
+}
+
+static int
+tls_setup(const struct gocspd_options *o)
+{
+	int rv;
+	if (o->tls_cert == NULL) {
+		gocspd_log(GOCSPD_ERR, "tls+tcp:// needs --tls-cert FILE "
+		                       "(PEM certificate and key)");
+		return -1;
+	}
+	if ((rv = nng_tls_config_alloc(&tls_config, NNG_TLS_MODE_SERVER)) !=
+	        0 ||
+	    (rv = nng_tls_config_cert_key_file(tls_config, o->tls_cert,
+	         NULL)) != 0) {
+		gocspd_log(GOCSPD_ERR, "--tls-cert %s: %s", o->tls_cert,
+		    nng_strerror(rv));
+		return -1;
+	}
+	if (o->tls_ca != NULL &&
+	    (rv = nng_tls_config_ca_file(tls_config, o->tls_ca)) != 0) {
+		gocspd_log(GOCSPD_ERR, "--tls-ca %s: %s", o->tls_ca,
+		    nng_strerror(rv));
+		return -1;
+	}
+	rv = nng_tls_config_auth_mode(tls_config,
+	    o->tls_verify ? NNG_TLS_AUTH_MODE_REQUIRED
+	                  : NNG_TLS_AUTH_MODE_NONE);
+	if (rv != 0) {
+		gocspd_log(GOCSPD_ERR, "TLS authentication mode: %s",
+		    nng_strerror(rv));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+open_one(struct listener *L, const char *url, bool is_default)
+{
+	snprintf(L->url, sizeof(L->url), "%s", url);
+	L->lock_fd = -1;
+	if ((L->path = gocsp__wire_ipc_path(L->url)) != NULL) {
+		L->kind = IPC;
+		if (strlen(L->path) >= sizeof(((struct sockaddr_un *) 0)->sun_path)) {
+			gocspd_log(GOCSPD_ERR,
+			    "%s: the socket path is longer than the %zu bytes "
+			    "a unix socket allows",
+			    url, sizeof(((struct sockaddr_un *) 0)->sun_path) - 1);
+			return -1;
+		}
+		if (prepare_dir(L->path, is_default) != 0 || take_lock(L) != 0)
+			return -1;
+	} else if (strncmp(url, "tcp://", 6) == 0) {
+		L->kind = TCP;
+	} else if (strncmp(url, "tls+tcp://", 10) == 0) {
+		L->kind = TLS;
+		if (tls_config == NULL && tls_setup(options) != 0)
+			return -1;
+	} else {
+		gocspd_log(GOCSPD_ERR,
+		    "%s: unsupported URL (use ipc://, tcp:// or tls+tcp://)",
+		    url);
+		return -1;
+	}
+	if (start(L) != 0)
+		return -1;
+	gocspd_log(GOCSPD_NOTICE, "listening on %s", L->url);
+	return 0;
+}
+
+int
+gocspd_listeners_open(const struct gocspd_options *o)
+{
+	options = o;
+	char def[PATH_MAX + 16];
+	const char *env = getenv("GOCSP_URL");
+	if (o->nurls == 0 && env != NULL && env[0] != '\0')
+		return open_one(&listeners[nlisteners++], env, false);
+	if (o->nurls == 0) {
+		if (gocsp__wire_default_url(def, sizeof(def)) != 0) {
+			gocspd_log(GOCSPD_ERR, "the default socket path is "
+			                       "too long");
+			return -1;
+		}
+		return open_one(&listeners[nlisteners++], def, true);
+	}
+	for (int i = 0; i < o->nurls; i++)
+		if (open_one(&listeners[nlisteners++], o->urls[i], false) != 0)
+			return -1;
+	return 0;
+}
+
+void
+gocspd_listeners_close(void)
+{
+	if (watch_stop != NULL) {
+		(void) gocsp_chan_close(watch_stop);
+		(void) gocsp_chan_recv(watch_done, NULL);
+		gocsp_chan_release(watch_stop);
+		gocsp_chan_release(watch_done);
+		watch_stop = watch_done = NULL;
+	}
+	for (int i = 0; i < nlisteners; i++) {
+		struct listener *L = &listeners[i];
+		if (nng_listener_id(L->l) > 0)
+			nng_listener_close(L->l);
+		if (L->lock_fd >= 0)
+			close(L->lock_fd);
+		L->lock_fd = -1;
+	}
+	for (int i = 0; i < nretired; i++)
+		nng_listener_close(retired[i]);
+	nretired = 0;
+	if (tls_config != NULL)
+		nng_tls_config_free(tls_config);
+	tls_config = NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Watchdog                                                                */
+/* ---------------------------------------------------------------------- */
+
+/* Read exactly n bytes from fd before the deadline.  0 or -1. */
+static int
+read_full(int fd, unsigned char *buf, size_t n, int64_t deadline)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = recv(fd, buf + got, n - got, MSG_DONTWAIT);
+		if (r > 0) {
+			got += (size_t) r;
+			continue;
+		}
+		if (r == 0 || (errno != EAGAIN && errno != EINTR))
+			return -1;
+		int64_t left = deadline - gocsp_now();
+		if (left <= 0 || gocsp_wait_fd(fd, GOCSP_READABLE, left) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The address a client would connect to for L. */
+static socklen_t
+probe_addr(struct listener *L, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (L->kind == IPC) {
+		struct sockaddr_un *un = (struct sockaddr_un *) ss;
+		un->sun_family = AF_UNIX;
+		snprintf(un->sun_path, sizeof(un->sun_path), "%s", L->path);
+		return sizeof(*un);
+	}
+	nng_sockaddr sa;
+	if (nng_listener_get_addr(L->l, NNG_OPT_LOCADDR, &sa) != 0)
+		return 0;
+	if (sa.s_family == NNG_AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *) ss;
+		in->sin_family = AF_INET;
+		in->sin_port = sa.s_in.sa_port; /* both network order */
+		in->sin_addr.s_addr = sa.s_in.sa_addr != 0
+		    ? sa.s_in.sa_addr
+		    : htonl(INADDR_LOOPBACK);
+		return sizeof(*in);
+	}
+	if (sa.s_family == NNG_AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) ss;
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = sa.s_in6.sa_port;
+		memcpy(&in6->sin6_addr, sa.s_in6.sa_addr, 16);
+		if (IN6_IS_ADDR_UNSPECIFIED(&in6->sin6_addr))
+			in6->sin6_addr = in6addr_loopback;
+		return sizeof(*in6);
+	}
+	return 0;
+}
+
+/* Connect to L as a client would: does the daemon's handshake come? */
+static bool
+probe(struct listener *L, int64_t timeout)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = probe_addr(L, &ss);
+	if (len == 0)
+		return true; /* nothing to probe with: assume well */
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	        SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return true; /* out of descriptors: not the listener's fault */
+	bool ok = false;
+	unsigned char hs[GOCSP_WIRE_HANDSHAKE];
+	gocsp__wire_handshake(hs, GOCSP_WIRE_PROTO_REQ);
+	if (gocsp_connect(fd, (struct sockaddr *) &ss, len) == 0 &&
+	    send(fd, hs, sizeof(hs), MSG_NOSIGNAL) == (ssize_t) sizeof(hs) &&
+	    read_full(fd, hs, sizeof(hs), gocsp_now() + timeout) == 0)
+		ok = gocsp__wire_handshake_ok(hs, GOCSP_WIRE_PROTO_REP);
+	close(fd);
+	return ok;
+}
+
+/* nng's count of failed accepts on L's listener ("other" errors). */
+static uint64_t
+accept_errors(struct listener *L)
+{
+	nng_stat *root, *ls, *st;
+	uint64_t n = 0;
+	if (nng_stats_get(&root) != 0)
+		return 0;
+	if ((ls = nng_stat_find_listener(root, L->l)) != NULL &&
+	    (st = nng_stat_find(ls, "other")) != NULL)
+		n = nng_stat_value(st);
+	nng_stats_free(root);
+	return n;
+}
+
+/* Replace L's listener, keeping an ipc:// one for its pipes. */
+static void
+relisten(struct listener *L, const char *why)
+{
+	gocspd_log(GOCSPD_WARN, "%s: %s; listening again", L->url, why);
+	nng_listener old = L->l;
+	if (L->kind == IPC && nretired < MAX_RETIRED) {
+		retired[nretired++] = old;
+		unlink(L->path); /* ours: we hold the lock */
+	} else {
+		if (L->kind != IPC)
+			gocspd_log(GOCSPD_WARN,
+			    "%s: its connections are closed; clients "
+			    "reconnect",
+			    L->url);
+		nng_listener_close(old);
+		if (L->kind == IPC)
+			unlink(L->path);
+	}
+	if (start(L) == 0)
+		gocspd_log(GOCSPD_NOTICE, "listening on %s", L->url);
+	/* else: logged; the next round tries again */
+}
+
+static void
+check(struct listener *L, int64_t timeout)
+{
+	if (nng_listener_id(L->l) <= 0) { /* a failed relisten */
+		if (L->kind == IPC)
+			unlink(L->path);
+		if (start(L) == 0)
+			gocspd_log(GOCSPD_NOTICE, "listening on %s", L->url);
+		return;
+	}
+	if (L->kind == IPC) {
+		struct stat st;
+		if (stat(L->path, &st) != 0) {
+			relisten(L, "the socket file was removed");
+			return;
+		}
+		if (st.st_dev != L->dev || st.st_ino != L->ino) {
+			relisten(L, "the socket file was replaced");
+			return;
+		}
+	}
+	if (L->kind == TLS) {
+		uint64_t errors = accept_errors(L);
+		if (errors != L->errors) {
+			L->errors = errors;
+			relisten(L, "a failed TLS handshake may have stopped "
+			            "it accepting");
+		}
+		return;
+	}
+	if (!probe(L, timeout))
+		relisten(L, "it stopped accepting connections (nng #1518)");
+}
+
+static void
+watch(void *arg)
+{
+	const struct gocspd_options *o = arg;
+	int64_t timeout = 2 * o->probe_interval;
+	if (timeout < GOCSP_MS(500))
+		timeout = GOCSP_MS(500);
+	if (timeout > GOCSP_SEC(5))
+		timeout = GOCSP_SEC(5);
+	while (gocsp_chan_recv_timeout(watch_stop, NULL, o->probe_interval) ==
+	    GOCSP_ETIMEDOUT)
+		for (int i = 0; i < nlisteners; i++)
+			check(&listeners[i], timeout);
+	(void) gocsp_chan_close(watch_done);
+}
+
+int
+gocspd_listeners_watch(const struct gocspd_options *o)
+{
+	if ((watch_stop = gocsp_chan_make(0, 0)) == NULL ||
+	    (watch_done = gocsp_chan_make(0, 0)) == NULL ||
+	    gocsp_go(watch, (void *) o) != 0) {
+		gocsp_chan_release(watch_stop);
+		gocsp_chan_release(watch_done);
+		watch_stop = watch_done = NULL;
+		return GOCSP_ENOMEM;
+	}
+	return 0;
+}

@@ -1,0 +1,116 @@
+/*
+ * gocspd: the daemon that serves named channels to gocsp clients.
+ *
+ * Design notes: everything runs on the libgocsp scheduler started by
+ * gocsp_run, plus nng's own threads, which hand requests to it.  The
+ * stop signals are blocked in every thread (threads inherit the mask, so
+ * it is set before nng or gocsp start any) and read from a signalfd by
+ * the main coroutine, which then stops the server in order: listeners,
+ * connections (their operations end), the socket, the channels.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <gocsp/gocsp.h>
+
+#include "conn.h"
+#include "listen.h"
+#include "log.h"
+#include "options.h"
+#include "registry.h"
+#include "request.h"
+#include "server.h"
+
+struct run {
+	const struct gocspd_options *o;
+	int sigfd;
+	int status; /* the exit status */
+};
+
+/* Wait for a stop signal.  @return its number. */
+static int
+await_signal(int fd)
+{
+	struct signalfd_siginfo si;
+	for (;;) {
+		ssize_t n = gocsp_read(fd, &si, sizeof(si));
+		if (n == (ssize_t) sizeof(si))
+			return (int) si.ssi_signo;
+		if (n != -EINTR && n != -EAGAIN) {
+			gocspd_log(GOCSPD_ERR, "reading signals: %s",
+			    strerror(n < 0 ? (int) -n : EIO));
+			return SIGTERM;
+		}
+	}
+}
+
+static void
+serve(void *arg)
+{
+	struct run *r = arg;
+	if (gocspd_server_start(r->o) != 0 ||
+	    gocspd_listeners_open(r->o) != 0) {
+		r->status = 1;
+		gocspd_server_stop();
+		gocspd_registry_fini();
+		return;
+	}
+	if (gocspd_listeners_watch(r->o) != 0)
+		gocspd_log(GOCSPD_WARN, "out of memory: listeners are not "
+		                        "watched");
+	gocspd_log(GOCSPD_NOTICE, "gocspd %d.%d.%d ready, pid %d",
+	    GOCSP_VERSION_MAJOR, GOCSP_VERSION_MINOR, GOCSP_VERSION_PATCH,
+	    (int) getpid());
+	int sig = await_signal(r->sigfd);
+	gocspd_log(GOCSPD_NOTICE, "%s: stopping", strsignal(sig));
+	gocspd_server_stop();
+	gocspd_registry_fini();
+	gocspd_log(GOCSPD_NOTICE, "stopped");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct gocspd_options o;
+	switch (gocspd_options_parse(&o, argc, argv)) {
+	case 0:
+		break;
+	case 1:
+		return 0;
+	default:
+		return 2;
+	}
+	gocspd_log_set_level(o.log_level);
+
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	int sigfd = signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sigfd < 0) {
+		gocspd_log(GOCSPD_ERR, "signalfd: %s", strerror(errno));
+		return 1;
+	}
+
+	gocspd_msg_set_budget(o.limits.max_queued);
+	gocspd_requests_init(&o.limits);
+	if (gocspd_registry_init(o.limits.max_channels) != 0 ||
+	    gocspd_conns_init(&o.limits) != 0) {
+		gocspd_log(GOCSPD_ERR, "out of memory");
+		return 1;
+	}
+	struct run r = {.o = &o, .sigfd = sigfd};
+	if (gocsp_run(serve, &r) != 0) {
+		gocspd_log(GOCSPD_ERR, "starting the scheduler failed");
+		return 1;
+	}
+	close(sigfd);
+	return r.status;
+}

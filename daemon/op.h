@@ -1,0 +1,88 @@
+/*
+ * op.h: one client operation under way, shared by request.c (decoding,
+ * admission, replies) and the operations (chanops.c, adminops.c).
+ *
+ * An operation first runs on the nng thread that received it, where it
+ * must not block: what would block moves to a coroutine with
+ * gocspd_op_block(), which runs op->resume there.  Every path ends the
+ * operation exactly once: with a reply (gocspd_op_reply, gocspd_op_fail,
+ * gocspd_op_send_encoded) or without one (gocspd_op_finish).
+ */
+#ifndef GOCSPD_OP_H
+#define GOCSPD_OP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <gocsp/gocsp.h>
+#include <nng/nng.h>
+
+#include "conn.h"
+#include "options.h"
+#include "registry.h"
+#include "wire.h"
+
+struct gocspd_rctx;
+
+struct gocspd_op {
+	struct gocspd_rctx *rctx;       /* where the reply goes */
+	struct gocspd_conn *conn;       /* holds a reference */
+	const struct gocspd_limits *limits;
+	struct gocsp__wire_budget budget; /* req's allocator */
+	Gocsp__Request *req;
+	int64_t deadline;               /* monotonic ns; -1 none; 0 no wait */
+	void (*resume)(struct gocspd_op *op); /* runs in a coroutine */
+	struct gocspd_chan *chan;       /* the channel of send/recv, if held */
+	uint32_t done;                  /* send: values that went */
+	struct gocspd_msg *pending;     /* send: the value being sent */
+};
+
+/* Ends of a blocking wait besides a channel operation's own codes. */
+#define GOCSPD_GONE GOCSP_ECONNRESET /* the client went: no reply */
+
+/* The timeout for a core call now: -1, or ns left (0 when past). */
+int64_t gocspd_op_timeout(const struct gocspd_op *op);
+
+/* A would-block (EAGAIN) of a wait that had time is a timeout. */
+int gocspd_op_wait_result(const struct gocspd_op *op, int rc);
+
+/* Continue op in a coroutine: op->resume(op) runs there. */
+void gocspd_op_block(struct gocspd_op *op, void (*resume)(struct gocspd_op *));
+
+/* Encode r (op_id set here) as op's reply; NULL when out of memory. */
+nng_msg *gocspd_op_encode(struct gocspd_op *op, Gocsp__Reply *r);
+
+/* Send an encoded reply and end op. */
+void gocspd_op_send_encoded(struct gocspd_op *op, nng_msg *msg);
+
+/* Reply r and end op. */
+void gocspd_op_reply(struct gocspd_op *op, Gocsp__Reply *r);
+
+/* Reply an error: code and a message saying what failed. */
+void gocspd_op_fail(struct gocspd_op *op, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* End op without a reply. */
+void gocspd_op_finish(struct gocspd_op *op);
+
+/*
+ * Check a channel name and find the channel: 0 with op->chan set, or
+ * the operation has failed (replied) and -1 is returned.
+ */
+int gocspd_op_find(struct gocspd_op *op, const char *name);
+
+/* Check a name given to make: 0, or the operation failed and -1. */
+int gocspd_op_check_name(struct gocspd_op *op, const char *name);
+
+/* The operations, each entered on the nng thread. */
+void gocspd_op_ping(struct gocspd_op *op);
+void gocspd_op_make(struct gocspd_op *op);
+void gocspd_op_close(struct gocspd_op *op);
+void gocspd_op_remove(struct gocspd_op *op);
+void gocspd_op_list(struct gocspd_op *op);
+void gocspd_op_stat(struct gocspd_op *op);
+void gocspd_op_send(struct gocspd_op *op);
+void gocspd_op_recv(struct gocspd_op *op);
+void gocspd_op_select(struct gocspd_op *op);
+
+#endif /* GOCSPD_OP_H */

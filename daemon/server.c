@@ -1,0 +1,252 @@
+/*
+ * Design notes: the socket.
+ *
+ * gocspd is a REP socket with contexts (nng's demo/async/server.c): a
+ * context receives one request and later sends its reply, so a blocked
+ * operation holds a context, not a thread, and replies leave in any
+ * order.  A few contexts always wait for requests; a context whose reply
+ * has gone out goes back to waiting, or to a free list when enough wait.
+ * Cooked REP (not raw) because its sends wait for the pipe: raw REP drops
+ * a reply when the pipe's queue of 64 is full, and a dropped delivery
+ * would stay in flight until its client disconnected.
+ *
+ * Callbacks run on nng's threads.  They decode and dispatch the request
+ * at once (request.c); an operation that must wait moves to a coroutine.
+ *
+ * Pipe events: ADD_PRE admits or refuses a pipe (peer uid on ipc://,
+ * --max-clients), before any of its requests can arrive; REM_POST ends
+ * its connection.  nng reports a reply to a gone pipe as sent (rep.c in
+ * 1.5.2): the connection's end, not the reply's fate, decides what
+ * happens to the values it carried.
+ */
+#include "server.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <gocsp/gocsp.h>
+#include <nng/protocol/reqrep0/rep.h>
+
+#include "conn.h"
+#include "listen.h"
+#include "log.h"
+#include "request.h"
+#include "wire.h"
+
+/* Contexts waiting for a request at any time. */
+#define RECEIVERS 8
+
+struct gocspd_rctx {
+	nng_ctx ctx;
+	nng_aio *aio;
+	bool sending;              /* the aio is a reply's send */
+	struct gocspd_rctx *next;  /* free list, under lock */
+	struct gocspd_rctx *all;   /* every context, for stop */
+};
+
+static nng_socket sock = NNG_SOCKET_INITIALIZER;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct gocspd_rctx *free_list; /* under lock */
+static struct gocspd_rctx *all_list;  /* under lock */
+static int receiving;                 /* under lock */
+static _Atomic bool stopping;
+
+static void rctx_cb(void *arg);
+
+static struct gocspd_rctx *
+rctx_new(void)
+{
+	struct gocspd_rctx *r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return NULL;
+	if (nng_ctx_open(&r->ctx, sock) != 0) {
+		free(r);
+		return NULL;
+	}
+	if (nng_aio_alloc(&r->aio, rctx_cb, r) != 0) {
+		nng_ctx_close(r->ctx);
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* Keep RECEIVERS contexts receiving; r (may be NULL) is one to reuse. */
+static void
+top_up(struct gocspd_rctx *r)
+{
+	for (;;) {
+		pthread_mutex_lock(&lock);
+		if (atomic_load(&stopping) || receiving >= RECEIVERS) {
+			if (r != NULL) {
+				r->next = free_list;
+				free_list = r;
+			}
+			pthread_mutex_unlock(&lock);
+			return;
+		}
+		if (r == NULL && (r = free_list) != NULL)
+			free_list = r->next;
+		bool fresh = r == NULL;
+		if (fresh) {
+			r = rctx_new();
+			if (r == NULL) {
+				pthread_mutex_unlock(&lock);
+				gocspd_log(GOCSPD_ERR, "out of memory for a "
+				                       "request context");
+				return;
+			}
+			r->all = all_list;
+			all_list = r;
+		}
+		receiving++;
+		pthread_mutex_unlock(&lock);
+		r->sending = false;
+		nng_ctx_recv(r->ctx, r->aio);
+		r = NULL;
+	}
+}
+
+static void
+rctx_cb(void *arg)
+{
+	struct gocspd_rctx *r = arg;
+	int rv = nng_aio_result(r->aio);
+	if (r->sending) {
+		if (rv != 0)
+			nng_msg_free(nng_aio_get_msg(r->aio));
+		top_up(r);
+		return;
+	}
+	pthread_mutex_lock(&lock);
+	receiving--;
+	pthread_mutex_unlock(&lock);
+	if (rv != 0) {
+		if (rv != NNG_ECLOSED)
+			gocspd_log(GOCSPD_WARN, "receiving a request: %s",
+			    nng_strerror(rv));
+		top_up(rv == NNG_ECLOSED ? NULL : r);
+		return;
+	}
+	nng_msg *msg = nng_aio_get_msg(r->aio);
+	nng_aio_set_msg(r->aio, NULL);
+	top_up(NULL);
+	if (atomic_load(&stopping)) {
+		nng_msg_free(msg);
+		top_up(r);
+		return;
+	}
+	gocspd_request_handle(r, nng_pipe_id(nng_msg_get_pipe(msg)),
+	    nng_msg_body(msg), nng_msg_len(msg));
+	nng_msg_free(msg);
+}
+
+void
+gocspd_server_reply(struct gocspd_rctx *r, nng_msg *msg)
+{
+	r->sending = true;
+	nng_aio_set_msg(r->aio, msg);
+	nng_ctx_send(r->ctx, r->aio);
+}
+
+void
+gocspd_server_done(struct gocspd_rctx *r)
+{
+	top_up(r);
+}
+
+bool
+gocspd_server_stopping(void)
+{
+	return atomic_load(&stopping);
+}
+
+nng_socket
+gocspd_server_socket(void)
+{
+	return sock;
+}
+
+static void
+pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	uint32_t id = nng_pipe_id(p);
+	if (ev == NNG_PIPE_EV_REM_POST) {
+		gocspd_conn_end(id);
+		return;
+	}
+	if (ev != NNG_PIPE_EV_ADD_PRE)
+		return;
+	uint64_t uid = UINT64_MAX;
+	bool remote = gocspd_listener_is_remote(nng_pipe_listener(p));
+	if (!remote) {
+		int rv = nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid);
+		if (rv != 0 || (uid != (uint64_t) geteuid() && uid != 0)) {
+			gocspd_log(GOCSPD_WARN,
+			    "refused a connection from uid %lld: only uid "
+			    "%u and root may connect",
+			    rv != 0 ? -1LL : (long long) uid,
+			    (unsigned) geteuid());
+			nng_pipe_close(p);
+			return;
+		}
+	}
+	int rc = gocspd_conn_add(id, uid, remote);
+	if (rc != 0) {
+		gocspd_log(GOCSPD_WARN, "refused a connection: %s",
+		    rc == GOCSP_ELIMIT ? "--max-clients reached"
+		                       : gocsp_strerror(rc));
+		nng_pipe_close(p);
+		return;
+	}
+	gocspd_log(GOCSPD_DEBUG, "client %u connected%s", id,
+	    remote ? " (network)" : "");
+}
+
+int
+gocspd_server_start(const struct gocspd_options *o)
+{
+	int rv;
+	if ((rv = nng_rep0_open(&sock)) != 0) {
+		gocspd_log(GOCSPD_ERR, "opening the socket: %s",
+		    nng_strerror(rv));
+		return rv;
+	}
+	/* nng 1.5.2 allocates whatever a frame header claims otherwise. */
+	size_t max = (size_t) o->limits.max_msg + GOCSP_WIRE_FRAME_OVERHEAD;
+	if ((rv = nng_socket_set_size(sock, NNG_OPT_RECVMAXSZ, max)) != 0 ||
+	    (rv = nng_pipe_notify(sock, NNG_PIPE_EV_ADD_PRE, pipe_cb, NULL)) !=
+	        0 ||
+	    (rv = nng_pipe_notify(sock, NNG_PIPE_EV_REM_POST, pipe_cb, NULL)) !=
+	        0) {
+		gocspd_log(GOCSPD_ERR, "setting up the socket: %s",
+		    nng_strerror(rv));
+		return rv;
+	}
+	top_up(NULL);
+	return 0;
+}
+
+void
+gocspd_server_stop(void)
+{
+	atomic_store(&stopping, true);
+	gocspd_listeners_close();
+	gocspd_conn_end_all();
+	gocspd_requests_wait();
+	nng_close(sock);
+	/* Every aio has finished (nng_close aborted them): free them. */
+	pthread_mutex_lock(&lock);
+	struct gocspd_rctx *r = all_list;
+	all_list = free_list = NULL;
+	pthread_mutex_unlock(&lock);
+	while (r != NULL) {
+		struct gocspd_rctx *next = r->all;
+		nng_aio_stop(r->aio);
+		nng_aio_free(r->aio);
+		free(r);
+		r = next;
+	}
+}
