@@ -133,8 +133,14 @@ start_servers() {
 	wait_for redis redis-cli -s "$rsock" ping
 }
 
-# CPU time (user + system, ms) used so far by process pid.
+# CPU time (user + system, ms) used so far by server pid; exits when it
+# has died, as every later run would fail.
 cpu_ms() {
+	if ! kill -0 "$1" 2>/dev/null; then
+		echo "daemon.sh: server $1 died; logs in $dir:" >&2
+		tail -n 5 "$dir"/*.log >&2 || true
+		exit 1
+	fi
 	awk -v hz="$(getconf CLK_TCK)" \
 		'{ sub(/.*\) /, ""); print ($12 + $13) * 1000 / hz }' \
 		"/proc/$1/stat"
@@ -206,7 +212,7 @@ round() {
 echo "# daemon benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC')," \
 	"$(nproc) CPUs ($(lscpu | sed -n 's/^Model name: *//p' | head -n 1))," \
 	"$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?')," \
-	"$(redis-server --version | cut -d' ' -f3), $pairs rounds;" \
+	"redis $(redis-server --version | sed 's/.* v=\([^ ]*\).*/\1/'), $pairs rounds;" \
 	"load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 for placement in $placements; do
 	case $placement in
