@@ -47,7 +47,8 @@ wait_send(struct gocspd_op *op, struct gocspd_chan *c, struct gocspd_msg **mp)
 }
 
 /* Receive from c into *mp, waiting until the deadline or the client
- * goes.  0, GOCSP_ECLOSED (closed and drained), GOCSPD_GONE, timeout. */
+ * goes.  0 (the value counts in flight), GOCSP_ECLOSED (closed and
+ * drained), GOCSPD_GONE, or a timeout. */
 static int
 wait_recv(struct gocspd_op *op, struct gocspd_chan *c, struct gocspd_msg **mp)
 {
@@ -57,10 +58,27 @@ wait_recv(struct gocspd_op *op, struct gocspd_chan *c, struct gocspd_msg **mp)
 	};
 	atomic_fetch_add(&c->recv_waiting, 1);
 	int r = gocsp_select(cs, 2, gocspd_op_timeout(op));
+	if (r == 0 && cs[0].ok)
+		atomic_fetch_add(&c->in_flight, 1);
 	atomic_fetch_sub(&c->recv_waiting, 1);
 	if (r == 0)
 		return cs[0].ok ? 0 : GOCSP_ECLOSED;
 	return r == 1 ? GOCSPD_GONE : gocspd_op_wait_result(op, r);
+}
+
+/*
+ * Take a value from c without waiting: 0 (it counts in flight),
+ * GOCSP_EAGAIN or GOCSP_ECLOSED.  Counted before it leaves the channel,
+ * so that the counters never show a value in neither place.
+ */
+static int
+take(struct gocspd_chan *c, struct gocspd_msg **mp)
+{
+	atomic_fetch_add(&c->in_flight, 1);
+	int rc = gocsp_chan_tryrecv(c->ch, mp);
+	if (rc != 0)
+		atomic_fetch_sub(&c->in_flight, 1);
+	return rc;
 }
 
 enum { ANSWER_RETURNED = 0, ANSWER_ACKED = 1 };
@@ -354,7 +372,7 @@ recv_values(struct gocspd_op *op, bool may_block)
 	struct gocspd_msg *m;
 	int rc;
 	if (!may_block) {
-		rc = gocsp_chan_tryrecv(c->ch, &m);
+		rc = take(c, &m);
 		if (rc == GOCSP_EAGAIN && op->deadline != 0) {
 			gocspd_op_block(op, recv_resume);
 			return;
@@ -391,12 +409,10 @@ recv_values(struct gocspd_op *op, bool may_block)
 	size_t n = 0, bytes = m->len;
 	msgs[n++] = m;
 	/* More that are ready, within a reply of reasonable size. */
-	while (n < max && bytes < GOCSP_WIRE_BATCH_BYTES &&
-	    gocsp_chan_tryrecv(c->ch, &m) == 0) {
+	while (n < max && bytes < GOCSP_WIRE_BATCH_BYTES && take(c, &m) == 0) {
 		msgs[n++] = m;
 		bytes += m->len;
 	}
-	atomic_fetch_add(&c->in_flight, n);
 	deliver(op, c, msgs, n, -1);
 	if (msgs != one)
 		free(msgs);
@@ -532,6 +548,9 @@ select_run(struct gocspd_op *op)
 	for (;;) {
 		count_waiting(&s, 1);
 		int r = gocsp_select(s.cs, s.n + 1, gocspd_op_timeout(op));
+		if (r >= 0 && r < (int) s.n && s.cs[r].op == GOCSP_RECV &&
+		    s.cs[r].ok)
+			atomic_fetch_add(&s.chans[r]->in_flight, 1);
 		count_waiting(&s, -1);
 		if (r == (int) s.n) {
 			gocspd_op_finish(op);
@@ -546,12 +565,10 @@ select_run(struct gocspd_op *op)
 		}
 		struct gocspd_chan *c = s.chans[r];
 		if (s.cs[r].op == GOCSP_RECV) {
-			if (!s.cs[r].ok) {
+			if (!s.cs[r].ok)
 				sel_reply(op, r, false);
-			} else {
-				atomic_fetch_add(&c->in_flight, 1);
+			else
 				deliver(op, c, &s.slots[r], 1, r);
-			}
 			break;
 		}
 		if (!s.cs[r].ok) { /* closed: the value is still ours */

@@ -14,9 +14,12 @@
  * at the oldest delivery, which is where a client's acknowledgements
  * nearly always point.
  *
- * Duplicates: clients number their requests with growing op ids; a
- * request that does not grow it is a resend (nng's REQ resends after a
- * minute, and after a reconnect) of one that already ran or is running.
+ * Duplicates: clients number their requests with growing op ids, and an
+ * op id seen before is a resend (nng's REQ resends after a minute, and
+ * after a reconnect) of a request that already ran or is running.  The
+ * daemon may see a connection's requests slightly out of order (nng hands
+ * them to its contexts on several threads), so a bitmap remembers the
+ * last GOCSPD_OP_WINDOW ids; anything older is taken for a resend.
  */
 #include "conn.h"
 
@@ -182,19 +185,40 @@ gocspd_conn_count(void)
 	return n;
 }
 
+/* With c->lock held: whether op_id was seen before; note it. */
+static bool
+seen_before(struct gocspd_conn *c, uint64_t op_id)
+{
+	enum { W = GOCSPD_OP_WINDOW };
+	uint64_t *word = &c->seen[op_id % W / 64], bit = 1ull << (op_id % 64);
+	if (op_id <= c->last_op) {
+		if (c->last_op - op_id >= W || (*word & bit) != 0)
+			return true; /* a resend (or too old to tell) */
+		*word |= bit;
+		return false;
+	}
+	/* Forget the ids that leave the window: the slots of those that come
+	 * into it without being seen yet. */
+	for (uint64_t i = 1; i < op_id - c->last_op && i <= W; i++) {
+		uint64_t id = c->last_op + i;
+		c->seen[id % W / 64] &= ~(1ull << (id % 64));
+	}
+	c->last_op = op_id;
+	*word |= bit;
+	return false;
+}
+
 int
 gocspd_conn_begin_op(struct gocspd_conn *c, uint64_t op_id)
 {
 	int rc = GOCSPD_OP_RUN;
 	pthread_mutex_lock(&c->lock);
-	if (op_id <= c->last_op)
+	if (seen_before(c, op_id))
 		rc = GOCSPD_OP_DUPLICATE;
 	else if (c->ops >= limits->max_ops)
 		rc = GOCSP_ELIMIT;
 	else
 		c->ops++;
-	if (op_id > c->last_op)
-		c->last_op = op_id;
 	pthread_mutex_unlock(&c->lock);
 	return rc;
 }

@@ -21,6 +21,11 @@
 #include "options.h"
 #include "registry.h"
 
+/* How far behind the highest op_id seen a request may arrive and still be
+ * told from a resend: nng's threads may hand consecutive requests of one
+ * pipe to the daemon in another order. */
+#define GOCSPD_OP_WINDOW 1024
+
 struct gocspd_delivery {
 	uint64_t id;
 	struct gocspd_msg *m;
@@ -36,7 +41,9 @@ struct gocspd_conn {
 	gocsp_chan *gone;         /* signal-only; closed when the pipe goes */
 	pthread_mutex_t lock;
 	bool dead;                /* under lock */
-	uint64_t last_op;         /* under lock: highest op_id run */
+	uint64_t last_op;         /* under lock: highest op_id seen */
+	uint64_t seen[GOCSPD_OP_WINDOW / 64]; /* under lock: op_ids seen,
+	                             the last GOCSPD_OP_WINDOW of them */
 	uint32_t ops;             /* under lock: operations under way */
 	uint32_t unacked;         /* under lock */
 	struct gocspd_delivery *first, *last; /* under lock */

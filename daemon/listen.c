@@ -11,16 +11,18 @@
  * The wedge (nng issue #1518, fixed after 1.5.2): a peer that closes
  * during the SP handshake makes the server's header write fail with
  * EPIPE, which nng reports as NNG_ECLOSED; the listener takes that for
- * its own closing and never accepts again, while the kernel keeps
- * queueing connections.  The watchdog finds it by doing what a client
- * does -- connect, handshake, expect the daemon's header back -- and
- * re-listens.  Closing an nng listener closes every pipe it accepted, so
- * on ipc:// the wedged listener is kept (its clients keep working) and a
- * new one takes over the path; on tcp:// the port cannot be shared, so
- * the listener is replaced and its clients reconnect.  tls+tcp:// cannot
- * be probed without a TLS client, and a connect-and-close is what wedges
- * it: there the watchdog reads the listener's error counter instead,
- * which is where nng counts the NNG_ECLOSED that stopped it.
+ * its own closing and never asks for a pipe again.  The transport goes on
+ * accepting and even answers handshakes, but the connections it completes
+ * wait forever to become pipes: a client connects, and its requests are
+ * never read.  The watchdog finds it by doing what a client does --
+ * connect, handshake, send a ping, expect the reply -- and re-listens.
+ * Closing an nng listener closes every pipe it accepted, so on ipc:// the
+ * wedged listener is kept (its clients keep working) and a new one takes
+ * over the path; on tcp:// the port cannot be shared, so the listener is
+ * replaced and its clients reconnect.  tls+tcp:// cannot be probed
+ * without a TLS client, and a connect-and-close is what wedges it: there
+ * the watchdog reads the listener's error counter instead, which is where
+ * nng counts the NNG_ECLOSED that stopped it.
  *
  * The watchdog also notices an ipc:// socket file removed or replaced
  * (by a tmp cleaner, or another program) and puts ours back.
@@ -343,11 +345,11 @@ gocspd_listeners_close(void)
 
 /* Read exactly n bytes from fd before the deadline.  0 or -1. */
 static int
-read_full(int fd, unsigned char *buf, size_t n, int64_t deadline)
+read_full(int fd, void *buf, size_t n, int64_t deadline)
 {
 	size_t got = 0;
 	while (got < n) {
-		ssize_t r = recv(fd, buf + got, n - got, MSG_DONTWAIT);
+		ssize_t r = recv(fd, (char *) buf + got, n - got, MSG_DONTWAIT);
 		if (r > 0) {
 			got += (size_t) r;
 			continue;
@@ -359,6 +361,39 @@ read_full(int fd, unsigned char *buf, size_t n, int64_t deadline)
 			return -1;
 	}
 	return 0;
+}
+
+/* On a connected fd: handshake, ping, and the reply before the deadline. */
+static bool
+round_trip(int fd, int64_t deadline)
+{
+	unsigned char hs[GOCSP_WIRE_HANDSHAKE];
+	gocsp__wire_handshake(hs, GOCSP_WIRE_PROTO_REQ);
+	if (send(fd, hs, sizeof(hs), MSG_NOSIGNAL) != (ssize_t) sizeof(hs) ||
+	    read_full(fd, hs, sizeof(hs), deadline) != 0 ||
+	    !gocsp__wire_handshake_ok(hs, GOCSP_WIRE_PROTO_REP))
+		return false;
+
+	Gocsp__Request req = GOCSP__REQUEST__INIT;
+	Gocsp__Ping ping = GOCSP__PING__INIT;
+	req.op_id = 1;
+	req.op_case = GOCSP__REQUEST__OP_PING;
+	req.ping = &ping;
+	unsigned char frame[64];
+	size_t len = gocsp__request__get_packed_size(&req);
+	size_t head = GOCSP_WIRE_IPC_HEADER + GOCSP_WIRE_REQID;
+	gocsp__wire_ipc_header(frame, len + GOCSP_WIRE_REQID);
+	gocsp__wire_put_u32(frame + GOCSP_WIRE_IPC_HEADER,
+	    gocsp__wire_reqid(req.op_id));
+	gocsp__request__pack(&req, frame + head);
+	if (send(fd, frame, head + len, MSG_NOSIGNAL) != (ssize_t) (head + len))
+		return false;
+
+	/* Any reply will do: a served connection is what is checked. */
+	if (read_full(fd, frame, GOCSP_WIRE_IPC_HEADER, deadline) != 0)
+		return false;
+	int64_t n = gocsp__wire_ipc_length(frame);
+	return n >= GOCSP_WIRE_REQID && n <= 4096;
 }
 
 /* The address a client would connect to for L. */
@@ -396,7 +431,7 @@ probe_addr(struct listener *L, struct sockaddr_storage *ss)
 	return 0;
 }
 
-/* Connect to L as a client would: does the daemon's handshake come? */
+/* Connect to L as a client would: is the connection served? */
 static bool
 probe(struct listener *L, int64_t timeout)
 {
@@ -408,13 +443,8 @@ probe(struct listener *L, int64_t timeout)
 	        SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return true; /* out of descriptors: not the listener's fault */
-	bool ok = false;
-	unsigned char hs[GOCSP_WIRE_HANDSHAKE];
-	gocsp__wire_handshake(hs, GOCSP_WIRE_PROTO_REQ);
-	if (gocsp_connect(fd, (struct sockaddr *) &ss, len) == 0 &&
-	    send(fd, hs, sizeof(hs), MSG_NOSIGNAL) == (ssize_t) sizeof(hs) &&
-	    read_full(fd, hs, sizeof(hs), gocsp_now() + timeout) == 0)
-		ok = gocsp__wire_handshake_ok(hs, GOCSP_WIRE_PROTO_REP);
+	bool ok = gocsp_connect(fd, (struct sockaddr *) &ss, len) == 0 &&
+	    round_trip(fd, gocsp_now() + timeout);
 	close(fd);
 	return ok;
 }
@@ -439,20 +469,28 @@ static void
 relisten(struct listener *L, const char *why)
 {
 	gocspd_log(GOCSPD_WARN, "%s: %s; listening again", L->url, why);
-	nng_listener old = L->l;
-	if (L->kind == IPC && nretired < MAX_RETIRED) {
-		retired[nretired++] = old;
+	if (L->kind == IPC) {
+		if (nretired == MAX_RETIRED) {
+			/* Closing it unlinks the path: before ours exists. */
+			gocspd_log(GOCSPD_WARN, "%s: closing the oldest of %d "
+			                        "replaced listeners and its "
+			                        "clients",
+			    L->url, MAX_RETIRED);
+			nng_listener_close(retired[0]);
+			memmove(retired, retired + 1,
+			    (MAX_RETIRED - 1) * sizeof(retired[0]));
+			nretired--;
+		}
+		retired[nretired++] = L->l;
 		unlink(L->path); /* ours: we hold the lock */
 	} else {
-		if (L->kind != IPC)
-			gocspd_log(GOCSPD_WARN,
-			    "%s: its connections are closed; clients "
-			    "reconnect",
-			    L->url);
-		nng_listener_close(old);
-		if (L->kind == IPC)
-			unlink(L->path);
+		gocspd_log(GOCSPD_WARN,
+		    "%s: its connections are closed; clients reconnect",
+		    L->url);
+		nng_listener_close(L->l);
 	}
+	L->l = (nng_listener) NNG_LISTENER_INITIALIZER;
+	atomic_store(&L->id, 0);
 	if (start(L) == 0)
 		gocspd_log(GOCSPD_NOTICE, "listening on %s", L->url);
 	/* else: logged; the next round tries again */

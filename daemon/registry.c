@@ -167,24 +167,22 @@ gocspd_chan_remove(const char *name, uint64_t *discarded)
 void
 gocspd_chan_putback(struct gocspd_chan *c, struct gocspd_msg *m)
 {
-	atomic_fetch_sub(&c->in_flight, 1);
+	/* Back in the channel first, out of flight second: the counters
+	 * never show a value in neither place. */
 	if (m->handoff != NULL) {
 		gocspd_msg_returned(m);
-		return;
-	}
-	if (atomic_load(&c->removed)) {
+	} else if (atomic_load(&c->removed)) {
 		gocspd_msg_free(m);
-		return;
-	}
-	if (gocsp_chan_unrecv(c->ch, &m) != 0) {
+	} else if (gocsp_chan_unrecv(c->ch, &m) != 0) {
 		gocspd_log(GOCSPD_ERR,
 		    "out of memory: a value of %zu bytes returned to "
 		    "channel '%s' was lost",
 		    m->len, c->name);
 		gocspd_msg_free(m);
-		return;
+	} else {
+		atomic_fetch_add(&c->redelivered, 1);
 	}
-	atomic_fetch_add(&c->redelivered, 1);
+	atomic_fetch_sub(&c->in_flight, 1);
 }
 
 void

@@ -202,8 +202,8 @@ gocspd_op_encode(struct gocspd_op *op, Gocsp__Reply *r)
 {
 	r->op_id = op->req->op_id;
 	size_t size = gocsp__reply__get_packed_size(r);
-	nng_msg *msg;
-	if (nng_msg_alloc(&msg, size) != 0)
+	nng_msg *msg = gocspd_server_reply_alloc(size);
+	if (msg == NULL)
 		return NULL;
 	gocsp__reply__pack(r, nng_msg_body(msg));
 	return msg;

@@ -143,6 +143,13 @@ rctx_cb(void *arg)
 	nng_msg_free(msg);
 }
 
+nng_msg *
+gocspd_server_reply_alloc(size_t size)
+{
+	nng_msg *msg;
+	return nng_msg_alloc(&msg, size) == 0 ? msg : NULL;
+}
+
 void
 gocspd_server_reply(struct gocspd_rctx *r, nng_msg *msg)
 {

@@ -144,13 +144,15 @@ void
 gocsp__wire_budget_init(struct gocsp__wire_budget *b, size_t frame_len)
 {
 	/* A decoded message needs its structures besides its bytes: a
-	 * select case is ~60 bytes of structure for ~4 bytes of frame, a
-	 * packed ack 8 bytes for 1.  16x the frame, plus slack for the top
-	 * structure, covers every valid request. */
+	 * one-byte value costs 2 bytes of frame and ~50 decoded (its
+	 * ProtobufCBinaryData, its copy, our block head), a select case ~6
+	 * and ~120, a packed ack 1 and 8.  32x the frame, plus room for the
+	 * top structures, covers every valid request; the frame itself is
+	 * bounded by NNG_OPT_RECVMAXSZ. */
 	b->allocator.alloc = budget_alloc;
 	b->allocator.free = budget_free;
 	b->allocator.allocator_data = b;
-	b->left = 16 * frame_len + 4096;
+	b->left = 32 * frame_len + (64 << 10);
 }
 
 Gocsp__Request *

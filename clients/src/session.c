@@ -24,7 +24,12 @@
  * next request, or after ack_delay in a frame of their own, sent by a
  * flusher thread started on first need; a delivery marked ack_now (an
  * unbuffered sender waits for it) is acknowledged at once by whoever
- * read the reply.
+ * read the reply.  gocspd may handle a connection's frames out of order
+ * and see the connection end before a frame sent just before it: ids
+ * acknowledged in a frame of their own are therefore repeated in the next
+ * request (acknowledging twice is harmless), and closing a session that
+ * sent some makes one last round trip carrying them, so that a client
+ * that closes never has a value it holds put back.
  */
 #include "session.h"
 
@@ -40,7 +45,9 @@
 
 #include "transport.h"
 
-#define GRACE GOCSP_SEC(2)
+#define GRACE GOCSP_SEC(2)        /* for a reply past its timeout */
+#define CONNECT_TIME GOCSP_SEC(5) /* to reach a daemon that serves */
+#define PING_TIME GOCSP_SEC(1)    /* for the first reply on a connection */
 
 enum { WAKE_REPLY = 1, WAKE_LEAD = 2 };
 
@@ -67,6 +74,8 @@ struct gocsp__session {
 	struct call *calls;
 	uint64_t *acks;          /* delivery ids to acknowledge */
 	size_t nacks, acks_cap;
+	uint64_t *alone;         /* acknowledged in frames of their own */
+	size_t nalone, alone_cap;
 	int64_t ack_delay;       /* < 0: acks wait for a request */
 	bool flusher_on, stopping;
 	pthread_t flusher;
@@ -80,27 +89,45 @@ static void session_fail(void *arg, int error);
 /* Acknowledgements                                                        */
 /* ---------------------------------------------------------------------- */
 
-/* With s->lock held: note id for acknowledgement.  false: no memory (the
- * value then stays in flight until the session ends: redelivered). */
+/* Append ids[0..n) to the array *a of *len (capacity *cap).  false: no
+ * memory (an id not acknowledged leaves its value in flight until the
+ * session ends: it is redelivered, not lost). */
 static bool
-note_ack(struct gocsp__session *s, uint64_t id)
+append_ids(uint64_t **a, size_t *len, size_t *cap, const uint64_t *ids,
+    size_t n)
 {
-	if (s->nacks == s->acks_cap) {
-		size_t cap = s->acks_cap ? 2 * s->acks_cap : 64;
-		uint64_t *a = realloc(s->acks, cap * sizeof(*a));
-		if (a == NULL)
+	if (*len + n > *cap) {
+		size_t c = *cap ? *cap : 64;
+		while (c < *len + n)
+			c *= 2;
+		uint64_t *b = realloc(*a, c * sizeof(*b));
+		if (b == NULL)
 			return false;
-		s->acks = a;
-		s->acks_cap = cap;
+		*a = b;
+		*cap = c;
 	}
-	s->acks[s->nacks++] = id;
+	memcpy(*a + *len, ids, n * sizeof(*ids));
+	*len += n;
 	return true;
 }
 
-/* With s->lock held: take the pending acknowledgements (free() them). */
-static uint64_t *
-take_acks(struct gocsp__session *s, size_t *n)
+/* With s->lock held: note id for acknowledgement. */
+static void
+note_ack(struct gocsp__session *s, uint64_t id)
 {
+	(void) append_ids(&s->acks, &s->nacks, &s->acks_cap, &id, 1);
+}
+
+/* With s->lock held: take the pending acknowledgements (free() them);
+ * with_alone: those already sent on their own as well. */
+static uint64_t *
+take_acks(struct gocsp__session *s, size_t *n, bool with_alone)
+{
+	if (with_alone && s->nalone > 0) {
+		(void) append_ids(&s->acks, &s->nacks, &s->acks_cap, s->alone,
+		    s->nalone);
+		s->nalone = 0;
+	}
 	uint64_t *a = s->acks;
 	*n = s->nacks;
 	s->acks = NULL;
@@ -114,8 +141,10 @@ flush_acks(struct gocsp__session *s)
 {
 	pthread_mutex_lock(&s->lock);
 	size_t n;
-	uint64_t *ids = take_acks(s, &n);
+	uint64_t *ids = take_acks(s, &n, false);
 	bool broken = s->broken;
+	if (n > 0 && !broken)
+		(void) append_ids(&s->alone, &s->nalone, &s->alone_cap, ids, n);
 	pthread_mutex_unlock(&s->lock);
 	if (n > 0 && !broken) {
 		Gocsp__Request req = GOCSP__REQUEST__INIT;
@@ -355,17 +384,15 @@ wait_call(struct gocsp__session *s, struct call *c, int64_t deadline)
 /* Calls                                                                   */
 /* ---------------------------------------------------------------------- */
 
-int
-gocsp__session_call(struct gocsp__session *s, Gocsp__Request *req,
-    Gocsp__Reply **reply)
+/* Run req, waiting for its reply until the deadline (-1: none). */
+static int
+call_until(struct gocsp__session *s, Gocsp__Request *req,
+    Gocsp__Reply **reply, int64_t deadline)
 {
 	*reply = NULL;
 	struct call c = {0};
 	if ((c.done = gocsp_chan_make(sizeof(int), 2)) == NULL)
 		return GOCSP_ENOMEM;
-	int64_t deadline = req->timeout_ns < 0
-	    ? -1
-	    : gocsp_now() + req->timeout_ns + GRACE;
 
 	gocsp_mutex_lock(&s->send_lock);
 	pthread_mutex_lock(&s->lock);
@@ -380,7 +407,7 @@ gocsp__session_call(struct gocsp__session *s, Gocsp__Request *req,
 	c.next = s->calls;
 	s->calls = &c;
 	size_t nacks;
-	uint64_t *acks = take_acks(s, &nacks);
+	uint64_t *acks = take_acks(s, &nacks, true);
 	pthread_mutex_unlock(&s->lock);
 
 	req->op_id = c.op_id;
@@ -416,13 +443,68 @@ gocsp__session_call(struct gocsp__session *s, Gocsp__Request *req,
 	return c.reply != NULL ? 0 : c.error;
 }
 
+int
+gocsp__session_call(struct gocsp__session *s, Gocsp__Request *req,
+    Gocsp__Reply **reply)
+{
+	int64_t deadline = req->timeout_ns < 0
+	    ? -1
+	    : gocsp_now() + req->timeout_ns + GRACE;
+	return call_until(s, req, reply, deadline);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Life                                                                    */
 /* ---------------------------------------------------------------------- */
 
-int
-gocsp__session_open(struct gocsp__session **out, const char *url,
-    int64_t ack_delay, char *why, size_t whylen)
+/* A ping answered before the deadline (it carries pending acks)? */
+static bool
+ping(struct gocsp__session *s, int64_t deadline)
+{
+	Gocsp__Request req = GOCSP__REQUEST__INIT;
+	Gocsp__Ping p = GOCSP__PING__INIT;
+	req.op_case = GOCSP__REQUEST__OP_PING;
+	req.ping = &p;
+	Gocsp__Reply *r;
+	if (call_until(s, &req, &r, deadline) != 0)
+		return false;
+	gocsp__reply__free_unpacked(r, NULL);
+	return true;
+}
+
+/* Carry what is to be acknowledged in a last round trip. */
+static void
+last_round_trip(struct gocsp__session *s)
+{
+	pthread_mutex_lock(&s->lock);
+	bool needed = !s->broken && (s->nacks > 0 || s->nalone > 0);
+	pthread_mutex_unlock(&s->lock);
+	if (needed)
+		(void) ping(s, gocsp_now() + GRACE);
+}
+
+static void
+session_free(struct gocsp__session *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->stopping = true;
+	bool joined = s->flusher_on;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	if (joined)
+		pthread_join(s->flusher, NULL);
+	s->tp->ops->close(s->tp);
+	free(s->acks);
+	free(s->alone);
+	pthread_cond_destroy(&s->cond);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+/* Connect once: a session whose transport is open (not yet proven). */
+static int
+session_connect(struct gocsp__session **out, const char *url,
+    int64_t ack_delay, int64_t deadline, char *why, size_t whylen)
 {
 	struct gocsp__session *s = calloc(1, sizeof(*s));
 	if (s == NULL) {
@@ -439,8 +521,7 @@ gocsp__session_open(struct gocsp__session **out, const char *url,
 	pthread_condattr_destroy(&ca);
 	struct gocsp__tp_events ev = {
 	    .on_frame = dispatch, .on_lost = session_fail, .arg = s};
-	int rc = gocsp__tp_open(&s->tp, url, gocsp_now() + GOCSP_SEC(5), &ev,
-	    why, whylen);
+	int rc = gocsp__tp_open(&s->tp, url, deadline, &ev, why, whylen);
 	if (rc != 0) {
 		pthread_cond_destroy(&s->cond);
 		pthread_mutex_destroy(&s->lock);
@@ -449,6 +530,36 @@ gocsp__session_open(struct gocsp__session **out, const char *url,
 	}
 	*out = s;
 	return 0;
+}
+
+int
+gocsp__session_open(struct gocsp__session **out, const char *url,
+    int64_t ack_delay, char *why, size_t whylen)
+{
+	/* A connection counts once a ping is answered on it: nng may
+	 * complete a handshake on a listener that no longer serves
+	 * (listen.c in gocspd), which gocspd replaces within its probe
+	 * interval. */
+	int64_t deadline = gocsp_now() + CONNECT_TIME;
+	for (;;) {
+		struct gocsp__session *s;
+		int rc = session_connect(&s, url, ack_delay, deadline, why,
+		    whylen);
+		if (rc != 0)
+			return rc;
+		int64_t until = gocsp_now() + PING_TIME;
+		if (ping(s, until < deadline ? until : deadline)) {
+			*out = s;
+			return 0;
+		}
+		session_free(s);
+		if (gocsp_now() >= deadline) {
+			snprintf(why, whylen, "gocspd at %s accepted the "
+			                      "connection but did not answer",
+			    url);
+			return GOCSP_ECONNREFUSED;
+		}
+	}
 }
 
 void
@@ -479,17 +590,6 @@ gocsp__session_release(struct gocsp__session *s)
 {
 	if (atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	flush_acks(s);
-	pthread_mutex_lock(&s->lock);
-	s->stopping = true;
-	bool joined = s->flusher_on;
-	pthread_cond_signal(&s->cond);
-	pthread_mutex_unlock(&s->lock);
-	if (joined)
-		pthread_join(s->flusher, NULL);
-	s->tp->ops->close(s->tp);
-	free(s->acks);
-	pthread_cond_destroy(&s->cond);
-	pthread_mutex_destroy(&s->lock);
-	free(s);
+	last_round_trip(s);
+	session_free(s);
 }
