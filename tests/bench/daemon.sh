@@ -27,7 +27,8 @@
 # Sizes: $DBENCH_RTT_CALLS (20000), $DBENCH_PC_MSGS (40000, one a call),
 # $DBENCH_PC_BATCH_MSGS (400000, 64 a call), $DBENCH_CMD_CALLS (300).
 # Each run is killed after $BENCH_TIMEOUT seconds (60).  Raw lines go to
-# BUILD_DIR/bench-run/daemon.txt, with the CPU time the run's server used;
+# BUILD_DIR/bench-run/daemon.txt, with the CPU time and the context
+# switches of the run's server;
 # tests/bench/daemon/table.py prints the medians, the ratios against the
 # targets of shared/BENCHMARKS.md and the range of the rounds' own ratios.
 # Exits 1 if a run failed, 0 otherwise (a MISS is a finding, not an error).
@@ -133,36 +134,43 @@ start_servers() {
 	wait_for redis redis-cli -s "$rsock" ping
 }
 
-# CPU time (user + system, ms) used so far by server pid; exits when it
-# has died, as every later run would fail.
-cpu_ms() {
+# What server pid has used so far: "CPU_MS SWITCHES", its CPU time (user
+# + system) and the context switches of its threads, which count how
+# often a request passes from one thread to another.  Exits when the
+# server has died, as every later run would fail.
+usage_of() {
 	if ! kill -0 "$1" 2>/dev/null; then
 		echo "daemon.sh: server $1 died; logs in $dir:" >&2
 		tail -n 5 "$dir"/*.log >&2 || true
 		exit 1
 	fi
-	awk -v hz="$(getconf CLK_TCK)" \
-		'{ sub(/.*\) /, ""); print ($12 + $13) * 1000 / hz }' \
-		"/proc/$1/stat"
+	{
+		cat "/proc/$1/stat"
+		cat "/proc/$1"/task/*/status 2>/dev/null
+	} | awk -v hz="$(getconf CLK_TCK)" '
+		NR == 1 { sub(/.*\) /, ""); cpu = ($12 + $13) * 1000 / hz }
+		/ctxt_switches:/ { sw += $2 }
+		END { print cpu, sw }'
 }
 
 # run PLACEMENT WORKLOAD ROUND LABEL SERVER_PID CMD...: one run; its line
-# goes to the raw file as "PLACEMENT WORKLOAD ROUND LABEL RC CPU_MS LINE",
-# CPU_MS being what the server used meanwhile.
+# goes to the raw file as "PLACEMENT WORKLOAD ROUND LABEL RC CPU_MS
+# SWITCHES LINE", CPU_MS and SWITCHES being what the server used meanwhile.
 run() {
-	local placement=$1 workload=$2 round=$3 label=$4 spid=$5 line rc=0 c0 c1
+	local placement=$1 workload=$2 round=$3 label=$4 spid=$5 line rc=0 u0 u1
 	shift 5
-	c0=$(cpu_ms "$spid")
+	u0=$(usage_of "$spid")
 	line=$(timeout "$timeout_s" "${prefix[@]}" "$@" 2>"$dir/stderr.txt") ||
 		rc=$?
-	c1=$(cpu_ms "$spid")
+	u1=$(usage_of "$spid")
 	if [ $rc -ne 0 ] || [ -z "$line" ]; then
 		[ $rc -ne 0 ] || rc=1
 		echo "  $label FAILED (exit $rc$([ $rc -eq 124 ] && echo ', timeout')):" \
 			"$(head -c 300 "$dir/stderr.txt")" >&2
 		failed=1
 	fi
-	echo "$placement $workload $round $label $rc $(awk "BEGIN { print $c1 - $c0 }") ${line:-}" >>"$raw"
+	echo "$placement $workload $round $label $rc" \
+		"$(echo "$u0 $u1" | awk '{ print $3 - $1, $4 - $2 }') ${line:-}" >>"$raw"
 	echo "  $label: ${line:-FAILED}" >&2
 }
 

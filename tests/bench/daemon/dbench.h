@@ -17,6 +17,9 @@
 #define DBENCH_VALUE_LEN 64
 extern const char dbench_value[DBENCH_VALUE_LEN];
 
+/* Calls made before the timed ones (connection, caches), not counted. */
+#define DBENCH_WARMUP_CALLS 200
+
 /* CLOCK_MONOTONIC in nanoseconds. */
 int64_t dbench_now(void);
 

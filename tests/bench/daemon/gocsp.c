@@ -24,8 +24,6 @@
 
 #include "dbench.h"
 
-/* Calls made before the timed ones: connection, daemon caches. */
-#define WARMUP 200
 /* The pc channel's buffer: room for 16 batches of 64, so producers
  * rarely wait for consumers. */
 #define PC_CAP 1024
@@ -99,7 +97,7 @@ rtt(const char *url, long calls)
 
 	fresh_chan(cl, "rtt", 1);
 	dbench_samples_init(&s, (size_t) calls);
-	for (i = 0; i < WARMUP; i++)
+	for (i = 0; i < DBENCH_WARMUP_CALLS / 2; i++)
 		rtt_once(cl, NULL);
 	cpu = dbench_cpu_ns(RUSAGE_SELF);
 	for (i = 0; i < calls / 2; i++)

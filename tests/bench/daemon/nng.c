@@ -18,9 +18,6 @@
 
 #include "dbench.h"
 
-/* Round trips made before the timed ones. */
-#define WARMUP 200
-
 static nng_socket
 open_client(const char *url)
 {
@@ -58,7 +55,7 @@ rtt(const char *url, long calls)
 	long                  i;
 
 	dbench_samples_init(&samples, (size_t) calls);
-	for (i = 0; i < WARMUP; i++)
+	for (i = 0; i < DBENCH_WARMUP_CALLS; i++)
 		round_trip(s);
 	cpu = dbench_cpu_ns(RUSAGE_SELF);
 	for (i = 0; i < calls; i++) {

@@ -19,9 +19,6 @@
 
 #include "dbench.h"
 
-/* Calls made before the timed ones. */
-#define WARMUP 200
-
 static redisContext *
 open_client(const char *path)
 {
@@ -165,7 +162,7 @@ rtt(const char *path, long calls)
 	list_init(&l, "rtt", 1);
 	clear(c, "rtt");
 	dbench_samples_init(&s, (size_t) calls);
-	for (i = 0; i < WARMUP; i++)
+	for (i = 0; i < DBENCH_WARMUP_CALLS / 2; i++)
 		rtt_once(c, &l, NULL);
 	cpu = dbench_cpu_ns(RUSAGE_SELF);
 	for (i = 0; i < calls / 2; i++)

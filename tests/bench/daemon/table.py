@@ -4,9 +4,9 @@ of shared/BENCHMARKS.md, and the range of the rounds' own ratios.
 
 usage: table.py RAW_FILE ROUNDS
 
-RAW_FILE lines: PLACEMENT WORKLOAD ROUND LABEL RC SERVER_CPU_MS LINE, LINE
-being a program's "<name> <metric>=<value> key=value ..." (empty when the
-run failed).
+RAW_FILE lines: PLACEMENT WORKLOAD ROUND LABEL RC SERVER_CPU_MS
+SERVER_SWITCHES LINE, LINE being a program's "<name> <metric>=<value>
+key=value ..." (empty when the run failed).
 """
 import statistics
 import sys
@@ -38,20 +38,21 @@ OPS = {
 
 def load(path):
     """{(placement, workload, label): {round: {metric: value}}}, with the
-    server's CPU microseconds per counted unit as 'server_cpu_us'."""
+    server's CPU microseconds and context switches per counted unit as
+    'server_cpu_us' and 'server_switches'."""
     runs = {}
     with open(path) as f:
         for line in f:
             parts = line.split()
-            if len(parts) < 6:
+            if len(parts) < 7:
                 continue
-            placement, workload, rnd, label, rc, cpu_ms = parts[:6]
+            placement, workload, rnd, label, rc, cpu_ms, sw = parts[:7]
             key = (placement, workload, label)
             runs.setdefault(key, {})
-            if rc != "0" or len(parts) < 8:
+            if rc != "0" or len(parts) < 9:
                 continue
             values = {}
-            for kv in parts[7:]:
+            for kv in parts[8:]:
                 k, _, v = kv.partition("=")
                 try:
                     values[k] = float(v)
@@ -60,6 +61,7 @@ def load(path):
             count = next((values[k] for k in COUNT_KEYS if k in values), 0)
             if count:
                 values["server_cpu_us"] = float(cpu_ms) * 1000 / count
+                values["server_switches"] = float(sw) / count
             runs[key][int(rnd)] = values
     return runs
 
@@ -107,17 +109,20 @@ def main():
                   f"{'-' if ratio is None else f'{ratio:.2f}':>6}  "
                   f"{tgt:<7} {verdict:<6} {spread}")
 
-    # Where the time goes: CPU per call (rtt, cmd), per value (pc) or per
-    # round trip (nng_4clients), in the server and in the clients.
+    # Where the time goes, per call (rtt, cmd), per value (pc) or per
+    # round trip (nng_4clients): CPU in the server and in the clients, and
+    # the server's context switches.
     print()
     print(f"{'placement':<9} {'workload':<8} {'program':<12} "
-          f"{'server_cpu_us':>13} {'client_cpu_us':>13}")
+          f"{'server_cpu_us':>13} {'client_cpu_us':>13} "
+          f"{'server_switches':>15}")
     for p in placements:
         for k in runs:
             if k[0] == p:
                 print(f"{p:<9} {k[1]:<8} {k[2]:<12} "
                       f"{fmt(median(runs, k, 'server_cpu_us')):>13} "
-                      f"{fmt(median(runs, k, 'client_cpu_us')):>13}")
+                      f"{fmt(median(runs, k, 'client_cpu_us')):>13} "
+                      f"{fmt(median(runs, k, 'server_switches')):>15}")
     print(f"(medians of {rounds} rounds, each running every program of its "
           f"workload once in turn; raw lines in {sys.argv[1]})")
 
