@@ -26,11 +26,18 @@
 
 static const struct gocspd_limits *limits;
 static _Atomic long running; /* operations admitted and not ended */
+static _Atomic uint64_t handled; /* requests decoded */
 
 void
 gocspd_requests_init(const struct gocspd_limits *l)
 {
 	limits = l;
+}
+
+uint64_t
+gocspd_requests_handled(void)
+{
+	return atomic_load_explicit(&handled, memory_order_relaxed);
 }
 
 void
@@ -136,6 +143,7 @@ gocspd_request_handle(
 		op_free(op, false);
 		return;
 	}
+	atomic_fetch_add_explicit(&handled, 1, memory_order_relaxed);
 	Gocsp__Request *req = op->req;
 	if (req->n_acks > 0)
 		gocspd_conn_ack(conn, req->acks, req->n_acks);

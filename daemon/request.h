@@ -23,6 +23,9 @@ void gocspd_requests_init(const struct gocspd_limits *limits);
 void gocspd_request_handle(
     struct gocspd_rctx *r, uint32_t pipe, const void *frame, size_t len);
 
+/* Requests handled since the daemon started. */
+uint64_t gocspd_requests_handled(void);
+
 /* Wait until no operation is under way (the daemon is stopping and every
  * connection has ended).  May park. */
 void gocspd_requests_wait(void);

@@ -8,9 +8,9 @@
  * racing to reconnect both connect, and the second to finish uses the
  * first one's session.
  *
- * Batches are cut to the daemon's limits: at most GOCSP_WIRE_MAX_BATCH
- * values and about GOCSP_WIRE_BATCH_BYTES per request (a larger value
- * goes alone), so that no frame exceeds what gocspd accepts.
+ * Batches are cut to the daemon's limits, learnt when connecting: at most
+ * its --max-batch values and about GOCSP_WIRE_BATCH_BYTES per request (a
+ * larger value goes alone), so that no frame exceeds what it accepts.
  */
 #include <gocsp/client.h>
 
@@ -97,6 +97,21 @@ get_session(gocsp_client *cl, struct gocsp__session **out)
 		gocsp__session_release(old);
 	*out = s;
 	return 0;
+}
+
+/* The daemon's limits (the protocol's defaults if it cannot be reached:
+ * the call that follows reports that). */
+static struct gocsp__server_limits
+limits_of(gocsp_client *cl)
+{
+	struct gocsp__server_limits l = {GOCSP_WIRE_MAX_MSG,
+	    GOCSP_WIRE_MAX_BATCH};
+	struct gocsp__session *s;
+	if (get_session(cl, &s) == 0) {
+		gocsp__session_limits(s, &l);
+		gocsp__session_release(s);
+	}
+	return l;
 }
 
 /*
@@ -293,14 +308,15 @@ gocsp_client_send_many(gocsp_client *cl, const char *name,
 	int rc = check_name(cl, name);
 	if (rc == 0 && n > 0 && msgs == NULL)
 		rc = GOCSP_EINVAL;
-	size_t most = n < GOCSP_WIRE_MAX_BATCH ? n : GOCSP_WIRE_MAX_BATCH;
+	size_t batch = limits_of(cl).max_batch;
+	size_t most = n < batch ? n : batch;
 	ProtobufCBinaryData *values = NULL;
 	if (rc == 0 && (values = malloc(most * sizeof(*values) + 1)) == NULL)
 		rc = GOCSP_ENOMEM;
 	int64_t deadline = timeout > 0 ? gocsp_now() + timeout : timeout;
 	while (rc == 0 && done < n) {
 		size_t k = 0, bytes = 0, went;
-		while (done + k < n && k < GOCSP_WIRE_MAX_BATCH &&
+		while (done + k < n && k < batch &&
 		    (k == 0 || bytes + msgs[done + k].len <=
 		                   GOCSP_WIRE_BATCH_BYTES)) {
 			values[k].data = msgs[done + k].data;
@@ -332,8 +348,9 @@ recv_values(gocsp_client *cl, const char *name, gocsp_client_msg *msgs,
 	Gocsp__Request req = GOCSP__REQUEST__INIT;
 	Gocsp__Recv rv = GOCSP__RECV__INIT;
 	rv.name = (char *) name;
-	rv.max = max > GOCSP_WIRE_MAX_BATCH ? GOCSP_WIRE_MAX_BATCH
-	                                    : (uint32_t) max;
+	/* "Up to max": no more than the daemon hands out at once. */
+	uint32_t batch = limits_of(cl).max_batch;
+	rv.max = max > batch ? batch : (uint32_t) max;
 	req.op_case = GOCSP__REQUEST__OP_RECV;
 	req.recv = &rv;
 	Gocsp__Reply *r;
@@ -574,6 +591,8 @@ gocsp_client_ping(gocsp_client *cl, gocsp_client_server_info *info)
 			info->channels = r->server->channels;
 			info->queued_bytes = r->server->queued_bytes;
 			info->max_msg = r->server->max_msg;
+			info->max_batch = r->server->max_batch;
+			info->requests = r->server->requests;
 		}
 	}
 	reply_free(r);

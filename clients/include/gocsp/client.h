@@ -208,6 +208,8 @@ typedef struct gocsp_client_server_info {
 	uint32_t channels;
 	uint64_t queued_bytes; /* bytes of values the daemon holds */
 	uint32_t max_msg;      /* the largest value it accepts */
+	uint32_t max_batch;    /* values in one send or receive */
+	uint64_t requests;     /* requests it has handled */
 } gocsp_client_server_info;
 
 /** A round trip to the daemon; info (may be NULL) describes it. */
