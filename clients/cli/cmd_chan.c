@@ -7,6 +7,9 @@
  * what is ready, so a pipe of a million lines costs a few thousand round
  * trips and a line typed by hand goes at once.
  *
+ * recv ends quietly with status 3 when the channel is closed and drained,
+ * the end of its stream; -a ends with 0 there, as Go's range does.
+ *
  * recv acknowledges a message only once it is printed: the client's
  * acknowledgements wait for its next request (gocsp_client_set_ack_delay
  * FOREVER), and standard output is flushed before every request.  Killed
@@ -353,6 +356,10 @@ cli_recv(struct cli *c, int argc, char **argv)
 		rc = gocsp_client_recv_many(c->cl, name, msgs, ask, &n, t);
 		if (rc == GOCSP_ECLOSED && all)
 			break;
+		/* Closed and drained is the end of the stream, not an error:
+		 * the exit status says it, as EOF would. */
+		if (rc == GOCSP_ECLOSED)
+			return EXIT_CLOSED;
 		if (rc != 0)
 			return cli_fail(c, rc, "recv");
 		for (size_t i = 0; i < n; i++) {
