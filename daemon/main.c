@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -97,6 +98,13 @@ main(int argc, char **argv)
 	if (sigfd < 0) {
 		gocspd_log(GOCSPD_ERR, "signalfd: %s", strerror(errno));
 		return 1;
+	}
+
+	/* A descriptor per client: allow all the hard limit lets us have. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void) setrlimit(RLIMIT_NOFILE, &rl);
 	}
 
 	gocspd_msg_set_budget(o.limits.max_queued);
