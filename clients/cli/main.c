@@ -125,18 +125,12 @@ cli_connect(struct cli *c)
 {
 	if (c->cl != NULL)
 		return 0;
-	int rc = gocsp_client_open(&c->cl, c->url);
+	char why[512];
+	int rc = gocsp_client_dial(&c->cl, c->url, why, sizeof(why));
 	if (rc == 0)
 		return 0;
-	char url[4200] = "";
-	gocsp_client_url(url, sizeof(url), c->url);
-	if (rc == GOCSP_ENOMEM || rc == GOCSP_EINVAL)
-		fprintf(stderr, "gocsp: %s: %s\n", url, gocsp_strerror(rc));
-	else
-		fprintf(stderr, "gocsp: cannot reach gocspd at %s: %s\n", url,
-		    rc == GOCSP_EPERM ? "permission denied"
-		                      : "is it running? (check -u and "
-		                        "$GOCSP_URL)");
+	fprintf(stderr, "gocsp: cannot reach gocspd: %s\n",
+	    why[0] != '\0' ? why : gocsp_strerror(rc));
 	return rc == GOCSP_EINVAL ? EXIT_USAGE
 	    : rc == GOCSP_ENOMEM  ? EXIT_ERROR
 	                          : EXIT_UNREACHABLE;

@@ -198,8 +198,10 @@ gocsp_client_url(char *buf, size_t size, const char *url)
 }
 
 int
-gocsp_client_open(gocsp_client **out, const char *url)
+gocsp_client_dial(gocsp_client **out, const char *url, char *why, size_t size)
 {
+	if (why != NULL && size > 0)
+		why[0] = '\0';
 	if (out == NULL)
 		return GOCSP_EINVAL;
 	*out = NULL;
@@ -209,14 +211,24 @@ gocsp_client_open(gocsp_client **out, const char *url)
 	pthread_mutex_init(&cl->lock, NULL);
 	atomic_init(&cl->ack_delay, DEFAULT_ACK_DELAY);
 	int rc = gocsp_client_url(cl->url, sizeof(cl->url), url);
+	if (rc != 0)
+		set_error(cl, "the URL is too long");
 	struct gocsp__session *s;
 	if (rc == 0 && (rc = get_session(cl, &s)) == 0) {
 		gocsp__session_release(s);
 		*out = cl;
 		return 0;
 	}
+	if (why != NULL)
+		gocsp_client_last_error(cl, why, size);
 	gocsp_client_close(cl);
 	return rc;
+}
+
+int
+gocsp_client_open(gocsp_client **out, const char *url)
+{
+	return gocsp_client_dial(out, url, NULL, 0);
 }
 
 void

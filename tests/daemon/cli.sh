@@ -58,7 +58,7 @@ done
 expect 0 g ping
 grep -q "pid $daemon" "$dir/out" || fail "ping does not name pid $daemon"
 expect 5 g -u "ipc://$dir/nothing.sock" ping
-grep -q "cannot reach gocspd at ipc://$dir/nothing.sock" "$dir/err" ||
+grep -q "cannot reach gocspd: no gocspd at $dir/nothing.sock" "$dir/err" ||
 	fail "unreachable daemon: $(cat "$dir/err")"
 
 # --- usage ----------------------------------------------------------------

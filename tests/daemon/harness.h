@@ -161,10 +161,11 @@ static inline gocsp_client *
 gt_client(const struct gt_daemon *d)
 {
 	gocsp_client *cl = NULL;
-	int rc = gocsp_client_open(&cl, d->url);
+	char why[256];
+	int rc = gocsp_client_dial(&cl, d->url, why, sizeof(why));
 	if (rc != 0)
-		gt_failf(__FILE__, __LINE__, "gocsp_client_open(%s): %s",
-		    d->url, gocsp_strerror(rc));
+		gt_failf(__FILE__, __LINE__, "gocsp_client_dial(%s): %s (%s)",
+		    d->url, gocsp_strerror(rc), why);
 	return cl;
 }
 

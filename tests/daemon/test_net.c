@@ -48,7 +48,11 @@ test_net__tcp_and_tls_share_channels(void **state)
 	assert_int_equal(gt_daemon_start(&D, args), 0);
 
 	gocsp_client *local = gt_client(&D), *net = NULL, *sec = NULL;
-	EXPECT_EQ(gocsp_client_open(&net, tcp), 0);
+	char why[256];
+	int rc = gocsp_client_dial(&net, tcp, why, sizeof(why));
+	if (rc != 0)
+		gt_failf(__FILE__, __LINE__, "tcp: %s (%s)", gocsp_strerror(rc),
+		    why);
 	EXPECT_EQ(gocsp_client_make(local, "x", 4), 0);
 	EXPECT_EQ(gocsp_client_send(local, "x", "over tcp", 8, 0), 0);
 	void *d = NULL;
@@ -66,7 +70,10 @@ test_net__tcp_and_tls_share_channels(void **state)
 	/* With one: served, the daemon verified. */
 	setenv("GOCSP_TLS_CERT", client_cert, 1);
 	setenv("GOCSP_TLS_SERVER_NAME", "localhost", 1);
-	EXPECT_EQ(gocsp_client_open(&sec, tls), 0);
+	rc = gocsp_client_dial(&sec, tls, why, sizeof(why));
+	if (rc != 0)
+		gt_failf(__FILE__, __LINE__, "TLS with a certificate: %s (%s)",
+		    gocsp_strerror(rc), why);
 	EXPECT_EQ(gocsp_client_send(sec, "x", "over tls", 8, GOCSP_SEC(5)), 0);
 	EXPECT_EQ(gocsp_client_recv(local, "x", &d, &n, GOCSP_SEC(5)), 0);
 	EXPECT(n == 8 && memcmp(d, "over tls", 8) == 0);

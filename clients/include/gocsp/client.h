@@ -53,6 +53,14 @@ typedef struct gocsp_client gocsp_client;
 GOCSP_API int gocsp_client_open(gocsp_client **cl, const char *url);
 
 /**
+ * As gocsp_client_open(), and on failure why (size bytes, may be NULL)
+ * says what went wrong: no socket at that path, a daemon that refused or
+ * did not answer, a TLS error...
+ */
+GOCSP_API int gocsp_client_dial(gocsp_client **cl, const char *url,
+    char *why, size_t size);
+
+/**
  * How long the acknowledgement of a received value waits for the next
  * request of this client to carry it before it is sent on its own
  * (default 20 ms).  GOCSP_FOREVER: only with the next request, or at
