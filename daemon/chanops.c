@@ -29,38 +29,29 @@
 /* Waiting                                                                 */
 /* ---------------------------------------------------------------------- */
 
-/* Send *mp on c, waiting until the deadline or the client goes.
- * 0 (the channel has it), GOCSP_ECLOSED, GOCSPD_GONE or a timeout. */
+/*
+ * Send *mp on c (dir GOCSP_SEND) or receive into *mp (GOCSP_RECV), waiting
+ * until the deadline or until the client goes.  0 (a value received
+ * counts in flight), GOCSP_ECLOSED (for a receive: closed and drained),
+ * GOCSPD_GONE, or a timeout.
+ */
 static int
-wait_send(struct gocspd_op *op, struct gocspd_chan *c, struct gocspd_msg **mp)
+wait_on(struct gocspd_op *op, struct gocspd_chan *c, int dir,
+    struct gocspd_msg **mp)
 {
 	gocsp_case cs[2] = {
-	    {.chan = c->ch, .op = GOCSP_SEND, .elem = mp},
+	    {.chan = c->ch, .op = dir, .elem = mp},
 	    {.chan = op->conn->gone, .op = GOCSP_RECV},
 	};
-	atomic_fetch_add(&c->send_waiting, 1);
+	_Atomic uint32_t *waiting =
+	    dir == GOCSP_SEND ? &c->send_waiting : &c->recv_waiting;
+	atomic_fetch_add(waiting, 1);
 	int r = gocsp_select(cs, 2, gocspd_op_timeout(op));
-	atomic_fetch_sub(&c->send_waiting, 1);
-	if (r == 0)
-		return cs[0].ok ? 0 : GOCSP_ECLOSED;
-	return r == 1 ? GOCSPD_GONE : gocspd_op_wait_result(op, r);
-}
-
-/* Receive from c into *mp, waiting until the deadline or the client
- * goes.  0 (the value counts in flight), GOCSP_ECLOSED (closed and
- * drained), GOCSPD_GONE, or a timeout. */
-static int
-wait_recv(struct gocspd_op *op, struct gocspd_chan *c, struct gocspd_msg **mp)
-{
-	gocsp_case cs[2] = {
-	    {.chan = c->ch, .op = GOCSP_RECV, .elem = mp},
-	    {.chan = op->conn->gone, .op = GOCSP_RECV},
-	};
-	atomic_fetch_add(&c->recv_waiting, 1);
-	int r = gocsp_select(cs, 2, gocspd_op_timeout(op));
-	if (r == 0 && cs[0].ok)
+	/* Counted in flight before it stops counting as waiting: the
+	 * counters never show a value in neither place. */
+	if (r == 0 && cs[0].ok && dir == GOCSP_RECV)
 		atomic_fetch_add(&c->in_flight, 1);
-	atomic_fetch_sub(&c->recv_waiting, 1);
+	atomic_fetch_sub(waiting, 1);
 	if (r == 0)
 		return cs[0].ok ? 0 : GOCSP_ECLOSED;
 	return r == 1 ? GOCSPD_GONE : gocspd_op_wait_result(op, r);
@@ -108,7 +99,7 @@ send_handoff(struct gocspd_op *op, struct gocspd_chan *c,
 {
 	for (;;) {
 		gocspd_handoff_attach(h, *mp);
-		int rc = wait_send(op, c, mp);
+		int rc = wait_on(op, c, GOCSP_SEND, mp);
 		if (rc != 0) {
 			gocspd_handoff_detach(*mp);
 			return rc;
@@ -284,7 +275,7 @@ send_values(struct gocspd_op *op, bool may_block)
 				return;
 			}
 		} else if (c->cap > 0) {
-			rc = wait_send(op, c, &op->pending);
+			rc = wait_on(op, c, GOCSP_SEND, &op->pending);
 		} else {
 			if (h == NULL && (h = gocspd_handoff_new()) == NULL) {
 				rc = GOCSP_ENOMEM;
@@ -378,7 +369,7 @@ recv_values(struct gocspd_op *op, bool may_block)
 			return;
 		}
 	} else {
-		rc = wait_recv(op, c, &m);
+		rc = wait_on(op, c, GOCSP_RECV, &m);
 	}
 	switch (rc) {
 	case 0:
