@@ -9,7 +9,6 @@
 #include "conn.h"
 #include "log.h"
 #include "op.h"
-#include "request.h"
 
 void
 gocspd_op_ping(struct gocspd_op *op)
@@ -25,7 +24,7 @@ gocspd_op_ping(struct gocspd_op *op)
 	info.queued_bytes = gocspd_msg_bytes();
 	info.max_msg = op->limits->max_msg;
 	info.max_batch = op->limits->max_batch;
-	info.requests = gocspd_requests_handled();
+	info.requests = gocspd_ops_handled();
 	Gocsp__Reply r = GOCSP__REPLY__INIT;
 	r.server = &info;
 	gocspd_op_reply(op, &r);
