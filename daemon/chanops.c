@@ -39,37 +39,18 @@ static int
 wait_on(struct gocspd_op *op, struct gocspd_chan *c, int dir,
     struct gocspd_msg **mp)
 {
-	gocsp_case cs[2] = {
-	    {.chan = c->ch, .op = dir, .elem = mp},
-	    {.chan = op->conn->gone, .op = GOCSP_RECV},
-	};
-	_Atomic uint32_t *waiting =
-	    dir == GOCSP_SEND ? &c->send_waiting : &c->recv_waiting;
-	atomic_fetch_add(waiting, 1);
-	int r = gocsp_select(cs, 2, gocspd_op_timeout(op));
-	/* Counted in flight before it stops counting as waiting: the
-	 * counters never show a value in neither place. */
-	if (r == 0 && cs[0].ok && dir == GOCSP_RECV)
-		atomic_fetch_add(&c->in_flight, 1);
-	atomic_fetch_sub(waiting, 1);
-	if (r == 0)
-		return cs[0].ok ? 0 : GOCSP_ECLOSED;
-	return r == 1 ? GOCSPD_GONE : gocspd_op_wait_result(op, r);
+	int rc = gocspd_chan_wait(c, dir, mp, op->conn->gone,
+	    gocspd_op_timeout(op));
+	return rc == GOCSP_ECANCELED ? GOCSPD_GONE
+	                             : gocspd_op_wait_result(op, rc);
 }
 
-/*
- * Take a value from c without waiting: 0 (it counts in flight),
- * GOCSP_EAGAIN or GOCSP_ECLOSED.  Counted before it leaves the channel,
- * so that the counters never show a value in neither place.
- */
+/* Take a value from c without waiting: 0 (it counts in flight),
+ * GOCSP_EAGAIN or GOCSP_ECLOSED. */
 static int
 take(struct gocspd_chan *c, struct gocspd_msg **mp)
 {
-	atomic_fetch_add(&c->in_flight, 1);
-	int rc = gocsp_chan_tryrecv(c->ch, mp);
-	if (rc != 0)
-		atomic_fetch_sub(&c->in_flight, 1);
-	return rc;
+	return gocspd_chan_wait(c, GOCSP_RECV, mp, NULL, 0);
 }
 
 enum { ANSWER_RETURNED = 0, ANSWER_ACKED = 1 };
