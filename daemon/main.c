@@ -7,7 +7,8 @@
  * it is set before nng or gocsp start any) and read from a signalfd by
  * the main coroutine, which then stops in order: new frames are dropped,
  * the listeners close, the connections end (so do their operations), the
- * socket closes, the channels go.
+ * pools are killed (their jobs go back to their channels), the socket
+ * closes, the wait groups and the channels go.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -25,9 +26,11 @@
 #include "log.h"
 #include "op.h"
 #include "options.h"
+#include "pool.h"
 #include "registry.h"
 #include "request.h"
 #include "server.h"
+#include "wg.h"
 
 struct run {
 	const struct gocspd_options *o;
@@ -58,8 +61,10 @@ stop(void)
 	gocspd_server_drain();
 	gocspd_listeners_close();
 	gocspd_conn_end_all();
+	gocspd_pools_stop();
 	gocspd_ops_wait();
 	gocspd_server_close();
+	gocspd_wgs_fini();
 	gocspd_registry_fini();
 }
 
@@ -120,6 +125,8 @@ main(int argc, char **argv)
 
 	gocspd_msg_set_budget(o.limits.max_queued);
 	gocspd_ops_init(&o.limits);
+	gocspd_pools_init(o.limits.max_pools, o.limits.max_workers);
+	gocspd_wgs_init(o.limits.max_waitgroups);
 	if (gocspd_registry_init(o.limits.max_channels) != 0 ||
 	    gocspd_conns_init(&o.limits) != 0) {
 		gocspd_log(GOCSPD_ERR, "out of memory");

@@ -103,7 +103,8 @@ int gocspd_op_find(struct gocspd_op *op, const char *name);
 /* Check a name given to make: 0, or the operation failed and -1. */
 int gocspd_op_check_name(struct gocspd_op *op, const char *name);
 
-/* The operations, each entered on the nng thread. */
+/* The operations (chanops.c, adminops.c, poolops.c), each entered on the
+ * nng thread. */
 void gocspd_op_ping(struct gocspd_op *op);
 void gocspd_op_make(struct gocspd_op *op);
 void gocspd_op_close(struct gocspd_op *op);
@@ -113,5 +114,11 @@ void gocspd_op_stat(struct gocspd_op *op);
 void gocspd_op_send(struct gocspd_op *op);
 void gocspd_op_recv(struct gocspd_op *op);
 void gocspd_op_select(struct gocspd_op *op);
+void gocspd_op_spawn(struct gocspd_op *op);
+void gocspd_op_pool_wait(struct gocspd_op *op);
+void gocspd_op_pool_kill(struct gocspd_op *op);
+void gocspd_op_pools(struct gocspd_op *op);
+void gocspd_op_wg_add(struct gocspd_op *op);
+void gocspd_op_wg_wait(struct gocspd_op *op);
 
 #endif /* GOCSPD_OP_H */

@@ -27,6 +27,12 @@ dispatch(struct gocspd_op *op)
 	case GOCSP__REQUEST__OP_REMOVE: gocspd_op_remove(op); break;
 	case GOCSP__REQUEST__OP_LIST: gocspd_op_list(op); break;
 	case GOCSP__REQUEST__OP_STAT: gocspd_op_stat(op); break;
+	case GOCSP__REQUEST__OP_SPAWN: gocspd_op_spawn(op); break;
+	case GOCSP__REQUEST__OP_POOL_WAIT: gocspd_op_pool_wait(op); break;
+	case GOCSP__REQUEST__OP_POOL_KILL: gocspd_op_pool_kill(op); break;
+	case GOCSP__REQUEST__OP_POOLS: gocspd_op_pools(op); break;
+	case GOCSP__REQUEST__OP_WG_ADD: gocspd_op_wg_add(op); break;
+	case GOCSP__REQUEST__OP_WG_WAIT: gocspd_op_wg_wait(op); break;
 	default:
 		gocspd_op_fail(op, GOCSP_EINVAL,
 		    "unknown or missing operation (this gocspd is %d.%d.%d)",
