@@ -356,10 +356,10 @@ start_worker(struct slot *s, char **env, struct outcome *o)
 	return 0;
 }
 
-/* The worker is over (or killed): reap it, describe how it ended in *o
- * unless ok, close what is left. */
+/* The worker is over (or is to be killed): reap it, and describe how it
+ * ended in *o unless it went well.  Its pipes stay open. */
 static void
-end_worker(struct slot *s, bool kill_it, int64_t deadline, struct outcome *o)
+reap_worker(struct slot *s, bool kill_it, int64_t deadline, struct outcome *o)
 {
 	int status = 0;
 	if (kill_it)
@@ -372,10 +372,17 @@ end_worker(struct slot *s, bool kill_it, int64_t deadline, struct outcome *o)
 	}
 	gocsp_wg_wait(&s->drained);
 	track(s, 0);
-	gocspd_proc_close(&s->proc);
 	if (o->error[0] == '\0' &&
 	    !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
 		gocspd_proc_status_text(status, o->error, sizeof(o->error));
+}
+
+/* reap_worker, then close what is left of it. */
+static void
+end_worker(struct slot *s, bool kill_it, int64_t deadline, struct outcome *o)
+{
+	reap_worker(s, kill_it, deadline, o);
+	gocspd_proc_close(&s->proc);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -428,8 +435,10 @@ run_once(struct slot *s, struct gocspd_msg *m, uint32_t attempt,
 	else if (rc != 0)
 		snprintf(o->error, sizeof(o->error), "reading its output: %s",
 		    strerror(-rc));
-	end_worker(s, rc != 0, deadline, o);
+	reap_worker(s, rc != 0, deadline, o);
+	/* Dead, so the feeder is done or fails at once: then close. */
 	gocsp_wg_wait(&f.wg);
+	gocspd_proc_close(&s->proc);
 	o->ok = o->error[0] == '\0';
 	/* Like $(...): one trailing newline is not part of the value. */
 	if (o->ok && o->out_len > 0 && o->out[o->out_len - 1] == '\n')

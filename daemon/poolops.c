@@ -155,14 +155,6 @@ gocspd_op_spawn(struct gocspd_op *op)
 		spec.out = op->chan;
 		op->chan = NULL;
 	}
-	int err;
-	spec.path = gocspd_proc_resolve(sp->argv[0], sp->env, &err);
-	if (spec.path == NULL) {
-		gocspd_op_fail(op, GOCSP_ENOENT, "%.200s: %s",
-		    sp->argv[0],
-		    err == -ENOENT ? "command not found" : strerror(-err));
-		goto out;
-	}
 	spec.argv = copy_strings(sp->argv, sp->n_argv);
 	spec.env = copy_strings(sp->env, sp->n_env);
 	spec.cwd = sp->cwd[0] != '\0' ? strdup(sp->cwd) : NULL;
@@ -170,6 +162,13 @@ gocspd_op_spawn(struct gocspd_op *op)
 	    (sp->cwd[0] != '\0' && spec.cwd == NULL) ||
 	    (sp->pool[0] != '\0' && spec.name == NULL)) {
 		gocspd_op_fail(op, GOCSP_ENOMEM, "out of memory");
+		goto out;
+	}
+	int err;
+	spec.path = gocspd_proc_resolve(spec.argv[0], spec.env, &err);
+	if (spec.path == NULL) {
+		gocspd_op_fail(op, GOCSP_ENOENT, "%.200s: %s", spec.argv[0],
+		    err == -ENOENT ? "command not found" : strerror(-err));
 		goto out;
 	}
 	struct gocspd_pool *p;
