@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# What `make demo` shows: gocspd serving a worker pool of shell processes
-# (examples/pool.sh), then the in-process examples, with modest sizes.
+# What `make demo` shows: gocspd serving a pool of workers that count the
+# primes up to 20000 (examples/shell/primes.sh), then the in-process
+# examples, with modest sizes.
 #
 # usage: examples/demo.sh [BUILD_DIR]        (default: build)
 #
@@ -57,8 +58,8 @@ for _ in $(seq 100); do
 	sleep 0.05
 done
 gocsp ping
-demo "a worker pool of shell processes: the primes up to 300" \
-	bash "$here/pool.sh" 300
+demo "a pool of 4 workers fed by one process, collected by another: the primes up to 20000" \
+	bash "$here/shell/primes.sh" 20000 4
 stop_daemon
 
 # --- in one process: libgocsp --------------------------------------------
