@@ -88,6 +88,24 @@ expect 0 g close slow
 expect 1 g wait slow -t 10s
 expect 0 g recv slow.errors -a
 grep -q '"error":"timed out"' "$dir/out" || fail "timeout record"
+# An output channel closed under a pool: each job is reported, once, in
+# both modes (no retry can help), and the daemon carries on.
+for mode in message stream; do
+	flag=; [ "$mode" = stream ] && flag=--stream
+	expect 0 g make "$mode-in" -c 10
+	expect 0 g make "$mode-out" -c 10
+	expect 0 g close "$mode-out"
+	expect 0 g spawn $flag --name "$mode-shut" --from "$mode-in" \
+		--to "$mode-out" sh -c 'while read x; do echo "$x"; done'
+	printf 'a\nb\n' | g send "$mode-in"
+	expect 0 g close "$mode-in"
+	expect 1 g wait "$mode-shut" -t 10s
+	grep -q "2 of 2 jobs failed" "$dir/err" || fail "$mode: $(cat "$dir/err")"
+	expect 0 g recv "$mode-shut.errors" -a
+	[ "$(grep -c '"attempts":1,"error":"the output channel is closed"' \
+	    "$dir/out")" = 2 ] || fail "$mode closed output: $(cat "$dir/out")"
+done
+expect 0 g ping
 
 # --- a worker killed mid-job: its job runs again, once ------------------------
 expect 0 g make k -c 10
