@@ -3,7 +3,8 @@
 #   make deps              install missing Debian packages (needs root)
 #   make build             configure and build in build/
 #   make test              build, then run every test (ctest)
-#   make demo              build, then run examples/demo.sh
+#   make demo              build, then run examples/demo.sh (gocspd serving
+#                          a pool of shell workers, then in-process examples)
 #   make bench             Release build in build-bench/, run tests/bench/run.sh
 #   make bench-daemon      the same tree, run tests/bench/daemon.sh (gocspd
 #                          against raw nng and Redis)
@@ -27,7 +28,7 @@ CTEST_JOBS  ?= 2
 comma       := ,
 
 DEPS       = cmake gcc g++ make pkg-config libcmocka-dev libnng-dev \
-             libprotobuf-c-dev protobuf-c-compiler
+             libprotobuf-c-dev protobuf-c-compiler openssl python3
 BENCH_DEPS = $(DEPS) golang-go
 DAEMON_BENCH_DEPS = $(DEPS) libhiredis-dev redis-server redis-tools
 

@@ -23,6 +23,8 @@ gocspd_op_ping(struct gocspd_op *op)
 	info.channels = gocspd_registry_count();
 	info.queued_bytes = gocspd_msg_bytes();
 	info.max_msg = op->limits->max_msg;
+	info.max_batch = op->limits->max_batch;
+	info.requests = gocspd_ops_handled();
 	Gocsp__Reply r = GOCSP__REPLY__INIT;
 	r.server = &info;
 	gocspd_op_reply(op, &r);

@@ -29,56 +29,28 @@
 /* Waiting                                                                 */
 /* ---------------------------------------------------------------------- */
 
-/* Send *mp on c, waiting until the deadline or the client goes.
- * 0 (the channel has it), GOCSP_ECLOSED, GOCSPD_GONE or a timeout. */
-static int
-wait_send(struct gocspd_op *op, struct gocspd_chan *c, struct gocspd_msg **mp)
-{
-	gocsp_case cs[2] = {
-	    {.chan = c->ch, .op = GOCSP_SEND, .elem = mp},
-	    {.chan = op->conn->gone, .op = GOCSP_RECV},
-	};
-	atomic_fetch_add(&c->send_waiting, 1);
-	int r = gocsp_select(cs, 2, gocspd_op_timeout(op));
-	atomic_fetch_sub(&c->send_waiting, 1);
-	if (r == 0)
-		return cs[0].ok ? 0 : GOCSP_ECLOSED;
-	return r == 1 ? GOCSPD_GONE : gocspd_op_wait_result(op, r);
-}
-
-/* Receive from c into *mp, waiting until the deadline or the client
- * goes.  0 (the value counts in flight), GOCSP_ECLOSED (closed and
- * drained), GOCSPD_GONE, or a timeout. */
-static int
-wait_recv(struct gocspd_op *op, struct gocspd_chan *c, struct gocspd_msg **mp)
-{
-	gocsp_case cs[2] = {
-	    {.chan = c->ch, .op = GOCSP_RECV, .elem = mp},
-	    {.chan = op->conn->gone, .op = GOCSP_RECV},
-	};
-	atomic_fetch_add(&c->recv_waiting, 1);
-	int r = gocsp_select(cs, 2, gocspd_op_timeout(op));
-	if (r == 0 && cs[0].ok)
-		atomic_fetch_add(&c->in_flight, 1);
-	atomic_fetch_sub(&c->recv_waiting, 1);
-	if (r == 0)
-		return cs[0].ok ? 0 : GOCSP_ECLOSED;
-	return r == 1 ? GOCSPD_GONE : gocspd_op_wait_result(op, r);
-}
-
 /*
- * Take a value from c without waiting: 0 (it counts in flight),
- * GOCSP_EAGAIN or GOCSP_ECLOSED.  Counted before it leaves the channel,
- * so that the counters never show a value in neither place.
+ * Send *mp on c (dir GOCSP_SEND) or receive into *mp (GOCSP_RECV), waiting
+ * until the deadline or until the client goes.  0 (a value received
+ * counts in flight), GOCSP_ECLOSED (for a receive: closed and drained),
+ * GOCSPD_GONE, or a timeout.
  */
+static int
+wait_on(struct gocspd_op *op, struct gocspd_chan *c, int dir,
+    struct gocspd_msg **mp)
+{
+	int rc = gocspd_chan_wait(c, dir, mp, op->conn->gone,
+	    gocspd_op_timeout(op));
+	return rc == GOCSP_ECANCELED ? GOCSPD_GONE
+	                             : gocspd_op_wait_result(op, rc);
+}
+
+/* Take a value from c without waiting: 0 (it counts in flight),
+ * GOCSP_EAGAIN or GOCSP_ECLOSED. */
 static int
 take(struct gocspd_chan *c, struct gocspd_msg **mp)
 {
-	atomic_fetch_add(&c->in_flight, 1);
-	int rc = gocsp_chan_tryrecv(c->ch, mp);
-	if (rc != 0)
-		atomic_fetch_sub(&c->in_flight, 1);
-	return rc;
+	return gocspd_chan_wait(c, GOCSP_RECV, mp, NULL, 0);
 }
 
 enum { ANSWER_RETURNED = 0, ANSWER_ACKED = 1 };
@@ -108,7 +80,7 @@ send_handoff(struct gocspd_op *op, struct gocspd_chan *c,
 {
 	for (;;) {
 		gocspd_handoff_attach(h, *mp);
-		int rc = wait_send(op, c, mp);
+		int rc = wait_on(op, c, GOCSP_SEND, mp);
 		if (rc != 0) {
 			gocspd_handoff_detach(*mp);
 			return rc;
@@ -284,7 +256,7 @@ send_values(struct gocspd_op *op, bool may_block)
 				return;
 			}
 		} else if (c->cap > 0) {
-			rc = wait_send(op, c, &op->pending);
+			rc = wait_on(op, c, GOCSP_SEND, &op->pending);
 		} else {
 			if (h == NULL && (h = gocspd_handoff_new()) == NULL) {
 				rc = GOCSP_ENOMEM;
@@ -378,7 +350,7 @@ recv_values(struct gocspd_op *op, bool may_block)
 			return;
 		}
 	} else {
-		rc = wait_recv(op, c, &m);
+		rc = wait_on(op, c, GOCSP_RECV, &m);
 	}
 	switch (rc) {
 	case 0:

@@ -261,9 +261,7 @@ gocspd_conn_ack(struct gocspd_conn *c, const uint64_t *ids, size_t n)
 		pthread_mutex_unlock(&c->lock);
 		if (d == NULL)
 			continue;
-		atomic_fetch_sub(&d->c->in_flight, 1);
-		atomic_fetch_add(&d->c->received, 1);
-		gocspd_msg_acked(d->m);
+		gocspd_chan_consumed(d->c, d->m);
 		gocspd_chan_release(d->c);
 		free(d);
 	}

@@ -46,6 +46,7 @@
 #include <gocsp/gocsp.h>
 #include <nng/supplemental/tls/tls.h>
 
+#include "conn.h"
 #include "log.h"
 #include "server.h"
 #include "wire.h"
@@ -76,8 +77,9 @@ static const struct gocspd_options *options;
 static gocsp_chan *watch_stop; /* closed to stop the watchdog */
 static gocsp_chan *watch_done; /* closed by the watchdog as it ends */
 
-bool
-gocspd_listener_is_remote(nng_listener l)
+/* Whether a pipe that came through l is a network one (no peer uid). */
+static bool
+is_remote(nng_listener l)
 {
 	int id = nng_listener_id(l);
 	for (int i = 0; i < nlisteners; i++)
@@ -85,6 +87,47 @@ gocspd_listener_is_remote(nng_listener l)
 			return listeners[i].kind != IPC;
 	/* A retired listener: only ipc:// ones are kept. */
 	return false;
+}
+
+/*
+ * Pipe events: ADD_PRE admits or refuses a pipe (peer uid on ipc://,
+ * --max-clients) before any of its requests can arrive; REM_POST ends its
+ * connection, which puts back what its client held.
+ */
+static void
+pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	uint32_t id = nng_pipe_id(p);
+	if (ev == NNG_PIPE_EV_REM_POST) {
+		gocspd_conn_end(id);
+		return;
+	}
+	if (ev != NNG_PIPE_EV_ADD_PRE)
+		return;
+	uint64_t uid = UINT64_MAX;
+	bool remote = is_remote(nng_pipe_listener(p));
+	if (!remote) {
+		int rv = nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid);
+		if (rv != 0 || (uid != (uint64_t) geteuid() && uid != 0)) {
+			gocspd_log(GOCSPD_WARN,
+			    "refused a connection from uid %lld: only uid "
+			    "%u and root may connect",
+			    rv != 0 ? -1LL : (long long) uid,
+			    (unsigned) geteuid());
+			nng_pipe_close(p);
+			return;
+		}
+	}
+	int rc = gocspd_conn_add(id, uid, remote);
+	if (rc != 0) {
+		gocspd_log(GOCSPD_WARN, "refused a connection: %s",
+		    rc == GOCSP_ELIMIT ? "--max-clients reached"
+		                       : gocsp_strerror(rc));
+		nng_pipe_close(p);
+		return;
+	}
+	gocspd_log(GOCSPD_DEBUG, "client %u connected%s", id,
+	    remote ? " (network)" : "");
 }
 
 /* ---------------------------------------------------------------------- */
@@ -295,6 +338,15 @@ int
 gocspd_listeners_open(const struct gocspd_options *o)
 {
 	options = o;
+	nng_socket sock = gocspd_server_socket();
+	int rv;
+	if ((rv = nng_pipe_notify(sock, NNG_PIPE_EV_ADD_PRE, pipe_cb, NULL)) !=
+	        0 ||
+	    (rv = nng_pipe_notify(sock, NNG_PIPE_EV_REM_POST, pipe_cb, NULL)) !=
+	        0) {
+		gocspd_log(GOCSPD_ERR, "pipe events: %s", nng_strerror(rv));
+		return -1;
+	}
 	char def[PATH_MAX + 16];
 	const char *env = getenv("GOCSP_URL");
 	if (o->nurls == 0 && env != NULL && env[0] != '\0')

@@ -1,7 +1,7 @@
 /*
  * listen.h: gocspd's listeners -- the ipc:// socket with its directory,
- * permissions and lock file, tcp:// and tls+tcp:// -- and the watchdog
- * that keeps them accepting.
+ * permissions and lock file, tcp:// and tls+tcp:// --, the admission of
+ * the pipes they accept, and the watchdog that keeps them accepting.
  */
 #ifndef GOCSPD_LISTEN_H
 #define GOCSPD_LISTEN_H
@@ -16,12 +16,11 @@
  * Prepare and start a listener for each URL of o (the default URL if
  * none) on the server's socket.  For ipc:// it makes the directory (0700),
  * takes the lock file (refusing a second gocspd on the same socket) and
- * makes the socket 0600.  Errors are logged.  @return 0 or -1.
+ * makes the socket 0600.  Pipes are admitted (peer uid, --max-clients)
+ * and their connections made and ended here.  Errors are logged.
+ * @return 0 or -1.
  */
 int gocspd_listeners_open(const struct gocspd_options *o);
-
-/* Whether a pipe that came through l is a network one (no peer uid). */
-bool gocspd_listener_is_remote(nng_listener l);
 
 /*
  * Start the watchdog: a coroutine that checks the listeners every

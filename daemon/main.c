@@ -5,14 +5,17 @@
  * gocsp_run, plus nng's own threads, which hand requests to it.  The
  * stop signals are blocked in every thread (threads inherit the mask, so
  * it is set before nng or gocsp start any) and read from a signalfd by
- * the main coroutine, which then stops the server in order: listeners,
- * connections (their operations end), the socket, the channels.
+ * the main coroutine, which then stops in order: new frames are dropped,
+ * the listeners close, the connections end (so do their operations), the
+ * pools are killed (their jobs go back to their channels), the socket
+ * closes, the wait groups and the channels go.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -21,10 +24,13 @@
 #include "conn.h"
 #include "listen.h"
 #include "log.h"
+#include "op.h"
 #include "options.h"
+#include "pool.h"
 #include "registry.h"
 #include "request.h"
 #include "server.h"
+#include "wg.h"
 
 struct run {
 	const struct gocspd_options *o;
@@ -50,14 +56,26 @@ await_signal(int fd)
 }
 
 static void
+stop(void)
+{
+	gocspd_server_drain();
+	gocspd_listeners_close();
+	gocspd_conn_end_all();
+	gocspd_pools_stop();
+	gocspd_ops_wait();
+	gocspd_server_close();
+	gocspd_wgs_fini();
+	gocspd_registry_fini();
+}
+
+static void
 serve(void *arg)
 {
 	struct run *r = arg;
-	if (gocspd_server_start(r->o) != 0 ||
+	if (gocspd_server_start(r->o, gocspd_request_handle) != 0 ||
 	    gocspd_listeners_open(r->o) != 0) {
 		r->status = 1;
-		gocspd_server_stop();
-		gocspd_registry_fini();
+		stop();
 		return;
 	}
 	if (gocspd_listeners_watch(r->o) != 0)
@@ -68,8 +86,7 @@ serve(void *arg)
 	    (int) getpid());
 	int sig = await_signal(r->sigfd);
 	gocspd_log(GOCSPD_NOTICE, "%s: stopping", strsignal(sig));
-	gocspd_server_stop();
-	gocspd_registry_fini();
+	stop();
 	gocspd_log(GOCSPD_NOTICE, "stopped");
 }
 
@@ -99,8 +116,17 @@ main(int argc, char **argv)
 		return 1;
 	}
 
+	/* A descriptor per client: allow all the hard limit lets us have. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void) setrlimit(RLIMIT_NOFILE, &rl);
+	}
+
 	gocspd_msg_set_budget(o.limits.max_queued);
-	gocspd_requests_init(&o.limits);
+	gocspd_ops_init(&o.limits);
+	gocspd_pools_init(o.limits.max_pools, o.limits.max_workers);
+	gocspd_wgs_init(o.limits.max_waitgroups);
 	if (gocspd_registry_init(o.limits.max_channels) != 0 ||
 	    gocspd_conns_init(&o.limits) != 0) {
 		gocspd_log(GOCSPD_ERR, "out of memory");

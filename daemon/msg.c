@@ -142,6 +142,16 @@ gocspd_msg_acked(struct gocspd_msg *m)
 }
 
 void
+gocspd_msg_taken(struct gocspd_msg *m)
+{
+	struct gocspd_handoff *h = m->handoff;
+	if (h != NULL) {
+		m->handoff = NULL;
+		answer(h, 1);
+	}
+}
+
+void
 gocspd_msg_returned(struct gocspd_msg *m)
 {
 	struct gocspd_handoff *h = m->handoff;

@@ -72,6 +72,10 @@ void gocspd_handoff_release(struct gocspd_handoff *h);
  */
 void gocspd_msg_acked(struct gocspd_msg *m);
 
+/* The daemon itself took m for good (a pool's worker): a sender waiting
+ * on its hand-off learns its send succeeded; m stays, without it. */
+void gocspd_msg_taken(struct gocspd_msg *m);
+
 /*
  * The receiver of m (which has a hand-off) went before acknowledging it:
  * m goes back to its sender, who offers it again, or is freed if the

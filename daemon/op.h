@@ -1,6 +1,6 @@
 /*
- * op.h: one client operation under way, shared by request.c (decoding,
- * admission, replies) and the operations (chanops.c, adminops.c).
+ * op.h: one client operation under way (op.c), made by request.c and
+ * carried out by the operations (chanops.c, adminops.c).
  *
  * An operation first runs on the nng thread that received it, where it
  * must not block: what would block moves to a coroutine with
@@ -35,7 +35,35 @@ struct gocspd_op {
 	struct gocspd_chan *chan;       /* the channel of send/recv, if held */
 	uint32_t done;                  /* send: values that went */
 	struct gocspd_msg *pending;     /* send: the value being sent */
+	bool admitted;                  /* counted by gocspd_op_admit */
 };
+
+/* The limits every operation is checked against (kept, not copied). */
+void gocspd_ops_init(const struct gocspd_limits *limits);
+
+/* Requests decoded since the daemon started. */
+uint64_t gocspd_ops_handled(void);
+
+/* Wait until no admitted operation is under way (the daemon is stopping
+ * and every connection has ended).  May park. */
+void gocspd_ops_wait(void);
+
+/*
+ * The operation of frame, from conn (whose reference it takes) on r, or
+ * NULL: out of memory, or a frame that does not decode (logged; the
+ * connection is closed).  Then conn's reference and r are the caller's.
+ */
+struct gocspd_op *gocspd_op_new(struct gocspd_rctx *r,
+    struct gocspd_conn *conn, const void *frame, size_t len);
+
+/*
+ * Admit op: 0 (it runs: op->deadline is set), GOCSPD_OP_DUPLICATE or
+ * GOCSP_ELIMIT (then end it with gocspd_op_finish or gocspd_op_fail).
+ */
+int gocspd_op_admit(struct gocspd_op *op);
+
+/* Close the connection of nng pipe id (a client that broke the rules). */
+void gocspd_close_pipe(uint32_t id);
 
 /* Ends of a blocking wait besides a channel operation's own codes. */
 #define GOCSPD_GONE GOCSP_ECONNRESET /* the client went: no reply */
@@ -62,7 +90,8 @@ void gocspd_op_reply(struct gocspd_op *op, Gocsp__Reply *r);
 void gocspd_op_fail(struct gocspd_op *op, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* End op without a reply. */
+/* End op without a reply (its client went, it asked for none, or it
+ * repeated an earlier one). */
 void gocspd_op_finish(struct gocspd_op *op);
 
 /*
@@ -74,7 +103,8 @@ int gocspd_op_find(struct gocspd_op *op, const char *name);
 /* Check a name given to make: 0, or the operation failed and -1. */
 int gocspd_op_check_name(struct gocspd_op *op, const char *name);
 
-/* The operations, each entered on the nng thread. */
+/* The operations (chanops.c, adminops.c, poolops.c), each entered on the
+ * nng thread. */
 void gocspd_op_ping(struct gocspd_op *op);
 void gocspd_op_make(struct gocspd_op *op);
 void gocspd_op_close(struct gocspd_op *op);
@@ -84,5 +114,11 @@ void gocspd_op_stat(struct gocspd_op *op);
 void gocspd_op_send(struct gocspd_op *op);
 void gocspd_op_recv(struct gocspd_op *op);
 void gocspd_op_select(struct gocspd_op *op);
+void gocspd_op_spawn(struct gocspd_op *op);
+void gocspd_op_pool_wait(struct gocspd_op *op);
+void gocspd_op_pool_kill(struct gocspd_op *op);
+void gocspd_op_pools(struct gocspd_op *op);
+void gocspd_op_wg_add(struct gocspd_op *op);
+void gocspd_op_wg_wait(struct gocspd_op *op);
 
 #endif /* GOCSPD_OP_H */

@@ -57,6 +57,9 @@ usage(FILE *f)
 	    "                            (16384)\n"
 	    "      --max-clients N       connections at once (4096)\n"
 	    "      --max-batch N         values in one send or receive (1024)\n"
+	    "      --max-pools N         worker pools running at once (16)\n"
+	    "      --max-workers N       worker processes in all (64)\n"
+	    "      --max-waitgroups N    named wait groups above zero (4096)\n"
 	    "BYTES takes a K, M or G suffix; DUR is Go's syntax (500ms, 2s).\n",
 	    f);
 }
@@ -115,6 +118,9 @@ enum {
 	OPT_MAX_UNACKED,
 	OPT_MAX_CLIENTS,
 	OPT_MAX_BATCH,
+	OPT_MAX_POOLS,
+	OPT_MAX_WORKERS,
+	OPT_MAX_WAITGROUPS,
 };
 
 static const struct option longopts[] = {
@@ -139,6 +145,9 @@ static const struct option longopts[] = {
     {"max-unacked", required_argument, NULL, OPT_MAX_UNACKED},
     {"max-clients", required_argument, NULL, OPT_MAX_CLIENTS},
     {"max-batch", required_argument, NULL, OPT_MAX_BATCH},
+    {"max-pools", required_argument, NULL, OPT_MAX_POOLS},
+    {"max-workers", required_argument, NULL, OPT_MAX_WORKERS},
+    {"max-waitgroups", required_argument, NULL, OPT_MAX_WAITGROUPS},
     {NULL, 0, NULL, 0},
 };
 
@@ -164,6 +173,10 @@ set_limit(struct gocspd_limits *l, int opt, const char *arg, const char *name)
 	case OPT_MAX_UNACKED: u32 = &l->max_unacked; hi = 1u << 24; break;
 	case OPT_MAX_CLIENTS: u32 = &l->max_clients; hi = 1u << 20; break;
 	case OPT_MAX_BATCH: u32 = &l->max_batch; hi = 1u << 16; break;
+	case OPT_MAX_POOLS: u32 = &l->max_pools; hi = 1u << 16; break;
+	case OPT_MAX_WORKERS: u32 = &l->max_workers; hi = 1u << 16; break;
+	case OPT_MAX_WAITGROUPS: u32 = &l->max_waitgroups; hi = 1u << 24;
+		break;
 	}
 	if (parse_size(arg, hi, &v) != 0 || v < lo)
 		goto bad;
@@ -191,6 +204,9 @@ gocspd_options_parse(struct gocspd_options *o, int argc, char **argv)
 	        .max_unacked = GOCSP_WIRE_MAX_UNACKED,
 	        .max_clients = GOCSP_WIRE_MAX_CLIENTS,
 	        .max_batch = GOCSP_WIRE_MAX_BATCH,
+	        .max_pools = GOCSP_WIRE_MAX_POOLS,
+	        .max_workers = GOCSP_WIRE_MAX_WORKERS,
+	        .max_waitgroups = GOCSP_WIRE_MAX_WAITGROUPS,
 	    }};
 	int c, idx;
 	optind = 1;

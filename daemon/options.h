@@ -22,6 +22,9 @@ struct gocspd_limits {
 	uint32_t max_unacked;  /* --max-unacked: deliveries per client */
 	uint32_t max_clients;  /* --max-clients: connections at once */
 	uint32_t max_batch;    /* --max-batch: values in one request */
+	uint32_t max_pools;    /* --max-pools: running at once */
+	uint32_t max_workers;  /* --max-workers: in all running pools */
+	uint32_t max_waitgroups; /* --max-waitgroups: named, above zero */
 };
 
 struct gocspd_options {

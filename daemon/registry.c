@@ -164,6 +164,44 @@ gocspd_chan_remove(const char *name, uint64_t *discarded)
 	return 0;
 }
 
+int
+gocspd_chan_wait(struct gocspd_chan *c, int dir, struct gocspd_msg **mp,
+    gocsp_chan *cancel, int64_t timeout)
+{
+	bool recv = dir == GOCSP_RECV;
+	if (timeout == 0 && recv) {
+		/* Counted before it leaves the channel: the counters never
+		 * show a value in neither place. */
+		atomic_fetch_add(&c->in_flight, 1);
+		int rc = gocsp_chan_tryrecv(c->ch, mp);
+		if (rc != 0)
+			atomic_fetch_sub(&c->in_flight, 1);
+		return rc;
+	}
+	gocsp_case cs[2] = {
+	    {.chan = c->ch, .op = dir, .elem = mp},
+	    {.chan = cancel, .op = GOCSP_RECV},
+	};
+	_Atomic uint32_t *waiting = recv ? &c->recv_waiting : &c->send_waiting;
+	atomic_fetch_add(waiting, 1);
+	int r = gocsp_select(cs, 2, timeout);
+	/* In flight before it stops waiting, for the same reason. */
+	if (r == 0 && cs[0].ok && recv)
+		atomic_fetch_add(&c->in_flight, 1);
+	atomic_fetch_sub(waiting, 1);
+	if (r == 0)
+		return cs[0].ok ? 0 : GOCSP_ECLOSED;
+	return r == 1 ? GOCSP_ECANCELED : r;
+}
+
+void
+gocspd_chan_consumed(struct gocspd_chan *c, struct gocspd_msg *m)
+{
+	atomic_fetch_add(&c->received, 1);
+	atomic_fetch_sub(&c->in_flight, 1);
+	gocspd_msg_acked(m);
+}
+
 void
 gocspd_chan_putback(struct gocspd_chan *c, struct gocspd_msg *m)
 {

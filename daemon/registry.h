@@ -76,6 +76,23 @@ int gocspd_chan_close(struct gocspd_chan *c);
 int gocspd_chan_remove(const char *name, uint64_t *discarded);
 
 /*
+ * Send *mp on c (dir GOCSP_SEND: the channel has it on success) or
+ * receive into *mp (GOCSP_RECV: the value then counts in flight, as
+ * delivered, until gocspd_chan_consumed or gocspd_chan_putback), waiting
+ * up to timeout ns (0: not at all, -1: no limit) or until cancel (a
+ * channel, may be NULL) is closed.  The channel's waiting counters count
+ * the wait.
+ * @return 0, GOCSP_ECLOSED (a receive: closed and drained), GOCSP_EAGAIN
+ *         (timeout 0), GOCSP_ETIMEDOUT, or GOCSP_ECANCELED.  May park.
+ */
+int gocspd_chan_wait(struct gocspd_chan *c, int dir, struct gocspd_msg **mp,
+    gocsp_chan *cancel, int64_t timeout);
+
+/* The daemon itself (a pool) is done with m, received from c: it counts
+ * as received, no longer in flight, and is freed. */
+void gocspd_chan_consumed(struct gocspd_chan *c, struct gocspd_msg *m);
+
+/*
  * A client went holding m, delivered from c and not acknowledged: m goes
  * back to the head of c (or to its sender, for an unbuffered send), or is
  * freed if c was removed.  Called newest first, this restores the order.

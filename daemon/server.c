@@ -10,14 +10,12 @@
  * a reply when the pipe's queue of 64 is full, and a dropped delivery
  * would stay in flight until its client disconnected.
  *
- * Callbacks run on nng's threads.  They decode and dispatch the request
- * at once (request.c); an operation that must wait moves to a coroutine.
- *
- * Pipe events: ADD_PRE admits or refuses a pipe (peer uid on ipc://,
- * --max-clients), before any of its requests can arrive; REM_POST ends
- * its connection.  nng reports a reply to a gone pipe as sent (rep.c in
- * 1.5.2): the connection's end, not the reply's fate, decides what
- * happens to the values it carried.
+ * Callbacks run on nng's threads.  They hand each frame to the frame
+ * handler (gocspd_request_handle), which decodes and dispatches it at
+ * once; an operation that must wait moves to a coroutine.  nng reports a
+ * reply to a gone pipe as sent (rep.c in 1.5.2): the connection's end
+ * (listen.c's pipe events), not the reply's fate, decides what happens to
+ * the values it carried.
  */
 #include "server.h"
 
@@ -29,10 +27,7 @@
 #include <gocsp/gocsp.h>
 #include <nng/protocol/reqrep0/rep.h>
 
-#include "conn.h"
-#include "listen.h"
 #include "log.h"
-#include "request.h"
 #include "wire.h"
 
 /* Contexts waiting for a request at any time. */
@@ -52,6 +47,7 @@ static struct gocspd_rctx *free_list; /* under lock */
 static struct gocspd_rctx *all_list;  /* under lock */
 static int receiving;                 /* under lock */
 static _Atomic bool stopping;
+static gocspd_frame_fn *handle_frame;
 
 static void rctx_cb(void *arg);
 
@@ -138,8 +134,8 @@ rctx_cb(void *arg)
 		top_up(r);
 		return;
 	}
-	gocspd_request_handle(r, nng_pipe_id(nng_msg_get_pipe(msg)),
-	    nng_msg_body(msg), nng_msg_len(msg));
+	handle_frame(r, nng_pipe_id(nng_msg_get_pipe(msg)), nng_msg_body(msg),
+	    nng_msg_len(msg));
 	nng_msg_free(msg);
 }
 
@@ -164,58 +160,17 @@ gocspd_server_done(struct gocspd_rctx *r)
 	top_up(r);
 }
 
-bool
-gocspd_server_stopping(void)
-{
-	return atomic_load(&stopping);
-}
-
 nng_socket
 gocspd_server_socket(void)
 {
 	return sock;
 }
 
-static void
-pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
-{
-	uint32_t id = nng_pipe_id(p);
-	if (ev == NNG_PIPE_EV_REM_POST) {
-		gocspd_conn_end(id);
-		return;
-	}
-	if (ev != NNG_PIPE_EV_ADD_PRE)
-		return;
-	uint64_t uid = UINT64_MAX;
-	bool remote = gocspd_listener_is_remote(nng_pipe_listener(p));
-	if (!remote) {
-		int rv = nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid);
-		if (rv != 0 || (uid != (uint64_t) geteuid() && uid != 0)) {
-			gocspd_log(GOCSPD_WARN,
-			    "refused a connection from uid %lld: only uid "
-			    "%u and root may connect",
-			    rv != 0 ? -1LL : (long long) uid,
-			    (unsigned) geteuid());
-			nng_pipe_close(p);
-			return;
-		}
-	}
-	int rc = gocspd_conn_add(id, uid, remote);
-	if (rc != 0) {
-		gocspd_log(GOCSPD_WARN, "refused a connection: %s",
-		    rc == GOCSP_ELIMIT ? "--max-clients reached"
-		                       : gocsp_strerror(rc));
-		nng_pipe_close(p);
-		return;
-	}
-	gocspd_log(GOCSPD_DEBUG, "client %u connected%s", id,
-	    remote ? " (network)" : "");
-}
-
 int
-gocspd_server_start(const struct gocspd_options *o)
+gocspd_server_start(const struct gocspd_options *o, gocspd_frame_fn *handle)
 {
 	int rv;
+	handle_frame = handle;
 	if ((rv = nng_rep0_open(&sock)) != 0) {
 		gocspd_log(GOCSPD_ERR, "opening the socket: %s",
 		    nng_strerror(rv));
@@ -223,11 +178,7 @@ gocspd_server_start(const struct gocspd_options *o)
 	}
 	/* nng 1.5.2 allocates whatever a frame header claims otherwise. */
 	size_t max = (size_t) o->limits.max_msg + GOCSP_WIRE_FRAME_OVERHEAD;
-	if ((rv = nng_socket_set_size(sock, NNG_OPT_RECVMAXSZ, max)) != 0 ||
-	    (rv = nng_pipe_notify(sock, NNG_PIPE_EV_ADD_PRE, pipe_cb, NULL)) !=
-	        0 ||
-	    (rv = nng_pipe_notify(sock, NNG_PIPE_EV_REM_POST, pipe_cb, NULL)) !=
-	        0) {
+	if ((rv = nng_socket_set_size(sock, NNG_OPT_RECVMAXSZ, max)) != 0) {
 		gocspd_log(GOCSPD_ERR, "setting up the socket: %s",
 		    nng_strerror(rv));
 		return rv;
@@ -237,12 +188,15 @@ gocspd_server_start(const struct gocspd_options *o)
 }
 
 void
-gocspd_server_stop(void)
+gocspd_server_drain(void)
 {
 	atomic_store(&stopping, true);
-	gocspd_listeners_close();
-	gocspd_conn_end_all();
-	gocspd_requests_wait();
+}
+
+void
+gocspd_server_close(void)
+{
+	atomic_store(&stopping, true);
 	nng_close(sock);
 	/* Every aio has finished (nng_close aborted them): free them. */
 	pthread_mutex_lock(&lock);

@@ -1,6 +1,6 @@
 /*
  * server.h: gocspd's nng socket: a REP socket whose contexts carry the
- * requests, and the pipe events that admit and end connections.
+ * requests to a frame handler and their replies back.
  */
 #ifndef GOCSPD_SERVER_H
 #define GOCSPD_SERVER_H
@@ -15,11 +15,16 @@
 /* A REP context: one request and its reply (opaque). */
 struct gocspd_rctx;
 
+/* What the server hands each frame to (request.h), on an nng thread. */
+typedef void gocspd_frame_fn(
+    struct gocspd_rctx *r, uint32_t pipe, const void *frame, size_t len);
+
 /*
- * Open the socket and start receiving; listeners are added by listen.c.
- * @return 0 or an nng error (logged).
+ * Open the socket and start receiving frames for handle; listeners and
+ * pipe events are added by listen.c.  @return 0 or an nng error (logged).
  */
-int gocspd_server_start(const struct gocspd_options *o);
+int gocspd_server_start(const struct gocspd_options *o,
+    gocspd_frame_fn *handle);
 
 nng_socket gocspd_server_socket(void);
 
@@ -37,13 +42,11 @@ void gocspd_server_reply(struct gocspd_rctx *r, nng_msg *msg);
 /* r's request gets no reply (its client is gone, or it asked for none). */
 void gocspd_server_done(struct gocspd_rctx *r);
 
-/* Whether the daemon is stopping (requests are then dropped). */
-bool gocspd_server_stopping(void);
+/* Drop the frames that still come: the daemon is stopping. */
+void gocspd_server_drain(void);
 
-/*
- * Stop: drop new requests, end every connection (their operations end),
- * wait for the operations, close the socket.  Call from a coroutine.
- */
-void gocspd_server_stop(void);
+/* Close the socket (every pipe with it) and free the contexts.  Replies
+ * still to come must not be: end the operations first. */
+void gocspd_server_close(void);
 
 #endif /* GOCSPD_SERVER_H */

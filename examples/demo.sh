@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Run the examples with modest sizes: what `make demo` shows.
+# What `make demo` shows: gocspd serving a pool of workers that count the
+# primes up to 20000 (examples/shell/primes.sh), then the in-process
+# examples, with modest sizes.
 #
 # usage: examples/demo.sh [BUILD_DIR]        (default: build)
 #
-# Exits non-zero if any example fails (or takes over a minute).
-#
-# The daemon's demo (a shell worker pool fed through `gocsp spawn`) will be
-# added here once gocspd and the gocsp command exist.
+# gocspd runs on a socket in a temporary directory and is stopped by its
+# pid at the end, whatever happens.  Exits non-zero if any example fails
+# (or takes over a minute).
 set -uo pipefail
 
 build=${1:-build}
@@ -31,6 +32,37 @@ demo() {
 	fi
 }
 
+# --- across processes: gocspd and the gocsp command ---------------------
+here=$(cd "$(dirname "$0")" && pwd)
+sock_dir=$(mktemp -d /tmp/gocsp-demo.XXXXXX)
+export GOCSP_URL=ipc://$sock_dir/gocspd.sock
+export PATH=$build/clients/cli:$PATH
+daemon=
+stop_daemon() {
+	if [ -n "$daemon" ]; then
+		echo "\$ kill $daemon   # gocspd stops cleanly on SIGTERM"
+		kill "$daemon"
+		wait "$daemon"
+		daemon=
+	fi
+	rm -rf "$sock_dir"
+}
+trap stop_daemon EXIT
+
+printf '\n=== gocspd: channels shared by processes, with Go'"'"'s meaning\n'
+echo "\$ export GOCSP_URL=$GOCSP_URL; gocspd &"
+"$build/daemon/gocspd" -q &
+daemon=$!
+for _ in $(seq 100); do
+	gocsp ping >/dev/null 2>&1 && break
+	sleep 0.05
+done
+gocsp ping
+demo "a pool of 4 workers fed by one process, collected by another: the primes up to 20000" \
+	bash "$here/shell/primes.sh" 20000 4
+stop_daemon
+
+# --- in one process: libgocsp --------------------------------------------
 demo "concurrent prime sieve: one coroutine per prime, chained by channels" \
 	"$bin/sieve" 100
 demo "worker pool: 4 coroutines count the primes in 1..1000000, 1 thread" \

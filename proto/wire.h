@@ -33,6 +33,9 @@
 #define GOCSP_WIRE_MAX_UNACKED 16384u          /* deliveries per client */
 #define GOCSP_WIRE_MAX_CLIENTS 4096u
 #define GOCSP_WIRE_MAX_BATCH 1024u             /* values in one request */
+#define GOCSP_WIRE_MAX_POOLS 16u               /* pools running at once */
+#define GOCSP_WIRE_MAX_WORKERS 64u             /* their workers, in all */
+#define GOCSP_WIRE_MAX_WAITGROUPS 4096u        /* named, above zero */
 
 /*
  * Room a frame needs besides its values (names, cases, protobuf tags): a

@@ -38,6 +38,11 @@ int cli_select(struct cli *c, int argc, char **argv);
 int cli_ls(struct cli *c, int argc, char **argv);
 int cli_stat(struct cli *c, int argc, char **argv);
 int cli_ping(struct cli *c, int argc, char **argv);
+int cli_spawn(struct cli *c, int argc, char **argv);
+int cli_wait(struct cli *c, int argc, char **argv);
+int cli_kill(struct cli *c, int argc, char **argv);
+int cli_ps(struct cli *c, int argc, char **argv);
+int cli_wg(struct cli *c, int argc, char **argv);
 
 /* Connect (once).  0, or an exit code after a message on stderr. */
 int cli_connect(struct cli *c);

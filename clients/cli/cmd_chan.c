@@ -7,6 +7,9 @@
  * what is ready, so a pipe of a million lines costs a few thousand round
  * trips and a line typed by hand goes at once.
  *
+ * recv ends quietly with status 3 when the channel is closed and drained,
+ * the end of its stream; -a ends with 0 there, as Go's range does.
+ *
  * recv acknowledges a message only once it is printed: the client's
  * acknowledgements wait for its next request (gocsp_client_set_ack_delay
  * FOREVER), and standard output is flushed before every request.  Killed
@@ -231,8 +234,10 @@ send_stdin(struct cli *c, const char *name, char delim, int64_t t)
 	return rc;
 }
 
-int
-cli_send(struct cli *c, int argc, char **argv)
+/* The options of send and select: -t DUR, -0.  0, or a usage exit code. */
+static int
+timeout_and_delim(const char *cmd, int argc, char **argv, int64_t *t,
+    char *delim)
 {
 	static const struct option opts[] = {
 	    {"timeout", required_argument, NULL, 't'},
@@ -240,17 +245,28 @@ cli_send(struct cli *c, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	int64_t t = GOCSP_FOREVER;
-	char delim = '\n';
+	*t = GOCSP_FOREVER;
+	*delim = '\n';
 	int o, rc;
 	while ((o = cli_getopt(argc, argv, "t:0h", opts)) != -1) {
 		if (o == '?')
 			return EXIT_USAGE;
 		if (o == '0')
-			delim = '\0';
-		else if ((rc = cli_duration("send", optarg, &t)) != 0)
+			*delim = '\0';
+		else if ((rc = cli_duration(cmd, optarg, t)) != 0)
 			return rc;
 	}
+	return 0;
+}
+
+int
+cli_send(struct cli *c, int argc, char **argv)
+{
+	int64_t t;
+	char delim;
+	int rc = timeout_and_delim("send", argc, argv, &t, &delim);
+	if (rc != 0)
+		return rc;
 	if (optind >= argc)
 		return cli_usage("send", "a channel NAME is needed");
 	const char *name = argv[optind++];
@@ -353,6 +369,10 @@ cli_recv(struct cli *c, int argc, char **argv)
 		rc = gocsp_client_recv_many(c->cl, name, msgs, ask, &n, t);
 		if (rc == GOCSP_ECLOSED && all)
 			break;
+		/* Closed and drained is the end of the stream, not an error:
+		 * the exit status says it, as EOF would. */
+		if (rc == GOCSP_ECLOSED)
+			return EXIT_CLOSED;
 		if (rc != 0)
 			return cli_fail(c, rc, "recv");
 		for (size_t i = 0; i < n; i++) {
@@ -378,23 +398,11 @@ cli_recv(struct cli *c, int argc, char **argv)
 int
 cli_select(struct cli *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"timeout", required_argument, NULL, 't'},
-	    {"null", no_argument, NULL, '0'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	int64_t t = GOCSP_FOREVER;
-	char delim = '\n';
-	int o, rc;
-	while ((o = cli_getopt(argc, argv, "t:0h", opts)) != -1) {
-		if (o == '?')
-			return EXIT_USAGE;
-		if (o == '0')
-			delim = '\0';
-		else if ((rc = cli_duration("select", optarg, &t)) != 0)
-			return rc;
-	}
+	int64_t t;
+	char delim;
+	int rc = timeout_and_delim("select", argc, argv, &t, &delim);
+	if (rc != 0)
+		return rc;
 	size_t n = (size_t) (argc - optind);
 	if (n == 0)
 		return cli_usage("select", "at least one case is needed");

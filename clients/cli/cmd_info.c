@@ -133,7 +133,9 @@ cli_ping(struct cli *c, int argc, char **argv)
 	if ((rc = gocsp_client_ping(c->cl, &si)) != 0)
 		return cli_fail(c, rc, "ping");
 	printf("gocspd %s, pid %" PRIu32 ": %" PRIu32 " clients, %" PRIu32
-	       " channels, %" PRIu64 " bytes held\n",
-	    si.version, si.pid, si.clients, si.channels, si.queued_bytes);
+	       " channels, %" PRIu64 " bytes held, %" PRIu64
+	       " requests handled\n",
+	    si.version, si.pid, si.clients, si.channels, si.queued_bytes,
+	    si.requests);
 	return EXIT_OK;
 }

@@ -52,6 +52,32 @@ static const struct {
     {"stat", cli_stat, "stat NAME [--json]",
         "The counters of channel NAME.  --json: one object.\n"},
     {"ping", cli_ping, "ping", "Check that gocspd answers; print what it is.\n"},
+    {"spawn", cli_spawn,
+        "spawn [-n WORKERS] [--name POOL] --from IN [--to OUT] "
+        "[--retries K] [--timeout DUR] [--stream] [--] CMD [ARG...]",
+        "Start a pool of WORKERS (1) processes, run by gocspd in this\n"
+        "directory and environment, fed from channel IN; print its name.\n"
+        "Per message (default): CMD runs once per value, the value on its\n"
+        "stdin and in $GOCSP_MSG (when small); its stdout, less a trailing\n"
+        "newline, is one value on OUT.  --stream: WORKERS long-lived\n"
+        "processes get values as lines; each line they print is one value\n"
+        "on OUT.  A job that fails (exit status, signal, --timeout) is\n"
+        "tried again K (2) times, then reported as a JSON object on\n"
+        "channel POOL.errors.  A worker killed mid-job loses nothing: its\n"
+        "job runs again.\n"},
+    {"wait", cli_wait, "wait POOL [-t DUR] [--progress | --no-progress]",
+        "Wait until POOL's input channel is closed and drained and every\n"
+        "job is over, then close its output and errors channels.  Exit 1\n"
+        "with a summary if jobs failed.  On a terminal, a progress line.\n"},
+    {"kill", cli_kill, "kill POOL",
+        "Kill POOL's workers; the jobs they held go back to its input.\n"
+        "Killing a pool that is not running forgets it.\n"},
+    {"ps", cli_ps, "ps [--json]",
+        "The pools: state, workers, jobs queued, running, done, failed,\n"
+        "retried, rate.  --json: one object per line.\n"},
+    {"wg", cli_wg, "wg add NAME N | wg done NAME | wg wait NAME [-t DUR]",
+        "A WaitGroup shared by processes: add N (may be negative), done\n"
+        "(add -1), wait until it is zero.\n"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -125,18 +151,12 @@ cli_connect(struct cli *c)
 {
 	if (c->cl != NULL)
 		return 0;
-	int rc = gocsp_client_open(&c->cl, c->url);
+	char why[512];
+	int rc = gocsp_client_dial(&c->cl, c->url, why, sizeof(why));
 	if (rc == 0)
 		return 0;
-	char url[4200] = "";
-	gocsp_client_url(url, sizeof(url), c->url);
-	if (rc == GOCSP_ENOMEM || rc == GOCSP_EINVAL)
-		fprintf(stderr, "gocsp: %s: %s\n", url, gocsp_strerror(rc));
-	else
-		fprintf(stderr, "gocsp: cannot reach gocspd at %s: %s\n", url,
-		    rc == GOCSP_EPERM ? "permission denied"
-		                      : "is it running? (check -u and "
-		                        "$GOCSP_URL)");
+	fprintf(stderr, "gocsp: cannot reach gocspd: %s\n",
+	    why[0] != '\0' ? why : gocsp_strerror(rc));
 	return rc == GOCSP_EINVAL ? EXIT_USAGE
 	    : rc == GOCSP_ENOMEM  ? EXIT_ERROR
 	                          : EXIT_UNREACHABLE;

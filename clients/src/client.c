@@ -8,9 +8,9 @@
  * racing to reconnect both connect, and the second to finish uses the
  * first one's session.
  *
- * Batches are cut to the daemon's limits: at most GOCSP_WIRE_MAX_BATCH
- * values and about GOCSP_WIRE_BATCH_BYTES per request (a larger value
- * goes alone), so that no frame exceeds what gocspd accepts.
+ * Batches are cut to the daemon's limits, learnt when connecting: at most
+ * its --max-batch values and about GOCSP_WIRE_BATCH_BYTES per request (a
+ * larger value goes alone), so that no frame exceeds what it accepts.
  */
 #include <gocsp/client.h>
 
@@ -22,10 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "call.h"
 #include "session.h"
 #include "wire.h"
 
-struct gocsp_client {
+struct gocsp_client {  /* call.h */
 	char url[PATH_MAX + 16];
 	pthread_mutex_t lock;              /* session and last_error */
 	struct gocsp__session *session;    /* NULL: connect on next call */
@@ -36,8 +37,8 @@ struct gocsp_client {
 /* Acknowledgements wait this long for a request to carry them. */
 #define DEFAULT_ACK_DELAY GOCSP_MS(20)
 
-static void
-set_error(gocsp_client *cl, const char *fmt, ...)
+void
+gocsp__client_error(gocsp_client *cl, const char *fmt, ...)
 {
 	char buf[sizeof(cl->last_error)];
 	va_list ap;
@@ -79,7 +80,7 @@ get_session(gocsp_client *cl, struct gocsp__session **out)
 	int rc = gocsp__session_open(&fresh, cl->url,
 	    atomic_load(&cl->ack_delay), why, sizeof(why));
 	if (rc != 0) {
-		set_error(cl, "%s", why);
+		gocsp__client_error(cl, "%s", why);
 		return rc;
 	}
 	struct gocsp__session *old = NULL;
@@ -99,13 +100,23 @@ get_session(gocsp_client *cl, struct gocsp__session **out)
 	return 0;
 }
 
-/*
- * Run req.  @return 0 or a code (last_error set).  *reply is the daemon's
- * reply whenever one came, errors included (free it with reply_free):
- * a failed send still says how many values went.
- */
-static int
-call(gocsp_client *cl, Gocsp__Request *req, int64_t timeout,
+/* The daemon's limits (the protocol's defaults if it cannot be reached:
+ * the call that follows reports that). */
+static struct gocsp__server_limits
+limits_of(gocsp_client *cl)
+{
+	struct gocsp__server_limits l = {GOCSP_WIRE_MAX_MSG,
+	    GOCSP_WIRE_MAX_BATCH};
+	struct gocsp__session *s;
+	if (get_session(cl, &s) == 0) {
+		gocsp__session_limits(s, &l);
+		gocsp__session_release(s);
+	}
+	return l;
+}
+
+int
+gocsp__client_call(gocsp_client *cl, Gocsp__Request *req, int64_t timeout,
     Gocsp__Reply **reply)
 {
 	*reply = NULL;
@@ -117,7 +128,7 @@ call(gocsp_client *cl, Gocsp__Request *req, int64_t timeout,
 	rc = gocsp__session_call(s, req, reply);
 	gocsp__session_release(s);
 	if (rc != 0) {
-		set_error(cl, "%s", rc == GOCSP_ETIMEDOUT
+		gocsp__client_error(cl, "%s", rc == GOCSP_ETIMEDOUT
 		        ? "gocspd did not answer in time: connection dropped"
 		        : rc == GOCSP_EPROTO
 		        ? "gocspd sent a reply that does not decode"
@@ -128,14 +139,14 @@ call(gocsp_client *cl, Gocsp__Request *req, int64_t timeout,
 	if (r->status == 0)
 		return 0;
 	rc = r->status < 0 ? r->status : GOCSP_EPROTO;
-	set_error(cl, "%s", r->error != NULL && r->error[0] != '\0'
+	gocsp__client_error(cl, "%s", r->error != NULL && r->error[0] != '\0'
 	        ? r->error
 	        : gocsp_strerror(rc));
 	return rc;
 }
 
-static void
-reply_free(Gocsp__Reply *r)
+void
+gocsp__client_reply_free(Gocsp__Reply *r)
 {
 	if (r != NULL)
 		gocsp__reply__free_unpacked(r, NULL);
@@ -154,14 +165,13 @@ copy_value(const ProtobufCBinaryData *v)
 	return p;
 }
 
-/* Reject a bad name before a round trip: GOCSP_EINVAL or 0. */
-static int
-check_name(gocsp_client *cl, const char *name)
+int
+gocsp__client_check_name(gocsp_client *cl, const char *name)
 {
 	const char *problem = gocsp__wire_name_problem(name, GOCSP_WIRE_MAX_NAME);
 	if (problem == NULL)
 		return 0;
-	set_error(cl, "invalid channel name '%.64s': %s", name ? name : "",
+	gocsp__client_error(cl, "invalid channel name '%.64s': %s", name ? name : "",
 	    problem);
 	return GOCSP_EINVAL;
 }
@@ -183,8 +193,10 @@ gocsp_client_url(char *buf, size_t size, const char *url)
 }
 
 int
-gocsp_client_open(gocsp_client **out, const char *url)
+gocsp_client_dial(gocsp_client **out, const char *url, char *why, size_t size)
 {
+	if (why != NULL && size > 0)
+		why[0] = '\0';
 	if (out == NULL)
 		return GOCSP_EINVAL;
 	*out = NULL;
@@ -194,14 +206,24 @@ gocsp_client_open(gocsp_client **out, const char *url)
 	pthread_mutex_init(&cl->lock, NULL);
 	atomic_init(&cl->ack_delay, DEFAULT_ACK_DELAY);
 	int rc = gocsp_client_url(cl->url, sizeof(cl->url), url);
+	if (rc != 0)
+		gocsp__client_error(cl, "the URL is too long");
 	struct gocsp__session *s;
 	if (rc == 0 && (rc = get_session(cl, &s)) == 0) {
 		gocsp__session_release(s);
 		*out = cl;
 		return 0;
 	}
+	if (why != NULL)
+		gocsp_client_last_error(cl, why, size);
 	gocsp_client_close(cl);
 	return rc;
+}
+
+int
+gocsp_client_open(gocsp_client **out, const char *url)
+{
+	return gocsp_client_dial(out, url, NULL, 0);
 }
 
 void
@@ -229,7 +251,7 @@ gocsp_client_close(gocsp_client *cl)
 int
 gocsp_client_make(gocsp_client *cl, const char *name, uint32_t cap)
 {
-	int rc = check_name(cl, name);
+	int rc = gocsp__client_check_name(cl, name);
 	if (rc != 0)
 		return rc;
 	Gocsp__Request req = GOCSP__REQUEST__INIT;
@@ -239,8 +261,8 @@ gocsp_client_make(gocsp_client *cl, const char *name, uint32_t cap)
 	req.op_case = GOCSP__REQUEST__OP_MAKE;
 	req.make = &m;
 	Gocsp__Reply *r;
-	rc = call(cl, &req, 0, &r);
-	reply_free(r);
+	rc = gocsp__client_call(cl, &req, 0, &r);
+	gocsp__client_reply_free(r);
 	return rc;
 }
 
@@ -257,9 +279,9 @@ send_values(gocsp_client *cl, const char *name, ProtobufCBinaryData *values,
 	req.op_case = GOCSP__REQUEST__OP_SEND;
 	req.send = &s;
 	Gocsp__Reply *r;
-	int rc = call(cl, &req, timeout, &r);
+	int rc = gocsp__client_call(cl, &req, timeout, &r);
 	*sent = r != NULL && r->sent <= n ? r->sent : 0;
-	reply_free(r);
+	gocsp__client_reply_free(r);
 	return rc;
 }
 
@@ -267,7 +289,7 @@ int
 gocsp_client_send(gocsp_client *cl, const char *name, const void *data,
     size_t len, int64_t timeout)
 {
-	int rc = check_name(cl, name);
+	int rc = gocsp__client_check_name(cl, name);
 	if (rc != 0)
 		return rc;
 	ProtobufCBinaryData v = {.len = len, .data = (uint8_t *) data};
@@ -290,17 +312,18 @@ gocsp_client_send_many(gocsp_client *cl, const char *name,
     const gocsp_client_msg *msgs, size_t n, size_t *sent, int64_t timeout)
 {
 	size_t done = 0;
-	int rc = check_name(cl, name);
+	int rc = gocsp__client_check_name(cl, name);
 	if (rc == 0 && n > 0 && msgs == NULL)
 		rc = GOCSP_EINVAL;
-	size_t most = n < GOCSP_WIRE_MAX_BATCH ? n : GOCSP_WIRE_MAX_BATCH;
+	size_t batch = limits_of(cl).max_batch;
+	size_t most = n < batch ? n : batch;
 	ProtobufCBinaryData *values = NULL;
 	if (rc == 0 && (values = malloc(most * sizeof(*values) + 1)) == NULL)
 		rc = GOCSP_ENOMEM;
 	int64_t deadline = timeout > 0 ? gocsp_now() + timeout : timeout;
 	while (rc == 0 && done < n) {
 		size_t k = 0, bytes = 0, went;
-		while (done + k < n && k < GOCSP_WIRE_MAX_BATCH &&
+		while (done + k < n && k < batch &&
 		    (k == 0 || bytes + msgs[done + k].len <=
 		                   GOCSP_WIRE_BATCH_BYTES)) {
 			values[k].data = msgs[done + k].data;
@@ -324,7 +347,7 @@ recv_values(gocsp_client *cl, const char *name, gocsp_client_msg *msgs,
     size_t max, size_t *n, int64_t timeout)
 {
 	*n = 0;
-	int rc = check_name(cl, name);
+	int rc = gocsp__client_check_name(cl, name);
 	if (rc != 0)
 		return rc;
 	if (max == 0 || msgs == NULL)
@@ -332,14 +355,15 @@ recv_values(gocsp_client *cl, const char *name, gocsp_client_msg *msgs,
 	Gocsp__Request req = GOCSP__REQUEST__INIT;
 	Gocsp__Recv rv = GOCSP__RECV__INIT;
 	rv.name = (char *) name;
-	rv.max = max > GOCSP_WIRE_MAX_BATCH ? GOCSP_WIRE_MAX_BATCH
-	                                    : (uint32_t) max;
+	/* "Up to max": no more than the daemon hands out at once. */
+	uint32_t batch = limits_of(cl).max_batch;
+	rv.max = max > batch ? batch : (uint32_t) max;
 	req.op_case = GOCSP__REQUEST__OP_RECV;
 	req.recv = &rv;
 	Gocsp__Reply *r;
-	rc = call(cl, &req, timeout, &r);
+	rc = gocsp__client_call(cl, &req, timeout, &r);
 	if (rc == 0 && (r->n_deliveries == 0 || r->n_deliveries > max)) {
-		set_error(cl, "gocspd replied %zu values to a receive",
+		gocsp__client_error(cl, "gocspd replied %zu values to a receive",
 		    r->n_deliveries);
 		rc = GOCSP_EPROTO;
 	}
@@ -355,7 +379,7 @@ recv_values(gocsp_client *cl, const char *name, gocsp_client_msg *msgs,
 	}
 	if (rc == 0)
 		*n = r->n_deliveries;
-	reply_free(r);
+	gocsp__client_reply_free(r);
 	return rc;
 }
 
@@ -390,12 +414,12 @@ gocsp_client_recv_many(gocsp_client *cl, const char *name,
 static int
 name_call(gocsp_client *cl, const char *name, Gocsp__Request *req)
 {
-	int rc = check_name(cl, name);
+	int rc = gocsp__client_check_name(cl, name);
 	if (rc != 0)
 		return rc;
 	Gocsp__Reply *r;
-	rc = call(cl, req, 0, &r);
-	reply_free(r);
+	rc = gocsp__client_call(cl, req, 0, &r);
+	gocsp__client_reply_free(r);
 	return rc;
 }
 
@@ -431,10 +455,10 @@ gocsp_client_select(gocsp_client *cl, gocsp_client_case *cases, size_t n,
 	Gocsp__Case **ptrs = calloc(n + 1, sizeof(*ptrs));
 	int rc = cs != NULL && ptrs != NULL ? 0 : GOCSP_ENOMEM;
 	for (size_t i = 0; rc == 0 && i < n; i++) {
-		if ((rc = check_name(cl, cases[i].name)) != 0)
+		if ((rc = gocsp__client_check_name(cl, cases[i].name)) != 0)
 			break;
 		if (cases[i].op != GOCSP_SEND && cases[i].op != GOCSP_RECV) {
-			set_error(cl, "select case %zu: op must be GOCSP_SEND "
+			gocsp__client_error(cl, "select case %zu: op must be GOCSP_SEND "
 			              "or GOCSP_RECV", i);
 			rc = GOCSP_EINVAL;
 			break;
@@ -454,10 +478,10 @@ gocsp_client_select(gocsp_client *cl, gocsp_client_case *cases, size_t n,
 		sel.n_cases = n;
 		req.op_case = GOCSP__REQUEST__OP_SELECT;
 		req.select = &sel;
-		rc = call(cl, &req, timeout, &r);
+		rc = gocsp__client_call(cl, &req, timeout, &r);
 	}
 	if (rc == 0 && (r->index < 0 || (size_t) r->index >= n)) {
-		set_error(cl, "gocspd chose select case %d of %zu", r->index,
+		gocsp__client_error(cl, "gocspd chose select case %d of %zu", r->index,
 		    n);
 		rc = GOCSP_EPROTO;
 	}
@@ -468,7 +492,7 @@ gocsp_client_select(gocsp_client *cl, gocsp_client_case *cases, size_t n,
 		k->out_len = 0;
 		if (k->op == GOCSP_RECV && r->ok) {
 			if (r->n_deliveries != 1) {
-				set_error(cl, "gocspd's select reply carries "
+				gocsp__client_error(cl, "gocspd's select reply carries "
 				              "%zu values", r->n_deliveries);
 				rc = GOCSP_EPROTO;
 			} else if ((k->out = copy_value(
@@ -481,7 +505,7 @@ gocsp_client_select(gocsp_client *cl, gocsp_client_case *cases, size_t n,
 		if (rc == 0)
 			rc = r->index;
 	}
-	reply_free(r);
+	gocsp__client_reply_free(r);
 	free(cs);
 	free(ptrs);
 	return rc;
@@ -507,7 +531,7 @@ int
 gocsp_client_stat(gocsp_client *cl, const char *name,
     gocsp_client_chan_info *info)
 {
-	int rc = check_name(cl, name);
+	int rc = gocsp__client_check_name(cl, name);
 	if (rc != 0)
 		return rc;
 	Gocsp__Request req = GOCSP__REQUEST__INIT;
@@ -516,15 +540,15 @@ gocsp_client_stat(gocsp_client *cl, const char *name,
 	req.op_case = GOCSP__REQUEST__OP_STAT;
 	req.stat = &st;
 	Gocsp__Reply *r;
-	rc = call(cl, &req, 0, &r);
+	rc = gocsp__client_call(cl, &req, 0, &r);
 	if (rc == 0 && r->n_chans != 1) {
-		set_error(cl, "gocspd's stat reply describes %zu channels",
+		gocsp__client_error(cl, "gocspd's stat reply describes %zu channels",
 		    r->n_chans);
 		rc = GOCSP_EPROTO;
 	}
 	if (rc == 0 && info != NULL)
 		info_of(r->chans[0], info);
-	reply_free(r);
+	gocsp__client_reply_free(r);
 	return rc;
 }
 
@@ -541,7 +565,7 @@ gocsp_client_list(gocsp_client *cl, gocsp_client_chan_info **infos,
 	req.op_case = GOCSP__REQUEST__OP_LIST;
 	req.list = &l;
 	Gocsp__Reply *r;
-	int rc = call(cl, &req, 0, &r);
+	int rc = gocsp__client_call(cl, &req, 0, &r);
 	if (rc == 0 && r->n_chans > 0) {
 		if ((*infos = calloc(r->n_chans, sizeof(**infos))) == NULL) {
 			rc = GOCSP_ENOMEM;
@@ -551,7 +575,7 @@ gocsp_client_list(gocsp_client *cl, gocsp_client_chan_info **infos,
 			*n = r->n_chans;
 		}
 	}
-	reply_free(r);
+	gocsp__client_reply_free(r);
 	return rc;
 }
 
@@ -563,7 +587,7 @@ gocsp_client_ping(gocsp_client *cl, gocsp_client_server_info *info)
 	req.op_case = GOCSP__REQUEST__OP_PING;
 	req.ping = &p;
 	Gocsp__Reply *r;
-	int rc = call(cl, &req, 0, &r);
+	int rc = gocsp__client_call(cl, &req, 0, &r);
 	if (rc == 0 && info != NULL) {
 		memset(info, 0, sizeof(*info));
 		if (r->server != NULL) {
@@ -574,8 +598,10 @@ gocsp_client_ping(gocsp_client *cl, gocsp_client_server_info *info)
 			info->channels = r->server->channels;
 			info->queued_bytes = r->server->queued_bytes;
 			info->max_msg = r->server->max_msg;
+			info->max_batch = r->server->max_batch;
+			info->requests = r->server->requests;
 		}
 	}
-	reply_free(r);
+	gocsp__client_reply_free(r);
 	return rc;
 }

@@ -77,6 +77,7 @@ struct gocsp__session {
 	uint64_t *alone;         /* acknowledged in frames of their own */
 	size_t nalone, alone_cap;
 	int64_t ack_delay;       /* < 0: acks wait for a request */
+	struct gocsp__server_limits limits; /* from the first ping */
 	bool flusher_on, stopping;
 	pthread_t flusher;
 	pthread_cond_t cond;     /* acks pending, or stopping */
@@ -457,19 +458,30 @@ gocsp__session_call(struct gocsp__session *s, Gocsp__Request *req,
 /* Life                                                                    */
 /* ---------------------------------------------------------------------- */
 
-/* A ping answered before the deadline (it carries pending acks)? */
-static bool
-ping(struct gocsp__session *s, int64_t deadline)
+/* A ping (it carries pending acks), answered before the deadline: 0 or
+ * the call's error.  The daemon's limits into *limits, if wanted. */
+static int
+ping(struct gocsp__session *s, int64_t deadline,
+    struct gocsp__server_limits *limits)
 {
 	Gocsp__Request req = GOCSP__REQUEST__INIT;
 	Gocsp__Ping p = GOCSP__PING__INIT;
 	req.op_case = GOCSP__REQUEST__OP_PING;
 	req.ping = &p;
 	Gocsp__Reply *r;
-	if (call_until(s, &req, &r, deadline) != 0)
-		return false;
+	int rc = call_until(s, &req, &r, deadline);
+	if (rc != 0)
+		return rc;
+	if (limits != NULL && r->server != NULL) {
+		/* A daemon older than a limit does not send it: keep the
+		 * protocol's default. */
+		if (r->server->max_msg != 0)
+			limits->max_msg = r->server->max_msg;
+		if (r->server->max_batch != 0)
+			limits->max_batch = r->server->max_batch;
+	}
 	gocsp__reply__free_unpacked(r, NULL);
-	return true;
+	return 0;
 }
 
 /* Carry what is to be acknowledged in a last round trip. */
@@ -480,7 +492,7 @@ last_round_trip(struct gocsp__session *s)
 	bool needed = !s->broken && (s->nacks > 0 || s->nalone > 0);
 	pthread_mutex_unlock(&s->lock);
 	if (needed)
-		(void) ping(s, gocsp_now() + GRACE);
+		(void) ping(s, gocsp_now() + GRACE, NULL);
 }
 
 static void
@@ -548,11 +560,22 @@ gocsp__session_open(struct gocsp__session **out, const char *url,
 		if (rc != 0)
 			return rc;
 		int64_t until = gocsp_now() + PING_TIME;
-		if (ping(s, until < deadline ? until : deadline)) {
+		s->limits.max_msg = GOCSP_WIRE_MAX_MSG;
+		s->limits.max_batch = GOCSP_WIRE_MAX_BATCH;
+		rc = ping(s, until < deadline ? until : deadline, &s->limits);
+		if (rc == 0) {
 			*out = s;
 			return 0;
 		}
 		session_free(s);
+		if (rc != GOCSP_ETIMEDOUT) {
+			/* Closed at once: refused, not wedged. */
+			snprintf(why, whylen, "gocspd at %s refused the "
+			                      "connection (peer uid, "
+			                      "--max-clients: see its log)",
+			    url);
+			return GOCSP_ECONNREFUSED;
+		}
 		if (gocsp_now() >= deadline) {
 			snprintf(why, whylen, "gocspd at %s accepted the "
 			                      "connection but did not answer",
@@ -568,6 +591,13 @@ gocsp__session_set_ack_delay(struct gocsp__session *s, int64_t delay)
 	pthread_mutex_lock(&s->lock);
 	s->ack_delay = delay;
 	pthread_mutex_unlock(&s->lock);
+}
+
+void
+gocsp__session_limits(struct gocsp__session *s,
+    struct gocsp__server_limits *limits)
+{
+	*limits = s->limits; /* written before the session was shared */
 }
 
 void

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "wire.h"
 
@@ -37,6 +38,14 @@ void gocsp__session_retain(struct gocsp__session *s);
 /* Drop a reference; the last one acknowledges what is pending and
  * disconnects. */
 void gocsp__session_release(struct gocsp__session *s);
+
+/* The daemon's limits, learnt when the session connected. */
+struct gocsp__server_limits {
+	uint32_t max_msg;   /* bytes in one value */
+	uint32_t max_batch; /* values in one send or receive */
+};
+void gocsp__session_limits(struct gocsp__session *s,
+    struct gocsp__server_limits *limits);
 
 /* Whether s has broken (a new session is needed). */
 bool gocsp__session_broken(struct gocsp__session *s);

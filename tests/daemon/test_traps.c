@@ -23,28 +23,6 @@ start(const char *const *args)
 	assert_int_equal(gt_daemon_start(&D, args), 0);
 }
 
-/*
- * Start a daemon whose listener will be wedged.  nng 1.5.2 never frees a
- * wedged listener's endpoint (the connections it negotiated keep a
- * reference): LeakSanitizer is told not to look at that daemon's exit.
- */
-static void
-start_to_wedge(const char *const *args)
-{
-	const char *old = getenv("ASAN_OPTIONS");
-	char *saved = old != NULL ? strdup(old) : NULL;
-	char opts[512];
-	snprintf(opts, sizeof(opts), "%s%sdetect_leaks=0", old ? old : "",
-	    old ? ":" : "");
-	setenv("ASAN_OPTIONS", opts, 1);
-	start(args);
-	if (saved != NULL)
-		setenv("ASAN_OPTIONS", saved, 1);
-	else
-		unsetenv("ASAN_OPTIONS");
-	free(saved);
-}
-
 static void
 stop(void)
 {
@@ -355,7 +333,7 @@ test_traps__garbage_never_stops_the_daemon(void **state)
 {
 	/* Garbage wedges nng's listener too (see below): watch it closely. */
 	static const char *const args[] = {"--probe-interval", "100ms", NULL};
-	start_to_wedge(args);
+	assert_int_equal(gt_daemon_start_wedgeable(&D, args), 0);
 	gocsp_client *cl = gt_client(&D);
 	EXPECT_EQ(gocsp_client_make(cl, "bystander", 0), 0);
 	int bystander_rc = -1;
@@ -469,7 +447,7 @@ static void
 test_traps__listener_wedge_is_real(void **state)
 {
 	static const char *const args[] = {"--probe-interval", "1h", NULL};
-	start_to_wedge(args);
+	assert_int_equal(gt_daemon_start_wedgeable(&D, args), 0);
 	gocsp_client *cl = gt_client(&D); /* connected before */
 	bool wedged = false;
 	for (int i = 0; i < 10 && !wedged; i++) {
@@ -487,7 +465,7 @@ static void
 test_traps__wedged_listener_recovers(void **state)
 {
 	static const char *const args[] = {"--probe-interval", "100ms", NULL};
-	start_to_wedge(args);
+	assert_int_equal(gt_daemon_start_wedgeable(&D, args), 0);
 	gocsp_client *before = gt_client(&D);
 	EXPECT_EQ(gocsp_client_make(before, "w", 4), 0);
 	for (int round = 0; round < 5; round++) {
@@ -505,7 +483,7 @@ static void
 test_traps__another_program_on_the_socket_path(void **state)
 {
 	static const char *const args[] = {"--probe-interval", "100ms", NULL};
-	start_to_wedge(args);
+	assert_int_equal(gt_daemon_start_wedgeable(&D, args), 0);
 	/* nng's own listen probes the live socket by connecting and
 	 * closing, then gives up: what wedged listeners in #1518. */
 	for (int i = 0; i < 5; i++) {

@@ -50,6 +50,17 @@ for f in libgocsp.so libgocsp.so.0 libgocsp.a pkgconfig/gocsp.pc \
 done
 [ -L "$libdir/libgocsp.so" ] || die "libgocsp.so is not a link"
 [ -L "$libdir/libgocsp.so.0" ] || die "libgocsp.so.0 is not a link"
+# The daemon's side, when this tree built it.
+with_client=0
+if [ -e "$libdir/libgocsp-client.so" ]; then
+	with_client=1
+	for f in include/gocsp/client.h bin/gocsp sbin/gocspd; do
+		[ -e "$prefix/$f" ] || die "missing $prefix/$f"
+	done
+	for f in libgocsp-client.so.0 pkgconfig/gocsp-client.pc; do
+		[ -e "$libdir/$f" ] || die "missing $libdir/$f"
+	done
+fi
 echo ok
 
 step "pkg-config gocsp"
@@ -63,6 +74,17 @@ echo "$flags"
     "$consumer/consumer.c" $flags
 LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
     "$work/consumer" || die "consumer built with pkg-config failed"
+
+if [ "$with_client" = 1 ]; then
+	step "pkg-config gocsp-client"
+	cflags=$("$pkg_config" --cflags --libs gocsp-client)
+	echo "$cflags"
+	# shellcheck disable=SC2086 # word splitting of the flags is intended
+	"$cc" -std=c11 -Wall -Wextra -Werror $extra -o "$work/client" \
+	    "$consumer/client.c" $cflags || die "client.c does not build"
+	LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+	    "$work/client" || die "client built with pkg-config failed"
+fi
 
 step "every API.md name, with pkg-config gocsp"
 # shellcheck disable=SC2086 # word splitting of the flags is intended
@@ -88,5 +110,10 @@ step "find_package(gocsp)"
     die "CMake consumer (static) failed"
 if ldd "$work/cmake-consumer/consumer_static" | grep -q libgocsp; then
 	die "consumer_static links libgocsp.so"
+fi
+if [ "$with_client" = 1 ]; then
+	[ -x "$work/cmake-consumer/client" ] ||
+	    die "find_package(gocsp) did not give gocsp::client"
+	"$work/cmake-consumer/client" || die "CMake client consumer failed"
 fi
 echo "ok: installed package works"

@@ -150,8 +150,8 @@ CO_CASE(test_time__after_delivers_time)
 	/* In a select with a channel that never becomes ready. */
 	{
 		gocsp_chan *never = gocsp_chan_make(sizeof(int), 0);
+		int64_t t0 = gocsp_now(), at = 0; /* before the timer starts */
 		gocsp_chan *a = gocsp_after(GOCSP_MS(15));
-		int64_t t0 = gocsp_now(), at = 0;
 		int v;
 		gocsp_case cs[2] = {{never, GOCSP_RECV, &v, 0},
 		    {a, GOCSP_RECV, &at, 0}};

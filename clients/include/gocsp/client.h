@@ -53,6 +53,14 @@ typedef struct gocsp_client gocsp_client;
 GOCSP_API int gocsp_client_open(gocsp_client **cl, const char *url);
 
 /**
+ * As gocsp_client_open(), and on failure why (size bytes, may be NULL)
+ * says what went wrong: no socket at that path, a daemon that refused or
+ * did not answer, a TLS error...
+ */
+GOCSP_API int gocsp_client_dial(gocsp_client **cl, const char *url,
+    char *why, size_t size);
+
+/**
  * How long the acknowledgement of a received value waits for the next
  * request of this client to carry it before it is sent on its own
  * (default 20 ms).  GOCSP_FOREVER: only with the next request, or at
@@ -208,11 +216,104 @@ typedef struct gocsp_client_server_info {
 	uint32_t channels;
 	uint64_t queued_bytes; /* bytes of values the daemon holds */
 	uint32_t max_msg;      /* the largest value it accepts */
+	uint32_t max_batch;    /* values in one send or receive */
+	uint64_t requests;     /* requests it has handled */
 } gocsp_client_server_info;
 
 /** A round trip to the daemon; info (may be NULL) describes it. */
 GOCSP_API int gocsp_client_ping(gocsp_client *cl,
     gocsp_client_server_info *info);
+
+/* ---------------------------------------------------------------------- */
+/* Worker pools and wait groups                                            */
+/* ---------------------------------------------------------------------- */
+
+typedef struct gocsp_client_pool_spec {
+	const char *name;         /* NULL: gocspd names it */
+	const char *from;         /* the input channel */
+	const char *to;           /* the output channel; NULL: none */
+	const char *const *argv;  /* the command, NULL-terminated; argv[0]
+	                             is looked up in env's PATH */
+	const char *const *env;   /* NULL: this process's environment */
+	const char *cwd;          /* NULL: this process's directory */
+	uint32_t workers;         /* 0 means 1 */
+	uint32_t retries;         /* attempts after a failed one */
+	int64_t job_timeout;      /* ns a job may take; 0: no limit */
+	int stream;               /* 0: a process per value; 1: long-lived
+	                             workers, values as lines */
+} gocsp_client_pool_spec;
+
+typedef struct gocsp_client_pool_info {
+	char name[256];
+	char from[256];
+	char to[256];
+	char state[16];           /* "running", "finished" or "killed" */
+	int stream;
+	uint32_t workers;
+	uint64_t queued;          /* values waiting in the input channel */
+	int input_closed;         /* then done + failed + running + queued
+	                             is the total */
+	uint32_t running;         /* jobs under way */
+	uint64_t done;
+	uint64_t failed;          /* reported on channel POOL.errors */
+	uint64_t retried;         /* attempts beyond the first */
+	int64_t elapsed;          /* ns since the spawn */
+} gocsp_client_pool_info;
+
+/**
+ * Start a pool of worker processes fed from channel spec->from, run by
+ * gocspd as its user, in spec's environment and directory (this
+ * process's by default, as xargs would run them).  Per value (default):
+ * the command runs once, the value on its stdin and in $GOCSP_MSG when
+ * small; its stdout, less one trailing newline, is one value on channel
+ * spec->to.  Stream: each worker stays up and gets values as lines; each
+ * line it prints is the output of the line it was given.  A job that
+ * fails (exit status, signal, timeout) is tried again up to retries
+ * times, then reported as a JSON object on channel "POOL.errors".
+ * @param[out] info the new pool (may be NULL).
+ * @return 0, GOCSP_EPERM (not the daemon's user, or over the network),
+ *         GOCSP_ENOENT (no such channel or command), GOCSP_EEXIST (a pool
+ *         of that name runs), GOCSP_ELIMIT (--max-pools, --max-workers),
+ *         GOCSP_EINVAL, or a connection error.
+ */
+GOCSP_API int gocsp_client_spawn(gocsp_client *cl,
+    const gocsp_client_pool_spec *spec, gocsp_client_pool_info *info);
+
+/**
+ * Wait until pool's input channel is closed and drained and every job is
+ * over, then close its output and errors channels (Go's WaitGroup, then
+ * close).  info (may be NULL) gets the pool's figures, on a timeout too.
+ * @return 0 (see info->failed), GOCSP_ETIMEDOUT, GOCSP_EAGAIN, GOCSP_ENOENT,
+ *         or a connection error.
+ */
+GOCSP_API int gocsp_client_pool_wait(gocsp_client *cl, const char *pool,
+    gocsp_client_pool_info *info, int64_t timeout);
+
+/** Kill pool: its workers die, the jobs they held go back to its input.
+ * Killing a pool that is not running forgets it.  @return 0, GOCSP_ENOENT,
+ * GOCSP_EPERM, or a connection error. */
+GOCSP_API int gocsp_client_pool_kill(gocsp_client *cl, const char *pool);
+
+/** Every pool, by name: *infos is malloc'd (free()), NULL when *n is 0. */
+GOCSP_API int gocsp_client_pools(gocsp_client *cl,
+    gocsp_client_pool_info **infos, size_t *n);
+
+/**
+ * Add delta to the WaitGroup name, shared by every client of the daemon
+ * (a new name counts zero); count (may be NULL) gets the new counter.
+ * @return 0, GOCSP_EINVAL (it would go below zero: nothing changed),
+ *         GOCSP_ELIMIT, or a connection error.
+ */
+GOCSP_API int gocsp_client_wg_add(gocsp_client *cl, const char *name,
+    int64_t delta, int64_t *count);
+
+/** gocsp_client_wg_add(cl, name, -1, NULL). */
+GOCSP_API int gocsp_client_wg_done(gocsp_client *cl, const char *name);
+
+/** Wait until the counter of name is zero.  @return 0, GOCSP_ETIMEDOUT,
+ * GOCSP_EAGAIN (timeout 0), or a connection error. */
+GOCSP_API int gocsp_client_wg_wait(gocsp_client *cl, const char *name,
+    int64_t timeout);
 
 #ifdef __cplusplus
 }
