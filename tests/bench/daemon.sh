@@ -194,7 +194,7 @@ round() {
 		run "$p" pc "$r" gocsp_1 "$gocspd_pid" \
 			"$bin/dbench_gocsp" pc "$gurl" 4 4 "$pc_msgs" 1
 		run "$p" pc "$r" nng_4clients "$echo_pid" \
-			"$bin/dbench_nng" clients "$nurl" 4 "$pc_msgs"
+			"$bin/dbench_nng" pc "$nurl" 4 0 "$pc_msgs" 1
 		run "$p" pc "$r" redis_1 "$redis_pid" \
 			"$bin/dbench_redis" pc "$rsock" 4 4 "$pc_msgs" 1
 		run "$p" pc "$r" gocsp_64 "$gocspd_pid" \

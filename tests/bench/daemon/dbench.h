@@ -1,7 +1,9 @@
 /*
- * Helpers shared by the daemon benchmarks (tests/bench/daemon/): the
- * clock, latency samples and their percentiles, arguments, the value
- * they all move, and a team of processes released together.
+ * What the daemon benchmarks (tests/bench/daemon/) share: the two
+ * workloads, run the same way whatever a program talks to (struct
+ * dbench_ops, driver.c), and their helpers (dbench.c): the clock, latency
+ * samples and their percentiles, arguments, the value they all move, and
+ * a team of processes released together.
  *
  * Every program prints exactly one line (shared/BENCHMARKS.md):
  *     <name> <metric>=<value> key=value ...
@@ -10,6 +12,7 @@
 #ifndef DBENCH_H
 #define DBENCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -90,5 +93,51 @@ void dbench_team_ready(void);
 
 /* In a member: its work is over (what follows is not timed). */
 void dbench_team_done(void);
+
+/* ---------------------------------------------------------------------- */
+/* The workloads                                                            */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * How a program moves values through what it benchmarks.  conn is its
+ * connection; key names the channel or list ("rtt" or "pc").  Each
+ * function exits through dbench_fail when a call fails.
+ */
+struct dbench_ops {
+	const char *name; /* the result lines' prefix: NAME_rtt, NAME_pc */
+	void *(*open)(const char *target);
+	void (*close)(void *conn);
+	/* Make key empty, with room for cap values where that means
+	 * something; NULL: nothing to prepare. */
+	void (*prepare)(void *conn, const char *key, uint32_t cap);
+	/* One step of the round trip, rtt_calls calls; with s, the latency
+	 * of each call goes there. */
+	void (*rtt_once)(
+	    void *conn, const char *key, struct dbench_samples *s);
+	int rtt_calls;
+	/* Move n values, batch a call.  consume NULL: values come back to
+	 * their producer (an echo), and pc takes no consumers. */
+	void (*produce)(void *conn, const char *key, long n, long batch);
+	void (*consume)(void *conn, const char *key, long n, long batch);
+};
+
+/* The capacity of the pc channel: 16 batches of 64, so that producers
+ * rarely wait for consumers (Redis lists have no capacity). */
+#define DBENCH_PC_CAP 1024
+
+/*
+ * The command line every program shares:
+ *   PROG rtt TARGET CALLS
+ *       One connection: DBENCH_WARMUP_CALLS calls, then CALLS timed one by
+ *       one.  Prints NAME_rtt p50_us= p99_us= client_cpu_us= calls=.
+ *   PROG pc TARGET PRODUCERS CONSUMERS MSGS BATCH
+ *       A team of producer then consumer processes moves MSGS values,
+ *       BATCH a call, each member its share; member 0 prepares the key
+ *       before the team is released.  Prints NAME_pc msgs_per_s=
+ *       client_cpu_us= (per value) producers= consumers= batch= msgs=.
+ * TARGET is a URL or a socket path, as ops->open takes it.
+ * @return main's exit status.
+ */
+int dbench_main(int argc, char **argv, const struct dbench_ops *ops);
 
 #endif /* DBENCH_H */

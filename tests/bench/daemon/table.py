@@ -26,8 +26,8 @@ ROWS = [
     ("cmd", "mean_ms", "gocsp_send", "redis_cli", None),
 ]
 # The key of a result line that counts what the server's CPU time is
-# divided by: calls, values or round trips.
-COUNT_KEYS = ("calls", "msgs", "round_trips")
+# divided by: calls (rtt, cmd) or values (pc; round trips for nng).
+COUNT_KEYS = ("calls", "msgs")
 
 OPS = {
     "<=": lambda a, b: a <= b,
