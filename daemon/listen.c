@@ -48,6 +48,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "notify.h"
 #include "server.h"
 #include "wire.h"
 
@@ -548,7 +549,8 @@ relisten(struct listener *L, const char *why)
 	/* else: logged; the next round tries again */
 }
 
-static void
+/* Check L, repairing what is wrong.  Whether it was found serving. */
+static bool
 check(struct listener *L, int64_t timeout)
 {
 	if (nng_listener_id(L->l) <= 0) { /* a failed relisten */
@@ -556,45 +558,62 @@ check(struct listener *L, int64_t timeout)
 			unlink(L->path);
 		if (start(L) == 0)
 			gocspd_log(GOCSPD_NOTICE, "listening on %s", L->url);
-		return;
+		return false;
 	}
 	if (L->kind == IPC) {
 		struct stat st;
 		if (stat(L->path, &st) != 0) {
 			relisten(L, "the socket file was removed");
-			return;
+			return false;
 		}
 		if (st.st_dev != L->dev || st.st_ino != L->ino) {
 			relisten(L, "the socket file was replaced");
-			return;
+			return false;
 		}
 	}
 	if (L->kind == TLS) {
 		uint64_t errors = accept_errors(L);
-		if (errors != L->errors) {
-			L->errors = errors;
-			relisten(L, "a failed TLS handshake may have stopped "
-			            "it accepting");
-		}
-		return;
+		if (errors == L->errors)
+			return true;
+		L->errors = errors;
+		relisten(L, "a failed TLS handshake may have stopped it "
+		            "accepting");
+		return false;
 	}
-	if (!probe(L, timeout))
-		relisten(L, "it stopped accepting connections (nng #1518)");
+	if (probe(L, timeout))
+		return true;
+	relisten(L, "it stopped accepting connections (nng #1518)");
+	return false;
 }
 
+/*
+ * The watchdog coroutine.  A round in which every listener answered is
+ * also what tells the service manager that gocspd is healthy (WATCHDOG=1):
+ * it proves that the scheduler runs this coroutine and its timers, and
+ * that requests are read and answered.  With a service manager's
+ * watchdog, rounds come at least twice per its interval.
+ */
 static void
 watch(void *arg)
 {
 	const struct gocspd_options *o = arg;
-	int64_t timeout = 2 * o->probe_interval;
+	int64_t period = o->probe_interval;
+	int64_t wd = gocspd_notify_watchdog_interval();
+	if (wd > 0 && wd < period)
+		period = wd;
+	int64_t timeout = 2 * period;
 	if (timeout < GOCSP_MS(500))
 		timeout = GOCSP_MS(500);
 	if (timeout > GOCSP_SEC(5))
 		timeout = GOCSP_SEC(5);
-	while (gocsp_chan_recv_timeout(watch_stop, NULL, o->probe_interval) ==
-	    GOCSP_ETIMEDOUT)
+	while (gocsp_chan_recv_timeout(watch_stop, NULL, period) ==
+	    GOCSP_ETIMEDOUT) {
+		bool healthy = true;
 		for (int i = 0; i < nlisteners; i++)
-			check(&listeners[i], timeout);
+			healthy &= check(&listeners[i], timeout);
+		if (healthy && wd > 0)
+			gocspd_notify("WATCHDOG=1");
+	}
 	(void) gocsp_chan_close(watch_done);
 }
 

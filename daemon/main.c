@@ -9,6 +9,10 @@
  * the listeners close, the connections end (so do their operations), the
  * pools are killed (their jobs go back to their channels), the socket
  * closes, the wait groups and the channels go.
+ *
+ * The service manager hears READY=1 once every listener is up, and
+ * STOPPING=1 when the stop begins (notify.h); the listeners' watchdog
+ * sends WATCHDOG=1.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -24,6 +28,7 @@
 #include "conn.h"
 #include "listen.h"
 #include "log.h"
+#include "notify.h"
 #include "op.h"
 #include "options.h"
 #include "pool.h"
@@ -84,8 +89,10 @@ serve(void *arg)
 	gocspd_log(GOCSPD_NOTICE, "gocspd %d.%d.%d ready, pid %d",
 	    GOCSP_VERSION_MAJOR, GOCSP_VERSION_MINOR, GOCSP_VERSION_PATCH,
 	    (int) getpid());
+	gocspd_notify("READY=1\nSTATUS=serving");
 	int sig = await_signal(r->sigfd);
 	gocspd_log(GOCSPD_NOTICE, "%s: stopping", strsignal(sig));
+	gocspd_notify("STOPPING=1\nSTATUS=stopping");
 	stop();
 	gocspd_log(GOCSPD_NOTICE, "stopped");
 }
@@ -103,6 +110,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	gocspd_log_set_level(o.log_level);
+	gocspd_notify_init();
 
 	sigset_t stop;
 	sigemptyset(&stop);
