@@ -5,10 +5,11 @@
  * gocsp_run, plus nng's own threads, which hand requests to it.  The
  * stop signals are blocked in every thread (threads inherit the mask, so
  * it is set before nng or gocsp start any) and read from a signalfd by
- * the main coroutine, which then stops in order: new frames are dropped,
- * the listeners close, the connections end (so do their operations), the
- * pools are killed (their jobs go back to their channels), the socket
- * closes, the wait groups and the channels go.
+ * the main coroutine, which then stops in order: the metrics endpoint
+ * stops, new frames are dropped, the listeners close, the connections end
+ * (so do their operations), the pools are killed (their jobs go back to
+ * their channels), the socket closes, the wait groups and the channels
+ * go.
  *
  * The service manager hears READY=1 once every listener is up, and
  * STOPPING=1 when the stop begins (notify.h); the listeners' watchdog
@@ -28,6 +29,7 @@
 #include "conn.h"
 #include "listen.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "op.h"
 #include "options.h"
@@ -63,6 +65,7 @@ await_signal(int fd)
 static void
 stop(void)
 {
+	gocspd_metrics_stop();
 	gocspd_server_drain();
 	gocspd_listeners_close();
 	gocspd_conn_end_all();
@@ -78,7 +81,8 @@ serve(void *arg)
 {
 	struct run *r = arg;
 	if (gocspd_server_start(r->o, gocspd_request_handle) != 0 ||
-	    gocspd_listeners_open(r->o) != 0) {
+	    gocspd_listeners_open(r->o) != 0 ||
+	    gocspd_metrics_start(r->o) != 0) {
 		r->status = 1;
 		stop();
 		return;

@@ -36,7 +36,10 @@ usage(FILE *f)
 	    "      --tls-ca FILE      PEM CAs that client certificates must\n"
 	    "                         chain to\n"
 	    "      --tls-verify       require a client certificate\n"
-	    "      --probe-interval DUR  how often listeners are checked (1s)\n"
+	    "      --probe-interval DUR  how often listeners are checked (1s;\n"
+	    "                         more often if systemd's watchdog needs)\n"
+	    "      --metrics URL      serve Prometheus metrics at URL/metrics\n"
+	    "                         (http://HOST:PORT; off by default)\n"
 	    "      --log-level LEVEL  error, warning, notice, info (default),\n"
 	    "                         debug\n"
 	    "  -v, --verbose          --log-level debug\n"
@@ -107,6 +110,7 @@ enum {
 	OPT_TLS_VERIFY,
 	OPT_PROBE,
 	OPT_LOG_LEVEL,
+	OPT_METRICS,
 	OPT_VERSION,
 	OPT_MAX_MSG,
 	OPT_MAX_CHANNELS,
@@ -131,6 +135,7 @@ static const struct option longopts[] = {
     {"tls-verify", no_argument, NULL, OPT_TLS_VERIFY},
     {"probe-interval", required_argument, NULL, OPT_PROBE},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"metrics", required_argument, NULL, OPT_METRICS},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -250,6 +255,9 @@ gocspd_options_parse(struct gocspd_options *o, int argc, char **argv)
 				    optarg);
 				return 2;
 			}
+			break;
+		case OPT_METRICS:
+			o->metrics_url = optarg;
 			break;
 		case 'v':
 			o->log_level = GOCSPD_DEBUG;

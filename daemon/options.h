@@ -35,6 +35,7 @@ struct gocspd_options {
 	int tls_verify;           /* --tls-verify: require a client cert */
 	int64_t probe_interval;   /* --probe-interval: listener check, ns */
 	int log_level;            /* --log-level / -v / -q */
+	const char *metrics_url;  /* --metrics: http://HOST:PORT, or NULL */
 	struct gocspd_limits limits;
 };
 
