@@ -49,8 +49,10 @@ static const struct {
         "List the channels: capacity, buffered, closed, blocked receivers\n"
         "and senders, values sent and received.  --json: one object per\n"
         "line.\n"},
-    {"stat", cli_stat, "stat NAME [--json]",
-        "The counters of channel NAME.  --json: one object.\n"},
+    {"stat", cli_stat, "stat NAME [--json] | stat --prometheus",
+        "The counters of channel NAME.  --json: one object.\n"
+        "--prometheus: every figure of the daemon, its channels and pools\n"
+        "in Prometheus's text format, as gocspd --metrics serves them.\n"},
     {"ping", cli_ping, "ping", "Check that gocspd answers; print what it is.\n"},
     {"spawn", cli_spawn,
         "spawn [-n WORKERS] [--name POOL] --from IN [--to OUT] "

@@ -224,6 +224,19 @@ typedef struct gocsp_client_server_info {
 GOCSP_API int gocsp_client_ping(gocsp_client *cl,
     gocsp_client_server_info *info);
 
+/**
+ * The daemon's figures in the Prometheus text format (version 0.0.4):
+ * the same families as gocspd --metrics serves -- the daemon's clients,
+ * channels, bytes held, requests and scheduler, then each channel's and
+ * each pool's counters -- read with a ping, a list and a pools call.
+ * @param[out] text a malloc'd, NUL-terminated copy (free() it); NULL on
+ *             failure.
+ * @param[out] len  its length.
+ * @return 0, GOCSP_ENOMEM, or a connection error.
+ */
+GOCSP_API int gocsp_client_metrics(gocsp_client *cl, char **text,
+    size_t *len);
+
 /* ---------------------------------------------------------------------- */
 /* Worker pools and wait groups                                            */
 /* ---------------------------------------------------------------------- */
