@@ -3,7 +3,15 @@
  *
  * The ipc:// socket lives in a directory only its user can enter (0700),
  * is itself 0600, and the peer's uid is checked again when a pipe
- * arrives (server.c).  A lock file beside it, held with flock(2) for the
+ * arrives: gocspd's own, or root.  --allow-group GROUP opens it to a
+ * group instead: the socket becomes 0660 with that group (the default
+ * directory 0710), and since connect(2) needs write permission on the
+ * socket file, the kernel admits exactly the processes that have GROUP
+ * among their groups, supplementary ones included, which the peer
+ * credentials nng gives (uid and primary gid) could not tell.  So the
+ * pipe check then admits every local peer.  The socket is made 0600
+ * first and opened to the group only once its group is set, so it is
+ * never open to another group.  A lock file beside it, held with flock(2) for the
  * daemon's life, refuses a second gocspd on the same path *before* it
  * calls nng_listen: nng's listen probes an existing socket by connecting
  * and closing, which is exactly what wedges a running listener.
@@ -109,7 +117,8 @@ pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 	bool remote = is_remote(nng_pipe_listener(p));
 	if (!remote) {
 		int rv = nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid);
-		if (rv != 0 || (uid != (uint64_t) geteuid() && uid != 0)) {
+		if (rv != 0 || (uid != (uint64_t) geteuid() && uid != 0 &&
+		                   !options->allow_group)) {
 			gocspd_log(GOCSPD_WARN,
 			    "refused a connection from uid %lld: only uid "
 			    "%u and root may connect",
@@ -153,10 +162,24 @@ make_dirs(char *dir)
 	return mkdir(dir, 0700) == 0 || errno == EEXIST ? 0 : -1;
 }
 
+/* Give path (whose stat is st) --allow-group's group, if it lacks it. */
+static int
+set_group(const char *path, const struct stat *st)
+{
+	gid_t gid = options->allow_gid;
+	if (st->st_gid == gid || chown(path, (uid_t) -1, gid) == 0)
+		return 0;
+	gocspd_log(GOCSPD_ERR, "--allow-group: giving %s to group %u: %s "
+	                       "(gocspd's user must be in the group)",
+	    path, (unsigned) gid, strerror(errno));
+	return -1;
+}
+
 /*
  * The socket's directory: made if missing; it must be ours.  The default
- * directory is made private (0700) whatever it was; a directory the user
- * named keeps its mode (the socket is 0600 and peers are checked anyway).
+ * directory is made private (0700, or 0710 to --allow-group's group)
+ * whatever it was; a directory the user named keeps its mode (the socket
+ * is 0600 and peers are checked anyway).
  */
 static int
 prepare_dir(const char *path, bool is_default)
@@ -184,8 +207,32 @@ prepare_dir(const char *path, bool is_default)
 		    dir, (unsigned) st.st_uid, (unsigned) geteuid());
 		return -1;
 	}
-	if (is_default && (st.st_mode & 077) != 0 && chmod(dir, 0700) != 0) {
-		gocspd_log(GOCSPD_ERR, "chmod 0700 %s: %s", dir,
+	if (!is_default)
+		return 0;
+	mode_t mode = options->allow_group ? 0710 : 0700;
+	if (options->allow_group && set_group(dir, &st) != 0)
+		return -1;
+	if ((st.st_mode & 07777) != mode && chmod(dir, mode) != 0) {
+		gocspd_log(GOCSPD_ERR, "chmod %04o %s: %s", (unsigned) mode, dir,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Open the socket at path to --allow-group's group: that group, 0660. */
+static int
+open_to_group(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		gocspd_log(GOCSPD_ERR, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (set_group(path, &st) != 0)
+		return -1;
+	if (chmod(path, 0660) != 0) {
+		gocspd_log(GOCSPD_ERR, "chmod 0660 %s: %s", path,
 		    strerror(errno));
 		return -1;
 	}
@@ -249,6 +296,11 @@ start(struct listener *L)
 		goto fail_close;
 	if ((rv = nng_listener_start(l, 0)) != 0)
 		goto fail_close;
+	if (L->kind == IPC && options->allow_group &&
+	    open_to_group(L->path) != 0) {
+		nng_listener_close(l);
+		return -1;
+	}
 	if (L->kind == IPC) {
 		struct stat st;
 		if (stat(L->path, &st) == 0) {

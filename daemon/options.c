@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,9 @@ usage(FILE *f)
 	    "      --tls-ca FILE      PEM CAs that client certificates must\n"
 	    "                         chain to\n"
 	    "      --tls-verify       require a client certificate\n"
+	    "      --allow-group GROUP  let GROUP's members connect to the\n"
+	    "                         ipc:// sockets (0660, group GROUP); only\n"
+	    "                         gocspd's user and root may spawn\n"
 	    "      --probe-interval DUR  how often listeners are checked (1s;\n"
 	    "                         more often if systemd's watchdog needs)\n"
 	    "      --metrics URL      serve Prometheus metrics at URL/metrics\n"
@@ -90,6 +94,25 @@ parse_size(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+/* A group name or number into *gid.  0 or -1. */
+static int
+parse_group(const char *s, gid_t *gid)
+{
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(s, &end, 10);
+	if (errno == 0 && end != s && *end == '\0' && s[0] != '-' &&
+	    n < (gid_t) -1) {
+		*gid = (gid_t) n;
+		return 0;
+	}
+	struct group *g = getgrnam(s); /* no thread runs yet */
+	if (g == NULL)
+		return -1;
+	*gid = g->gr_gid;
+	return 0;
+}
+
 static int
 parse_level(const char *s)
 {
@@ -108,6 +131,7 @@ enum {
 	OPT_TLS_CERT,
 	OPT_TLS_CA,
 	OPT_TLS_VERIFY,
+	OPT_ALLOW_GROUP,
 	OPT_PROBE,
 	OPT_LOG_LEVEL,
 	OPT_METRICS,
@@ -133,6 +157,7 @@ static const struct option longopts[] = {
     {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
     {"tls-ca", required_argument, NULL, OPT_TLS_CA},
     {"tls-verify", no_argument, NULL, OPT_TLS_VERIFY},
+    {"allow-group", required_argument, NULL, OPT_ALLOW_GROUP},
     {"probe-interval", required_argument, NULL, OPT_PROBE},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"metrics", required_argument, NULL, OPT_METRICS},
@@ -235,6 +260,15 @@ gocspd_options_parse(struct gocspd_options *o, int argc, char **argv)
 			break;
 		case OPT_TLS_VERIFY:
 			o->tls_verify = 1;
+			break;
+		case OPT_ALLOW_GROUP:
+			if (parse_group(optarg, &o->allow_gid) != 0) {
+				fprintf(stderr, "gocspd: --allow-group: no "
+				                "group '%s'\n",
+				    optarg);
+				return 2;
+			}
+			o->allow_group = true;
 			break;
 		case OPT_PROBE:
 			if (gocsp_parse_duration(optarg, &o->probe_interval) !=
