@@ -4,6 +4,7 @@ directory, stopped by pid (the Python twin of tests/daemon/harness.h).
 stop() sends SIGTERM and returns gocspd's exit status; a test fails unless
 it is 0, which is how a crash or a sanitizer report in the daemon fails it.
 """
+import atexit
 import os
 import shutil
 import signal
@@ -11,6 +12,19 @@ import subprocess
 import sys
 import tempfile
 import time
+
+
+_started = []
+
+
+@atexit.register
+def _kill_leftovers():
+    """A test that dies of an exception takes its daemons along."""
+    for d in _started:
+        if d.proc.poll() is None:
+            d.proc.kill()
+            d.proc.wait()
+        shutil.rmtree(d.dir, ignore_errors=True)
 
 
 class Daemon:
@@ -33,6 +47,7 @@ class Daemon:
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(argv, env=e, stderr=log,
                                          stdin=subprocess.DEVNULL)
+        _started.append(self)
 
     def gocsp(self, *args, check=True, stdin=None):
         """Run the gocsp command on this daemon; its CompletedProcess."""
