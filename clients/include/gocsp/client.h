@@ -43,7 +43,9 @@ typedef struct gocsp_client gocsp_client;
  * @param url  ipc://PATH, tcp://HOST:PORT or tls+tcp://HOST:PORT; NULL
  *             means $GOCSP_URL, else the default socket
  *             (ipc://$XDG_RUNTIME_DIR/gocsp/gocspd.sock, else
- *             ipc:///tmp/gocsp-$UID/gocspd.sock).  tls+tcp:// reads
+ *             ipc:///tmp/gocsp-$UID/gocspd.sock) -- or, when no socket is
+ *             there and the system unit's is, ipc:///run/gocsp/gocspd.sock.
+ *             tls+tcp:// reads
  *             $GOCSP_TLS_CA (CAs to verify the daemon; without it the
  *             daemon is not verified), $GOCSP_TLS_CERT (a PEM certificate
  *             and key to present) and $GOCSP_TLS_SERVER_NAME.
