@@ -107,13 +107,21 @@ out=$(complete_line "gocsp -u ipc://$dir/nothing.sock send j" 2>&1)
 # --- the tables match gocsp -----------------------------------------------
 commands=$("$GOCSP" --help | sed -n 's/^  gocsp \([a-z]*\).*/\1/p' | sort | xargs)
 expect "gocsp " "$commands"
+# Each command with all its options but --help at once (getopt stops at
+# the first it does not know), an argument after those that take one.
 for cmd in $commands; do
+	args=()
 	for opt in $(_gocsp_options "$cmd"); do
-		"$GOCSP" -u "ipc://$dir/nothing.sock" "$cmd" "$opt" x \
-		    >/dev/null 2>"$dir/err"
-		grep -q "unrecognized option\|invalid option" "$dir/err" &&
-			fail "gocsp $cmd does not take $opt: $(cat "$dir/err")"
+		case $opt in -h | --help) continue ;; esac
+		args+=("$opt")
+		_gocsp_takes_arg "$cmd" "$opt" && args+=(1)
 	done
+	"$GOCSP" -u "ipc://$dir/nothing.sock" "$cmd" "${args[@]}" x \
+	    >/dev/null 2>"$dir/err"
+	grep -q "unrecognized option\|invalid option" "$dir/err" &&
+		fail "gocsp $cmd ${args[*]}: $(cat "$dir/err")"
+	"$GOCSP" "$cmd" --help | grep -q "^usage: gocsp $cmd" ||
+		fail "gocsp $cmd --help"
 done
 
 if [ "$failures" -ne 0 ]; then

@@ -2,7 +2,7 @@
 socket stands in for systemd's and reads what gocspd sends.
 
 - READY=1 comes once the listener answers, then WATCHDOG=1 twice per
-  WATCHDOG_USEC (faster than --probe-interval), STOPPING=1 on SIGTERM;
+  WATCHDOG_USEC (more often than --probe-interval), STOPPING=1 on SIGTERM;
 - no WATCHDOG=1 while the listener is broken, again once it is repaired;
 - WATCHDOG_PID naming another process: READY=1 but no WATCHDOG=1;
 - an abstract socket address (@name) works.
@@ -17,7 +17,7 @@ import time
 
 from daemon import Daemon, check, fail
 
-WATCHDOG_USEC = 1000000  # pings every 0.5 s
+WATCHDOG_USEC = 600000  # pings every 0.3 s
 
 
 class Manager:
@@ -82,17 +82,17 @@ def test_ready_watchdog_stopping(tmp):
     # READY=1 means the listener is up: a client is answered at once.
     r = d.gocsp("ping", check=False)
     check(r.returncode == 0, "ping right after READY=1: %s" % r.stderr, d)
-    n = mgr.pings(3.0)
-    check(n >= 3, "%d WATCHDOG=1 in 3 s, want >= 3 (every 0.5 s)" % n, d)
+    n = mgr.pings(1.5)
+    check(n >= 3, "%d WATCHDOG=1 in 1.5 s, want >= 3 (every 0.3 s)" % n, d)
 
     # A directory where the socket was: re-listening fails, so does every
     # round, and the pings stop; they come back once it is repaired.
     os.unlink(d.path)
     os.mkdir(d.path)
-    time.sleep(1.5)   # the round that notices it, and pings sent before
+    time.sleep(0.8)   # the round that notices it, and pings sent before
     while mgr.next(0.01) is not None:
         pass
-    n = mgr.pings(2.5)
+    n = mgr.pings(1.5)
     check(n == 0, "%d WATCHDOG=1 while the listener is broken" % n, d)
     check(d.logged("listening again"), "the broken listener not logged", d)
     os.rmdir(d.path)
@@ -109,7 +109,7 @@ def test_watchdog_pid_elsewhere(tmp):
     mgr = Manager(tmp)
     d = start(mgr.env(watchdog_pid=1))
     mgr.wait_for("READY=1", 30, d)
-    n = mgr.pings(2.0)
+    n = mgr.pings(1.2)
     check(n == 0, "%d WATCHDOG=1 though WATCHDOG_PID is not gocspd" % n, d)
     check(d.stop() == 0, "gocspd did not exit 0")
 
