@@ -11,10 +11,12 @@
  * credentials nng gives (uid and primary gid) could not tell.  So the
  * pipe check then admits every local peer.  The socket is made 0600
  * first and opened to the group only once its group is set, so it is
- * never open to another group.  A lock file beside it, held with flock(2) for the
- * daemon's life, refuses a second gocspd on the same path *before* it
- * calls nng_listen: nng's listen probes an existing socket by connecting
- * and closing, which is exactly what wedges a running listener.
+ * never open to another group.
+ *
+ * A lock file beside the socket, held with flock(2) for the daemon's
+ * life, refuses a second gocspd on the same path *before* it calls
+ * nng_listen: nng's listen probes an existing socket by connecting and
+ * closing, which is exactly what wedges a running listener.
  *
  * The wedge (nng issue #1518, fixed after 1.5.2): a peer that closes
  * during the SP handshake makes the server's header write fail with
@@ -213,8 +215,8 @@ prepare_dir(const char *path, bool is_default)
 	if (options->allow_group && set_group(dir, &st) != 0)
 		return -1;
 	if ((st.st_mode & 07777) != mode && chmod(dir, mode) != 0) {
-		gocspd_log(GOCSPD_ERR, "chmod %04o %s: %s", (unsigned) mode, dir,
-		    strerror(errno));
+		gocspd_log(GOCSPD_ERR, "chmod %04o %s: %s", (unsigned) mode,
+		    dir, strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -72,8 +72,10 @@ POOL_FAMILIES(POOL_GETTER)
 
 #define SERVER_ROW(name, field, type, help)                                  \
 	{#name, type, help, ServerInfo_##field},
-#define CHAN_ROW(name, field, type, help) {#name, type, help, ChanInfo_##field},
-#define POOL_ROW(name, field, type, help) {#name, type, help, PoolInfo_##field},
+#define CHAN_ROW(name, field, type, help)                                    \
+	{#name, type, help, ChanInfo_##field},
+#define POOL_ROW(name, field, type, help)                                    \
+	{#name, type, help, PoolInfo_##field},
 static const struct family server_families[] = {SERVER_FAMILIES(SERVER_ROW)};
 static const struct family chan_families[] = {CHAN_FAMILIES(CHAN_ROW)};
 static const struct family pool_families[] = {POOL_FAMILIES(POOL_ROW)};

@@ -13,7 +13,8 @@
 #include "gocsp.pb-c.h"
 
 /* What an HTTP server says the exposition is. */
-#define GOCSP_PROMETHEUS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+#define GOCSP_PROMETHEUS_CONTENT_TYPE                                        \
+	"text/plain; version=0.0.4; charset=utf-8"
 
 /* The figures to expose (borrowed). */
 struct gocsp__metrics {

@@ -46,8 +46,9 @@ gocsp_client_metrics(gocsp_client *cl, char **text, size_t *len)
 			                        "figures");
 			rc = GOCSP_EPROTO;
 		} else {
-			struct gocsp__metrics m = {server->server, chans->chans,
-			    chans->n_chans, pools->pools, pools->n_pools};
+			struct gocsp__metrics m = {server->server,
+			    chans->chans, chans->n_chans, pools->pools,
+			    pools->n_pools};
 			if (gocsp__prometheus_text(&m, text, len) != 0)
 				rc = GOCSP_ENOMEM;
 		}

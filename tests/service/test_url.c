@@ -46,7 +46,8 @@ setup(void **state)
 	char sub[100];
 	snprintf(sub, sizeof(sub), "%s/gocsp", dir);
 	assert_int_equal(mkdir(sub, 0700), 0);
-	snprintf(user_url, sizeof(user_url), "ipc://%s/gocsp/gocspd.sock", dir);
+	snprintf(user_url, sizeof(user_url), "ipc://%s/gocsp/gocspd.sock",
+	    dir);
 	snprintf(system_url, sizeof(system_url), "ipc://%s/system.sock", dir);
 	char def[200];
 	assert_int_equal(gocsp__wire_default_url(def, sizeof(def)), 0);
