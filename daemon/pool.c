@@ -147,6 +147,9 @@ gocspd_pool_release(struct gocspd_pool *p)
 static int
 take_job(struct gocspd_pool *p, struct gocspd_msg **m)
 {
+	/* The wait below might take a value rather than see the stop. */
+	if (killed(p))
+		return GOCSP_ECANCELED;
 	int rc = gocspd_chan_wait(p->in, GOCSP_RECV, m, p->stop,
 	    GOCSP_FOREVER);
 	if (rc != 0)
@@ -221,6 +224,7 @@ json_string(char *buf, size_t size, size_t *n, const char *data, size_t len)
 /* What became of one attempt at a job. */
 struct outcome {
 	bool ok;
+	bool hopeless;       /* not ok, and no use trying again */
 	char error[160];     /* when not ok */
 	char *out;           /* its output (malloc'd) */
 	size_t out_len;
@@ -445,43 +449,50 @@ run_once(struct slot *s, struct gocspd_msg *m, uint32_t attempt,
 		o->out_len--;
 }
 
+/* Settle the attempt o at the job of m: its output goes on, or the job is
+ * to be tried again (true), or it is reported, or, the pool killed, its
+ * value goes back.  Frees o->out. */
+static bool
+settle(struct slot *s, struct gocspd_msg *m, struct outcome *o,
+    uint32_t attempt)
+{
+	struct gocspd_pool *p = s->pool;
+	int rc = killed(p) ? GOCSP_ECANCELED : 0;
+	if (rc == 0 && o->ok)
+		rc = send_to(p, p->out, o->out, o->out_len);
+	free(o->out);
+	o->out = NULL;
+	if (rc == GOCSP_ECANCELED) {
+		job_back(p, m);
+		return false;
+	}
+	if (o->ok && rc == 0) {
+		atomic_fetch_add(&p->done, 1);
+		job_over(p, m);
+		return false;
+	}
+	bool hopeless = o->ok || o->hopeless;
+	if (o->ok)
+		snprintf(o->error, sizeof(o->error),
+		    "the output channel is closed");
+	if (!hopeless && attempt < p->retries) {
+		atomic_fetch_add(&p->retried, 1);
+		return true;
+	}
+	report(s, m, o, attempt + 1);
+	atomic_fetch_add(&p->failed, 1);
+	job_over(p, m);
+	return false;
+}
+
 static void
 run_job(struct slot *s, struct gocspd_msg *m)
 {
-	struct gocspd_pool *p = s->pool;
-	for (uint32_t attempt = 0;; attempt++) {
+	bool again = true;
+	for (uint32_t attempt = 0; again; attempt++) {
 		struct outcome o;
 		run_once(s, m, attempt, &o);
-		if (killed(p)) {
-			free(o.out);
-			job_back(p, m);
-			return;
-		}
-		if (o.ok) {
-			int rc = send_to(p, p->out, o.out, o.out_len);
-			free(o.out);
-			if (rc == GOCSP_ECANCELED) {
-				job_back(p, m);
-				return;
-			}
-			if (rc == 0) {
-				atomic_fetch_add(&p->done, 1);
-				job_over(p, m);
-				return;
-			}
-			snprintf(o.error, sizeof(o.error),
-			    "the output channel is closed");
-			attempt = p->retries; /* no use trying again */
-		}
-		free(o.out);
-		if (attempt < p->retries) {
-			atomic_fetch_add(&p->retried, 1);
-			continue;
-		}
-		report(s, m, &o, attempt + 1);
-		atomic_fetch_add(&p->failed, 1);
-		job_over(p, m);
-		return;
+		again = settle(s, m, &o, attempt);
 	}
 }
 
@@ -593,12 +604,13 @@ stream_loop(struct slot *s)
 	bool up = false;
 	struct gocspd_msg *m;
 	while (take_job(p, &m) == 0) {
-		for (uint32_t attempt = 0;; attempt++) {
+		bool again = true;
+		for (uint32_t attempt = 0; again; attempt++) {
 			o = (struct outcome){.ok = false};
 			if (memchr(m->data, '\n', m->len) != NULL) {
 				snprintf(o.error, sizeof(o.error),
 				    "a value with a newline cannot be a line");
-				attempt = p->retries; /* no use trying again */
+				o.hopeless = true;
 			} else {
 				if (!up)
 					up = stream_start(s, &o) == 0;
@@ -609,38 +621,9 @@ stream_loop(struct slot *s)
 					up = false;
 				}
 			}
-			if (killed(p)) {
-				free(o.out);
-				job_back(p, m);
-				goto out;
-			}
-			if (o.ok) {
-				int rc = send_to(p, p->out, o.out, o.out_len);
-				free(o.out);
-				if (rc == GOCSP_ECANCELED) {
-					job_back(p, m);
-					goto out;
-				}
-				if (rc == 0) {
-					atomic_fetch_add(&p->done, 1);
-					job_over(p, m);
-					break;
-				}
-				snprintf(o.error, sizeof(o.error),
-				    "the output channel is closed");
-				attempt = p->retries;
-			}
-			if (attempt < p->retries) {
-				atomic_fetch_add(&p->retried, 1);
-				continue;
-			}
-			report(s, m, &o, attempt + 1);
-			atomic_fetch_add(&p->failed, 1);
-			job_over(p, m);
-			break;
+			again = settle(s, m, &o, attempt);
 		}
 	}
-out:
 	if (up) {
 		/* The input is over: let the worker finish, then see it go. */
 		gocspd_proc_close_input(&s->proc);

@@ -4,55 +4,10 @@
 # 5 unreachable), standard input in batches, -0, --json and --help.
 #
 # usage: cli.sh    (ctest sets GOCSPD and GOCSP)
-set -uo pipefail
+test=cli
+. "$(dirname "$0")/harness.sh"
 
-: "${GOCSPD:?GOCSPD is not set (ctest sets it)}"
-: "${GOCSP:?GOCSP is not set (ctest sets it)}"
-
-dir=$(mktemp -d /tmp/gocsp-cli.XXXXXX)
-export GOCSP_URL=ipc://$dir/gocspd.sock
-daemon=
-failures=0
-
-cleanup() {
-	if [ -n "$daemon" ]; then
-		kill "$daemon" 2>/dev/null
-		wait "$daemon" 2>/dev/null
-	fi
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
-
-# expect CODE COMMAND...: run it, compare its exit status.
-expect() {
-	local want=$1 got=0
-	shift
-	"$@" >"$dir/out" 2>"$dir/err" || got=$?
-	if [ "$got" != "$want" ]; then
-		fail "'$*' exited $got, want $want; stderr: $(cat "$dir/err")"
-	fi
-}
-
-# same FILE TEXT: the file holds exactly TEXT.
-same() {
-	local got
-	got=$(cat "$1")
-	[ "$got" = "$2" ] || fail "expected '$2', got '$got'"
-}
-
-g() { "$GOCSP" "$@"; }
-
-"$GOCSPD" -q 2>"$dir/gocspd.log" &
-daemon=$!
-for _ in $(seq 100); do
-	g ping >/dev/null 2>&1 && break
-	sleep 0.05
-done
+start_daemon
 
 # --- reaching the daemon --------------------------------------------------
 expect 0 g ping
@@ -186,15 +141,7 @@ grep -q '^closed: *yes' "$dir/out" || fail "stat s1 closed"
 expect 1 g stat nope
 
 # --- the daemon stops cleanly on SIGTERM ------------------------------------
-kill "$daemon"
-status=0
-wait "$daemon" || status=$?
-daemon=
-[ "$status" = 0 ] || fail "gocspd exited $status on SIGTERM: $(cat "$dir/gocspd.log")"
+stop_daemon
 expect 5 g ping
 
-if [ "$failures" -ne 0 ]; then
-	echo "cli.sh: $failures failure(s)" >&2
-	exit 1
-fi
-echo "cli.sh: all passed"
+finish

@@ -6,45 +6,8 @@
 # and no zombie or descriptor left after 1000 jobs.
 #
 # usage: pools.sh    (ctest sets GOCSPD and GOCSP)
-set -uo pipefail
-
-: "${GOCSPD:?GOCSPD is not set (ctest sets it)}"
-: "${GOCSP:?GOCSP is not set (ctest sets it)}"
-
-dir=$(mktemp -d /tmp/gocsp-pools.XXXXXX)
-export GOCSP_URL=ipc://$dir/gocspd.sock
-daemon=
-failures=0
-
-cleanup() {
-	if [ -n "$daemon" ]; then
-		kill "$daemon" 2>/dev/null
-		wait "$daemon" 2>/dev/null
-	fi
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
-
-expect() {
-	local want=$1 got=0
-	shift
-	"$@" >"$dir/out" 2>"$dir/err" || got=$?
-	[ "$got" = "$want" ] ||
-		fail "'$*' exited $got, want $want; stderr: $(cat "$dir/err")"
-}
-
-same() {
-	local got
-	got=$(cat "$1")
-	[ "$got" = "$2" ] || fail "expected '$2', got '$got'"
-}
-
-g() { "$GOCSP" "$@"; }
+test=pools
+. "$(dirname "$0")/harness.sh"
 
 # Worker processes of the daemon now (its children).
 children() { pgrep -P "$daemon" | wc -l; }
@@ -52,13 +15,7 @@ children() { pgrep -P "$daemon" | wc -l; }
 fds() { ls "/proc/$daemon/fd" | wc -l; }
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$GOCSPD" -q -u "$GOCSP_URL" -u "tcp://127.0.0.1:$port" \
-	--max-pools 4 --max-workers 8 2>"$dir/gocspd.log" &
-daemon=$!
-for _ in $(seq 100); do
-	g ping >/dev/null 2>&1 && break
-	sleep 0.05
-done
+start_daemon -u "$GOCSP_URL" -u "tcp://127.0.0.1:$port" --max-pools 4 --max-workers 8
 
 # --- per message ------------------------------------------------------------
 expect 0 g make jobs -c 100
@@ -131,6 +88,24 @@ expect 0 g close slow
 expect 1 g wait slow -t 10s
 expect 0 g recv slow.errors -a
 grep -q '"error":"timed out"' "$dir/out" || fail "timeout record"
+# An output channel closed under a pool: each job is reported, once, in
+# both modes (no retry can help), and the daemon carries on.
+for mode in message stream; do
+	flag=; [ "$mode" = stream ] && flag=--stream
+	expect 0 g make "$mode-in" -c 10
+	expect 0 g make "$mode-out" -c 10
+	expect 0 g close "$mode-out"
+	expect 0 g spawn $flag --name "$mode-shut" --from "$mode-in" \
+		--to "$mode-out" sh -c 'while read x; do echo "$x"; done'
+	printf 'a\nb\n' | g send "$mode-in"
+	expect 0 g close "$mode-in"
+	expect 1 g wait "$mode-shut" -t 10s
+	grep -q "2 of 2 jobs failed" "$dir/err" || fail "$mode: $(cat "$dir/err")"
+	expect 0 g recv "$mode-shut.errors" -a
+	[ "$(grep -c '"attempts":1,"error":"the output channel is closed"' \
+	    "$dir/out")" = 2 ] || fail "$mode closed output: $(cat "$dir/out")"
+done
+expect 0 g ping
 
 # --- a worker killed mid-job: its job runs again, once ------------------------
 expect 0 g make k -c 10
@@ -228,14 +203,5 @@ after=$(fds)
 [ "$after" -le $((before + 2)) ] ||
 	fail "descriptors: $before before 1000 jobs, $after after"
 
-kill "$daemon"
-status=0
-wait "$daemon" || status=$?
-daemon=
-[ "$status" = 0 ] || fail "gocspd exited $status: $(cat "$dir/gocspd.log")"
-
-if [ "$failures" -ne 0 ]; then
-	echo "pools.sh: $failures failure(s)" >&2
-	exit 1
-fi
-echo "pools.sh: all passed"
+stop_daemon
+finish
