@@ -7,30 +7,13 @@
 # takes, every command one it has.
 #
 # usage: completion.sh COMPLETION_FILE    (ctest sets GOCSPD and GOCSP)
-set -uo pipefail
-
-: "${GOCSPD:?GOCSPD is not set (ctest sets it)}"
-: "${GOCSP:?GOCSP is not set (ctest sets it)}"
+test=completion
+. "$(dirname "$0")/../daemon/harness.sh"
 # shellcheck source=../../clients/cli/gocsp.bash
 source "${1:?usage: completion.sh COMPLETION_FILE}"
-
-dir=$(mktemp -d /tmp/gocsp-completion.XXXXXX)
-url=ipc://$dir/gocspd.sock
-export GOCSP_URL=$url
-export PATH=$(dirname "$GOCSP"):$PATH
-daemon=
-failures=0
-
-cleanup() {
-	[ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon"
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
+PATH=$(dirname "$GOCSP"):$PATH
+url=$GOCSP_URL
+nothing=ipc://$dir/nothing.sock
 
 # complete LINE: what _gocsp offers at the end of LINE, sorted, one line.
 complete_line() {
@@ -48,65 +31,62 @@ complete_line() {
 	printf '%s\n' "${COMPREPLY[@]}" | sort | xargs
 }
 
-# expect LINE WANT: _gocsp offers exactly WANT (sorted, space-separated).
-expect() {
+# offers LINE WANT: _gocsp offers exactly WANT (sorted, space-separated).
+offers() {
 	local got
 	got=$(complete_line "$1")
 	[ "$got" = "$2" ] || fail "'$1': got '$got', want '$2'"
 }
 
-"$GOCSPD" -q 2>"$dir/gocspd.log" &
-daemon=$!
-for _ in $(seq 200); do
-	"$GOCSP" ping >/dev/null 2>&1 && break
-	sleep 0.05
-done
+start_daemon
 for ch in jobs journal x:y out; do
-	"$GOCSP" make "$ch" -c 4 || fail "make $ch"
+	expect 0 g make "$ch" -c 4
 done
-"$GOCSP" spawn --name fetch --from jobs -- cat >/dev/null || fail "spawn"
+expect 0 g spawn --name fetch --from jobs -- cat
 
 # --- commands and options -------------------------------------------------
-expect "gocsp " "close kill ls make ping ps recv rm select send spawn stat wait wg"
-expect "gocsp se" "select send"
-expect "gocsp -" "--help --url --version -h -u"
-expect "gocsp recv jobs --" "--all --count --help --null --timeout"
-expect "gocsp stat --p" "--prometheus"
-expect "gocsp wg " "add done wait"
-expect "gocsp make jobs -c " ""
+offers "gocsp " \
+    "close kill ls make ping ps recv rm select send spawn stat wait wg"
+offers "gocsp se" "select send"
+offers "gocsp -" "--help --url --version -h -u"
+offers "gocsp recv jobs --" "--all --count --help --null --timeout"
+offers "gocsp stat --p" "--prometheus"
+offers "gocsp wg " "add done wait"
+offers "gocsp make jobs -c " ""
 
 # --- names from the daemon ------------------------------------------------
-expect "gocsp send j" "jobs journal"
-expect "gocsp recv " "fetch.errors jobs journal out x:y"
-expect "gocsp kill f" "fetch"
-expect "gocsp wait " "fetch"
-expect "gocsp spawn -n 2 --from j" "jobs journal"
-expect "gocsp spawn --from jobs --to o" "out"
-expect "gocsp select recv:j" "jobs journal"
-expect "gocsp select -t 1s recv:jobs send:o" "out="
-expect "gocsp select " "recv: send:"
-expect "gocsp send x:" "y"
+offers "gocsp send j" "jobs journal"
+offers "gocsp recv " "fetch.errors jobs journal out x:y"
+offers "gocsp kill f" "fetch"
+offers "gocsp wait " "fetch"
+offers "gocsp spawn -n 2 --from j" "jobs journal"
+offers "gocsp spawn --from jobs --to o" "out"
+offers "gocsp select recv:j" "jobs journal"
+offers "gocsp select -t 1s recv:jobs send:o" "out="
+offers "gocsp select " "recv: send:"
+offers "gocsp send x:" "y"
 got=$(complete_line "gocsp spawn --from jobs -- ca")
 [[ " $got " == *" cat "* ]] || fail "spawn's command: '$got' has no cat"
 got=$(complete_line "gocsp spawn --from jobs -- cat --")
 [[ $got == *--help* ]] && fail "spawn: the command's options offered gocsp's"
 
 # -u on the line, not $GOCSP_URL.
-GOCSP_URL=ipc://$dir/nothing.sock
-expect "gocsp -u $url stat j" "jobs journal"
-expect "gocsp --url=$url kill " "fetch"
-expect "gocsp send j" ""
+GOCSP_URL=$nothing
+offers "gocsp -u $url stat j" "jobs journal"
+offers "gocsp --url=$url kill " "fetch"
+offers "gocsp send j" ""
 GOCSP_URL=$url
 
 # --- no daemon: nothing, at once, silently --------------------------------
 start=$SECONDS
-out=$(complete_line "gocsp -u ipc://$dir/nothing.sock send j" 2>&1)
+out=$(complete_line "gocsp -u $nothing send j" 2>&1)
 [ -z "$out" ] || fail "without a daemon: '$out'"
-((SECONDS - start <= 2)) || fail "without a daemon it took $((SECONDS - start)) s"
+((SECONDS - start <= 2)) ||
+	fail "without a daemon it took $((SECONDS - start)) s"
 
 # --- the tables match gocsp -----------------------------------------------
-commands=$("$GOCSP" --help | sed -n 's/^  gocsp \([a-z]*\).*/\1/p' | sort | xargs)
-expect "gocsp " "$commands"
+commands=$(g --help | sed -n 's/^  gocsp \([a-z]*\).*/\1/p' | sort | xargs)
+offers "gocsp " "$commands"
 # Each command with all its options but --help at once (getopt stops at
 # the first it does not know), an argument after those that take one.
 for cmd in $commands; do
@@ -116,16 +96,12 @@ for cmd in $commands; do
 		args+=("$opt")
 		_gocsp_takes_arg "$cmd" "$opt" && args+=(1)
 	done
-	"$GOCSP" -u "ipc://$dir/nothing.sock" "$cmd" "${args[@]}" x \
-	    >/dev/null 2>"$dir/err"
+	g -u "$nothing" "$cmd" "${args[@]}" x >/dev/null 2>"$dir/err"
 	grep -q "unrecognized option\|invalid option" "$dir/err" &&
 		fail "gocsp $cmd ${args[*]}: $(cat "$dir/err")"
-	"$GOCSP" "$cmd" --help | grep -q "^usage: gocsp $cmd" ||
+	g "$cmd" --help | grep -q "^usage: gocsp $cmd" ||
 		fail "gocsp $cmd --help"
 done
 
-if [ "$failures" -ne 0 ]; then
-	echo "$failures failure(s)" >&2
-	exit 1
-fi
-echo ok
+stop_daemon
+finish

@@ -8,35 +8,18 @@
 # skipped (77) otherwise.
 #
 # usage: group.sh    (ctest sets GOCSPD and GOCSP)
-set -uo pipefail
-
-: "${GOCSPD:?GOCSPD is not set (ctest sets it)}"
-: "${GOCSP:?GOCSP is not set (ctest sets it)}"
-
 if [ "$(id -u)" != 0 ] || ! command -v setpriv >/dev/null; then
 	echo "skipped: needs root and setpriv (util-linux)"
 	exit 77
 fi
+test=group
+. "$(dirname "$0")/../daemon/harness.sh"
+chmod 0755 "$dir" # the made-up users pass through
+unset GOCSP_URL   # gocspd listens on its default socket, clients get -u
 
 # Made-up ids: gocspd's user, the group, a member, an outsider, a member
 # by a supplementary group.
 daemon_uid=12001 group=12002 member=12003 outsider=12004 supp=12005
-
-dir=$(mktemp -d /tmp/gocsp-group.XXXXXX)
-chmod 0755 "$dir"
-daemon=
-failures=0
-
-cleanup() {
-	[ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon"
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*" >&2
-	failures=$((failures + 1))
-}
 
 # as UID GID [GROUPS] -- COMMAND...: run it with those ids.
 as() {
@@ -50,8 +33,9 @@ as() {
 	setpriv --reuid="$uid" --regid="$gid" "$groups" -- "$@"
 }
 
-# expect CODE UID GID [GROUPS] -- gocsp ARGS...: the exit status of gocsp.
-expect() {
+# expect_as CODE UID GID [GROUPS] -- gocsp ARGS...: run gocsp with those
+# ids (output in $dir/out, $dir/err), compare its exit status.
+expect_as() {
 	local want=$1 got=0
 	shift
 	local ids=()
@@ -62,8 +46,8 @@ expect() {
 	shift
 	as "${ids[@]}" -- "$GOCSP" -u "$url" "$@" >"$dir/out" 2>"$dir/err" ||
 		got=$?
-	[ "$got" = "$want" ] ||
-		fail "uid ${ids[0]}: gocsp $* exited $got, want $want: $(cat "$dir/err")"
+	[ "$got" = "$want" ] || fail "uid ${ids[0]}: gocsp $* exited $got," \
+	    "want $want: $(cat "$dir/err")"
 }
 
 # start RUNTIME_DIR ARGS...: gocspd as daemon_uid (in the group, by a
@@ -87,13 +71,7 @@ start() {
 	fail "gocspd $* did not answer as root: $(cat "$dir/gocspd.log")"
 }
 
-stop() {
-	kill "$daemon"
-	wait "$daemon" || fail "gocspd exited $?: $(cat "$dir/gocspd.log")"
-	daemon=
-}
-
-# --- --allow-group ---------------------------------------------------------
+# --- --allow-group -------------------------------------------------------
 start "$dir/open" --allow-group "$group"
 sock=$dir/open/gocsp/gocspd.sock
 [ "$(stat -c %a:%g "$sock")" = "660:$group" ] ||
@@ -101,43 +79,37 @@ sock=$dir/open/gocsp/gocspd.sock
 [ "$(stat -c %a:%g "$dir/open/gocsp")" = "710:$group" ] ||
 	fail "directory: $(stat -c %a:%g "$dir/open/gocsp"), want 710:$group"
 
-expect 0 "$member" "$group" -- ping
-expect 0 "$member" "$group" -- make shared -c 2
-expect 0 "$member" "$group" -- send shared hello
-expect 0 "$supp" "$supp" "$group" -- recv shared
-[ "$(cat "$dir/out")" = hello ] || fail "the supplementary member got '$(cat "$dir/out")'"
-expect 5 "$outsider" "$outsider" -- ping
-expect 1 "$member" "$group" -- spawn --from shared -- cat
+expect_as 0 "$member" "$group" -- ping
+expect_as 0 "$member" "$group" -- make shared -c 2
+expect_as 0 "$member" "$group" -- send shared hello
+expect_as 0 "$supp" "$supp" "$group" -- recv shared
+same "$dir/out" hello
+expect_as 5 "$outsider" "$outsider" -- ping
+expect_as 1 "$member" "$group" -- spawn --from shared -- cat
 grep -q "only uid $daemon_uid and root may spawn" "$dir/err" ||
 	fail "a member's spawn: $(cat "$dir/err")"
-expect 0 "$daemon_uid" "$daemon_uid" -- spawn --name mine --from shared -- cat
-expect 0 0 0 -- kill mine
-stop
+expect_as 0 "$daemon_uid" "$daemon_uid" -- spawn --name mine --from shared \
+    -- cat
+expect_as 0 0 0 -- kill mine
+stop_daemon
 
-# --- private by default ------------------------------------------------------
+# --- private by default --------------------------------------------------
 start "$dir/private"
 sock=$dir/private/gocsp/gocspd.sock
 [ "$(stat -c %a "$sock")" = 600 ] || fail "socket: $(stat -c %a "$sock")"
 [ "$(stat -c %a "$dir/private/gocsp")" = 700 ] ||
 	fail "directory: $(stat -c %a "$dir/private/gocsp")"
-expect 5 "$member" "$group" -- ping
-expect 0 "$daemon_uid" "$daemon_uid" -- ping
-stop
+expect_as 5 "$member" "$group" -- ping
+expect_as 0 "$daemon_uid" "$daemon_uid" -- ping
+stop_daemon
 
 # --- a group gocspd's user is not in, a group that does not exist --------
 xdg=$dir/notmember
 install -d -m 0700 -o "$daemon_uid" -g "$daemon_uid" "$xdg"
-rc=0
-as "$daemon_uid" "$daemon_uid" -- env XDG_RUNTIME_DIR="$xdg" \
-    "$GOCSPD" --allow-group "$group" 2>"$dir/err" || rc=$?
-[ "$rc" = 1 ] || fail "--allow-group of a group it is not in: exit $rc"
-grep -q "must be in the group" "$dir/err" || fail "not explained: $(cat "$dir/err")"
-rc=0
-"$GOCSPD" --allow-group no-such-group-here 2>"$dir/err" || rc=$?
-[ "$rc" = 2 ] || fail "--allow-group no-such-group-here: exit $rc"
+expect 1 as "$daemon_uid" "$daemon_uid" -- env XDG_RUNTIME_DIR="$xdg" \
+    "$GOCSPD" --allow-group "$group"
+grep -q "must be in the group" "$dir/err" ||
+	fail "not explained: $(cat "$dir/err")"
+expect 2 "$GOCSPD" --allow-group no-such-group-here
 
-if [ "$failures" -ne 0 ]; then
-	echo "$failures failure(s)" >&2
-	exit 1
-fi
-echo ok
+finish

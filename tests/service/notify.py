@@ -34,7 +34,8 @@ class Manager:
             self.sock.bind(self.address)
 
     def env(self, watchdog_pid=None):
-        e = {"NOTIFY_SOCKET": self.address, "WATCHDOG_USEC": str(WATCHDOG_USEC)}
+        e = {"NOTIFY_SOCKET": self.address,
+             "WATCHDOG_USEC": str(WATCHDOG_USEC)}
         if watchdog_pid is not None:
             e["WATCHDOG_PID"] = str(watchdog_pid)
         return e
