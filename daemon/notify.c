@@ -3,8 +3,10 @@
  * rather than with libsystemd because it is one datagram on a unix
  * socket: $NOTIFY_SOCKET is a path, or an abstract address when it
  * starts with '@'.  The socket is opened once, before threads start, and
- * each notification is one sendto(2), which is thread-safe and does not
- * block on a datagram socket the manager reads.
+ * each notification is one sendto(2), thread-safe, with MSG_DONTWAIT:
+ * WATCHDOG=1 goes out from a coroutine, whose worker thread must not
+ * block on a service manager that stopped reading (the pings are then
+ * lost, as they should be).
  *
  * Nothing but this file reads $NOTIFY_SOCKET; worker processes do not
  * see it (they get the environment of the client that spawned them), and
@@ -87,8 +89,8 @@ gocspd_notify(const char *state)
 {
 	if (fd < 0)
 		return;
-	ssize_t n = sendto(fd, state, strlen(state), MSG_NOSIGNAL,
-	    (struct sockaddr *) &addr, addr_len);
+	ssize_t n = sendto(fd, state, strlen(state),
+	    MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *) &addr, addr_len);
 	if (n < 0 && !atomic_exchange(&send_failed, true))
 		gocspd_log(GOCSPD_WARN, "notifying the service manager: %s",
 		    strerror(errno));
