@@ -27,8 +27,12 @@ BENCH_ARGS  ?=
 CTEST_JOBS  ?= 2
 comma       := ,
 
+# scdoc makes the man pages; the service tests read /metrics with
+# python3-prometheus-client, render the pages with man-db and check the
+# units with systemd's systemd-analyze.
 DEPS       = cmake gcc g++ make pkg-config libcmocka-dev libnng-dev \
-             libprotobuf-c-dev protobuf-c-compiler openssl python3
+             libprotobuf-c-dev protobuf-c-compiler openssl python3 scdoc \
+             python3-prometheus-client man-db systemd
 BENCH_DEPS = $(DEPS) golang-go
 DAEMON_BENCH_DEPS = $(DEPS) libhiredis-dev redis-server redis-tools
 

@@ -3,10 +3,20 @@
  *
  * The ipc:// socket lives in a directory only its user can enter (0700),
  * is itself 0600, and the peer's uid is checked again when a pipe
- * arrives (server.c).  A lock file beside it, held with flock(2) for the
- * daemon's life, refuses a second gocspd on the same path *before* it
- * calls nng_listen: nng's listen probes an existing socket by connecting
- * and closing, which is exactly what wedges a running listener.
+ * arrives: gocspd's own, or root.  --allow-group GROUP opens it to a
+ * group instead: the socket becomes 0660 with that group (the default
+ * directory 0710), and since connect(2) needs write permission on the
+ * socket file, the kernel admits exactly the processes that have GROUP
+ * among their groups, supplementary ones included, which the peer
+ * credentials nng gives (uid and primary gid) could not tell.  So the
+ * pipe check then admits every local peer.  The socket is made 0600
+ * first and opened to the group only once its group is set, so it is
+ * never open to another group.
+ *
+ * A lock file beside the socket, held with flock(2) for the daemon's
+ * life, refuses a second gocspd on the same path *before* it calls
+ * nng_listen: nng's listen probes an existing socket by connecting and
+ * closing, which is exactly what wedges a running listener.
  *
  * The wedge (nng issue #1518, fixed after 1.5.2): a peer that closes
  * during the SP handshake makes the server's header write fail with
@@ -48,6 +58,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "notify.h"
 #include "server.h"
 #include "wire.h"
 
@@ -108,7 +119,8 @@ pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 	bool remote = is_remote(nng_pipe_listener(p));
 	if (!remote) {
 		int rv = nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid);
-		if (rv != 0 || (uid != (uint64_t) geteuid() && uid != 0)) {
+		if (rv != 0 || (uid != (uint64_t) geteuid() && uid != 0 &&
+		                   !options->allow_group)) {
 			gocspd_log(GOCSPD_WARN,
 			    "refused a connection from uid %lld: only uid "
 			    "%u and root may connect",
@@ -152,10 +164,24 @@ make_dirs(char *dir)
 	return mkdir(dir, 0700) == 0 || errno == EEXIST ? 0 : -1;
 }
 
+/* Give path (whose stat is st) --allow-group's group, if it lacks it. */
+static int
+set_group(const char *path, const struct stat *st)
+{
+	gid_t gid = options->allow_gid;
+	if (st->st_gid == gid || chown(path, (uid_t) -1, gid) == 0)
+		return 0;
+	gocspd_log(GOCSPD_ERR, "--allow-group: giving %s to group %u: %s "
+	                       "(gocspd's user must be in the group)",
+	    path, (unsigned) gid, strerror(errno));
+	return -1;
+}
+
 /*
  * The socket's directory: made if missing; it must be ours.  The default
- * directory is made private (0700) whatever it was; a directory the user
- * named keeps its mode (the socket is 0600 and peers are checked anyway).
+ * directory is made private (0700, or 0710 to --allow-group's group)
+ * whatever it was; a directory the user named keeps its mode (the socket
+ * is 0600 and peers are checked anyway).
  */
 static int
 prepare_dir(const char *path, bool is_default)
@@ -183,8 +209,32 @@ prepare_dir(const char *path, bool is_default)
 		    dir, (unsigned) st.st_uid, (unsigned) geteuid());
 		return -1;
 	}
-	if (is_default && (st.st_mode & 077) != 0 && chmod(dir, 0700) != 0) {
-		gocspd_log(GOCSPD_ERR, "chmod 0700 %s: %s", dir,
+	if (!is_default)
+		return 0;
+	mode_t mode = options->allow_group ? 0710 : 0700;
+	if (options->allow_group && set_group(dir, &st) != 0)
+		return -1;
+	if ((st.st_mode & 07777) != mode && chmod(dir, mode) != 0) {
+		gocspd_log(GOCSPD_ERR, "chmod %04o %s: %s", (unsigned) mode,
+		    dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Open the socket at path to --allow-group's group: that group, 0660. */
+static int
+open_to_group(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		gocspd_log(GOCSPD_ERR, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (set_group(path, &st) != 0)
+		return -1;
+	if (chmod(path, 0660) != 0) {
+		gocspd_log(GOCSPD_ERR, "chmod 0660 %s: %s", path,
 		    strerror(errno));
 		return -1;
 	}
@@ -248,6 +298,11 @@ start(struct listener *L)
 		goto fail_close;
 	if ((rv = nng_listener_start(l, 0)) != 0)
 		goto fail_close;
+	if (L->kind == IPC && options->allow_group &&
+	    open_to_group(L->path) != 0) {
+		nng_listener_close(l);
+		return -1;
+	}
 	if (L->kind == IPC) {
 		struct stat st;
 		if (stat(L->path, &st) == 0) {
@@ -548,7 +603,8 @@ relisten(struct listener *L, const char *why)
 	/* else: logged; the next round tries again */
 }
 
-static void
+/* Check L, repairing what is wrong.  Whether it was found serving. */
+static bool
 check(struct listener *L, int64_t timeout)
 {
 	if (nng_listener_id(L->l) <= 0) { /* a failed relisten */
@@ -556,45 +612,62 @@ check(struct listener *L, int64_t timeout)
 			unlink(L->path);
 		if (start(L) == 0)
 			gocspd_log(GOCSPD_NOTICE, "listening on %s", L->url);
-		return;
+		return false;
 	}
 	if (L->kind == IPC) {
 		struct stat st;
 		if (stat(L->path, &st) != 0) {
 			relisten(L, "the socket file was removed");
-			return;
+			return false;
 		}
 		if (st.st_dev != L->dev || st.st_ino != L->ino) {
 			relisten(L, "the socket file was replaced");
-			return;
+			return false;
 		}
 	}
 	if (L->kind == TLS) {
 		uint64_t errors = accept_errors(L);
-		if (errors != L->errors) {
-			L->errors = errors;
-			relisten(L, "a failed TLS handshake may have stopped "
-			            "it accepting");
-		}
-		return;
+		if (errors == L->errors)
+			return true;
+		L->errors = errors;
+		relisten(L, "a failed TLS handshake may have stopped it "
+		            "accepting");
+		return false;
 	}
-	if (!probe(L, timeout))
-		relisten(L, "it stopped accepting connections (nng #1518)");
+	if (probe(L, timeout))
+		return true;
+	relisten(L, "it stopped accepting connections (nng #1518)");
+	return false;
 }
 
+/*
+ * The watchdog coroutine.  A round in which every listener answered is
+ * also what tells the service manager that gocspd is healthy (WATCHDOG=1):
+ * it proves that the scheduler runs this coroutine and its timers, and
+ * that requests are read and answered.  With a service manager's
+ * watchdog, rounds come at least twice per its interval.
+ */
 static void
 watch(void *arg)
 {
 	const struct gocspd_options *o = arg;
-	int64_t timeout = 2 * o->probe_interval;
+	int64_t period = o->probe_interval;
+	int64_t wd = gocspd_notify_watchdog_interval();
+	if (wd > 0 && wd < period)
+		period = wd;
+	int64_t timeout = 2 * period;
 	if (timeout < GOCSP_MS(500))
 		timeout = GOCSP_MS(500);
 	if (timeout > GOCSP_SEC(5))
 		timeout = GOCSP_SEC(5);
-	while (gocsp_chan_recv_timeout(watch_stop, NULL, o->probe_interval) ==
-	    GOCSP_ETIMEDOUT)
+	while (gocsp_chan_recv_timeout(watch_stop, NULL, period) ==
+	    GOCSP_ETIMEDOUT) {
+		bool healthy = true;
 		for (int i = 0; i < nlisteners; i++)
-			check(&listeners[i], timeout);
+			healthy &= check(&listeners[i], timeout);
+		if (healthy && wd > 0)
+			gocspd_notify("WATCHDOG=1");
+	}
 	(void) gocsp_chan_close(watch_done);
 }
 

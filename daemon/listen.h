@@ -24,8 +24,11 @@ int gocspd_listeners_open(const struct gocspd_options *o);
 
 /*
  * Start the watchdog: a coroutine that checks the listeners every
- * o->probe_interval, re-listening on one that stopped accepting, until
- * gocspd_listeners_close().  0 or GOCSP_ENOMEM.
+ * o->probe_interval (more often if the service manager's watchdog needs
+ * it), re-listening on one that stopped accepting, until
+ * gocspd_listeners_close().  After each round in which every listener
+ * answered it sends the service manager WATCHDOG=1 (notify.h).
+ * 0 or GOCSP_ENOMEM.
  */
 int gocspd_listeners_watch(const struct gocspd_options *o);
 

@@ -5,10 +5,15 @@
  * gocsp_run, plus nng's own threads, which hand requests to it.  The
  * stop signals are blocked in every thread (threads inherit the mask, so
  * it is set before nng or gocsp start any) and read from a signalfd by
- * the main coroutine, which then stops in order: new frames are dropped,
- * the listeners close, the connections end (so do their operations), the
- * pools are killed (their jobs go back to their channels), the socket
- * closes, the wait groups and the channels go.
+ * the main coroutine, which then stops in order: the metrics endpoint
+ * stops, new frames are dropped, the listeners close, the connections end
+ * (so do their operations), the pools are killed (their jobs go back to
+ * their channels), the socket closes, the wait groups and the channels
+ * go.
+ *
+ * The service manager hears READY=1 once every listener is up, and
+ * STOPPING=1 when the stop begins (notify.h); the listeners' watchdog
+ * sends WATCHDOG=1.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -24,6 +29,8 @@
 #include "conn.h"
 #include "listen.h"
 #include "log.h"
+#include "metrics.h"
+#include "notify.h"
 #include "op.h"
 #include "options.h"
 #include "pool.h"
@@ -58,6 +65,7 @@ await_signal(int fd)
 static void
 stop(void)
 {
+	gocspd_metrics_stop();
 	gocspd_server_drain();
 	gocspd_listeners_close();
 	gocspd_conn_end_all();
@@ -73,7 +81,8 @@ serve(void *arg)
 {
 	struct run *r = arg;
 	if (gocspd_server_start(r->o, gocspd_request_handle) != 0 ||
-	    gocspd_listeners_open(r->o) != 0) {
+	    gocspd_listeners_open(r->o) != 0 ||
+	    gocspd_metrics_start(r->o) != 0) {
 		r->status = 1;
 		stop();
 		return;
@@ -84,8 +93,10 @@ serve(void *arg)
 	gocspd_log(GOCSPD_NOTICE, "gocspd %d.%d.%d ready, pid %d",
 	    GOCSP_VERSION_MAJOR, GOCSP_VERSION_MINOR, GOCSP_VERSION_PATCH,
 	    (int) getpid());
+	gocspd_notify("READY=1\nSTATUS=serving");
 	int sig = await_signal(r->sigfd);
 	gocspd_log(GOCSPD_NOTICE, "%s: stopping", strsignal(sig));
+	gocspd_notify("STOPPING=1\nSTATUS=stopping");
 	stop();
 	gocspd_log(GOCSPD_NOTICE, "stopped");
 }
@@ -103,6 +114,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	gocspd_log_set_level(o.log_level);
+	gocspd_notify_init();
 
 	sigset_t stop;
 	sigemptyset(&stop);

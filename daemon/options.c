@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +37,14 @@ usage(FILE *f)
 	    "      --tls-ca FILE      PEM CAs that client certificates must\n"
 	    "                         chain to\n"
 	    "      --tls-verify       require a client certificate\n"
-	    "      --probe-interval DUR  how often listeners are checked (1s)\n"
+	    "      --allow-group GROUP  let GROUP's members connect to\n"
+	    "                         the ipc:// sockets (made 0660);\n"
+	    "                         only gocspd's user and root may spawn\n"
+	    "      --probe-interval DUR  how often listeners are checked\n"
+	    "                         (1s; more often if systemd's watchdog\n"
+	    "                         needs)\n"
+	    "      --metrics URL      serve Prometheus metrics at\n"
+	    "                         URL/metrics (http://HOST:PORT; off)\n"
 	    "      --log-level LEVEL  error, warning, notice, info (default),\n"
 	    "                         debug\n"
 	    "  -v, --verbose          --log-level debug\n"
@@ -87,6 +95,25 @@ parse_size(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+/* A group name or number into *gid.  0 or -1. */
+static int
+parse_group(const char *s, gid_t *gid)
+{
+	char *end;
+	errno = 0;
+	unsigned long n = strtoul(s, &end, 10);
+	if (errno == 0 && end != s && *end == '\0' && s[0] != '-' &&
+	    n < (gid_t) -1) {
+		*gid = (gid_t) n;
+		return 0;
+	}
+	struct group *g = getgrnam(s); /* no thread runs yet */
+	if (g == NULL)
+		return -1;
+	*gid = g->gr_gid;
+	return 0;
+}
+
 static int
 parse_level(const char *s)
 {
@@ -105,8 +132,10 @@ enum {
 	OPT_TLS_CERT,
 	OPT_TLS_CA,
 	OPT_TLS_VERIFY,
+	OPT_ALLOW_GROUP,
 	OPT_PROBE,
 	OPT_LOG_LEVEL,
+	OPT_METRICS,
 	OPT_VERSION,
 	OPT_MAX_MSG,
 	OPT_MAX_CHANNELS,
@@ -129,8 +158,10 @@ static const struct option longopts[] = {
     {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
     {"tls-ca", required_argument, NULL, OPT_TLS_CA},
     {"tls-verify", no_argument, NULL, OPT_TLS_VERIFY},
+    {"allow-group", required_argument, NULL, OPT_ALLOW_GROUP},
     {"probe-interval", required_argument, NULL, OPT_PROBE},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"metrics", required_argument, NULL, OPT_METRICS},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -231,6 +262,15 @@ gocspd_options_parse(struct gocspd_options *o, int argc, char **argv)
 		case OPT_TLS_VERIFY:
 			o->tls_verify = 1;
 			break;
+		case OPT_ALLOW_GROUP:
+			if (parse_group(optarg, &o->allow_gid) != 0) {
+				fprintf(stderr, "gocspd: --allow-group: no "
+				                "group '%s'\n",
+				    optarg);
+				return 2;
+			}
+			o->allow_group = true;
+			break;
 		case OPT_PROBE:
 			if (gocsp_parse_duration(optarg, &o->probe_interval) !=
 			        0 ||
@@ -250,6 +290,9 @@ gocspd_options_parse(struct gocspd_options *o, int argc, char **argv)
 				    optarg);
 				return 2;
 			}
+			break;
+		case OPT_METRICS:
+			o->metrics_url = optarg;
 			break;
 		case 'v':
 			o->log_level = GOCSPD_DEBUG;

@@ -4,8 +4,10 @@
 #ifndef GOCSPD_OPTIONS_H
 #define GOCSPD_OPTIONS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define GOCSPD_MAX_URLS 16
 
@@ -34,7 +36,10 @@ struct gocspd_options {
 	const char *tls_ca;       /* --tls-ca: CAs of client certificates */
 	int tls_verify;           /* --tls-verify: require a client cert */
 	int64_t probe_interval;   /* --probe-interval: listener check, ns */
+	bool allow_group;         /* --allow-group: ipc:// open to ... */
+	gid_t allow_gid;          /* ... the members of this group */
 	int log_level;            /* --log-level / -v / -q */
+	const char *metrics_url;  /* --metrics: http://HOST:PORT, or NULL */
 	struct gocspd_limits limits;
 };
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "figures.h"
 #include "log.h"
 #include "op.h"
 #include "pool.h"
@@ -39,46 +40,13 @@ may_spawn(struct gocspd_op *op)
 	return true;
 }
 
-static const char *const state_names[] = {
-    [GOCSPD_POOL_RUNNING] = "running",
-    [GOCSPD_POOL_FINISHED] = "finished",
-    [GOCSPD_POOL_KILLED] = "killed",
-};
-
-/* The PoolInfo of p into *pi (strings borrowed from p and *argc). */
-static void
-pool_info(struct gocspd_pool *p, Gocsp__PoolInfo *pi, size_t *argc)
-{
-	struct gocspd_pool_info in;
-	gocspd_pool_info(p, &in);
-	gocsp__pool_info__init(pi);
-	pi->name = (char *) in.name;
-	pi->from = (char *) in.from;
-	pi->to = (char *) in.to;
-	pi->stream = in.stream;
-	pi->workers = in.workers;
-	pi->state = (char *) state_names[in.state];
-	pi->queued = in.queued;
-	pi->input_closed = in.input_closed;
-	pi->running = in.running;
-	pi->done = in.done;
-	pi->failed = in.failed;
-	pi->retried = in.retried;
-	pi->elapsed_ns = (uint64_t) in.elapsed;
-	for (*argc = 0; in.argv[*argc] != NULL; (*argc)++)
-		;
-	pi->argv = (char **) in.argv;
-	pi->n_argv = *argc;
-}
-
 /* Reply the state of p, with status (and a message when not 0). */
 static void
 reply_pool(struct gocspd_op *op, struct gocspd_pool *p, int status,
     const char *why)
 {
 	Gocsp__PoolInfo pi, *pis[1] = {&pi};
-	size_t argc;
-	pool_info(p, &pi, &argc);
+	gocspd_figures_pool(p, &pi);
 	Gocsp__Reply r = GOCSP__REPLY__INIT;
 	r.pools = pis;
 	r.n_pools = 1;
@@ -250,31 +218,16 @@ gocspd_op_pool_kill(struct gocspd_op *op)
 void
 gocspd_op_pools(struct gocspd_op *op)
 {
-	struct gocspd_pool **all;
-	size_t n, argc;
-	if (gocspd_pools_list(&all, &n) != 0) {
+	struct gocspd_pool_figures f;
+	if (gocspd_figures_pools(&f) != 0) {
 		gocspd_op_fail(op, GOCSP_ENOMEM, "out of memory listing pools");
 		return;
 	}
-	Gocsp__PoolInfo *pis = calloc(n + 1, sizeof(*pis));
-	Gocsp__PoolInfo **ptrs = calloc(n + 1, sizeof(*ptrs));
-	if (pis == NULL || ptrs == NULL) {
-		gocspd_op_fail(op, GOCSP_ENOMEM, "out of memory listing pools");
-	} else {
-		for (size_t i = 0; i < n; i++) {
-			pool_info(all[i], &pis[i], &argc);
-			ptrs[i] = &pis[i];
-		}
-		Gocsp__Reply r = GOCSP__REPLY__INIT;
-		r.pools = ptrs;
-		r.n_pools = n;
-		gocspd_op_reply(op, &r);
-	}
-	free(pis);
-	free(ptrs);
-	for (size_t i = 0; i < n; i++)
-		gocspd_pool_release(all[i]);
-	free(all);
+	Gocsp__Reply r = GOCSP__REPLY__INIT;
+	r.pools = f.ptrs;
+	r.n_pools = f.n;
+	gocspd_op_reply(op, &r);
+	gocspd_figures_pools_free(&f);
 }
 
 void

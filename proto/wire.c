@@ -16,9 +16,11 @@
 #include "wire.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <nng/nng.h>
@@ -36,6 +38,27 @@ gocsp__wire_default_url(char *buf, size_t size)
 		n = snprintf(buf, size, "ipc:///tmp/gocsp-%u/gocspd.sock",
 		    (unsigned) getuid());
 	return n < 0 || (size_t) n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* Whether a unix socket is at the path of ipc:// url. */
+static bool
+socket_at(const char *url)
+{
+	const char *path = gocsp__wire_ipc_path(url);
+	struct stat st;
+	return path != NULL && stat(path, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+int
+gocsp__wire_client_url(char *buf, size_t size, const char *system_url)
+{
+	int rc = gocsp__wire_default_url(buf, size);
+	if (rc != 0 || socket_at(buf) || !socket_at(system_url))
+		return rc;
+	if (strlen(system_url) >= size)
+		return -ENAMETOOLONG;
+	memcpy(buf, system_url, strlen(system_url) + 1);
+	return 0;
 }
 
 const char *

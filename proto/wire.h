@@ -57,6 +57,18 @@
  */
 int gocsp__wire_default_url(char *buf, size_t size);
 
+/* Where the system unit (systemd/gocspd.service) has gocspd listen. */
+#define GOCSP_WIRE_SYSTEM_URL "ipc:///run/gocsp/gocspd.sock"
+
+/*
+ * The URL a client uses when given none: the default URL if a socket is
+ * there (the user's own gocspd, started by hand or by the user unit),
+ * else system_url if a socket is there (the system-wide gocspd), else the
+ * default URL, which the connection error then names.
+ * @return 0, or -ENAMETOOLONG when buf is too small.
+ */
+int gocsp__wire_client_url(char *buf, size_t size, const char *system_url);
+
 /* The filesystem path of an ipc:// URL, or NULL for other schemes. */
 const char *gocsp__wire_ipc_path(const char *url);
 

@@ -1,7 +1,8 @@
 /*
  * Design notes: ls, stat and ping -- what the daemon holds, for people
  * (aligned columns, key: value lines) and for programs (--json, one
- * object per line, the field names of API.md).
+ * object per line, the field names of API.md; stat --prometheus, the
+ * families gocspd --metrics serves).
  */
 #include "cli.h"
 
@@ -77,13 +78,46 @@ cli_ls(struct cli *c, int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* stat --prometheus: every figure of the daemon, as gocspd --metrics
+ * serves them. */
+static int
+stat_prometheus(struct cli *c)
+{
+	int rc = cli_connect(c);
+	if (rc != 0)
+		return rc;
+	char *text;
+	size_t len;
+	if ((rc = gocsp_client_metrics(c->cl, &text, &len)) != 0)
+		return cli_fail(c, rc, "stat");
+	fwrite(text, 1, len, stdout);
+	free(text);
+	return EXIT_OK;
+}
+
 int
 cli_stat(struct cli *c, int argc, char **argv)
 {
-	bool json;
-	int rc = json_flag(argc, argv, &json);
-	if (rc != 0)
-		return rc;
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, 'j'},
+	    {"prometheus", no_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	bool json = false, prometheus = false;
+	int o, rc;
+	while ((o = cli_getopt(argc, argv, "h", opts)) != -1) {
+		if (o == '?')
+			return EXIT_USAGE;
+		json |= o == 'j';
+		prometheus |= o == 'p';
+	}
+	if (prometheus) {
+		if (json || optind < argc)
+			return cli_usage("stat", "--prometheus takes no NAME "
+			                         "and no --json");
+		return stat_prometheus(c);
+	}
 	if (optind >= argc)
 		return cli_usage("stat", "a channel NAME is needed");
 	if (optind + 1 < argc)

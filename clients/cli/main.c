@@ -49,8 +49,10 @@ static const struct {
         "List the channels: capacity, buffered, closed, blocked receivers\n"
         "and senders, values sent and received.  --json: one object per\n"
         "line.\n"},
-    {"stat", cli_stat, "stat NAME [--json]",
-        "The counters of channel NAME.  --json: one object.\n"},
+    {"stat", cli_stat, "stat NAME [--json] | stat --prometheus",
+        "The counters of channel NAME.  --json: one object.\n"
+        "--prometheus: every figure of the daemon, its channels and pools\n"
+        "in Prometheus's text format, as gocspd --metrics serves them.\n"},
     {"ping", cli_ping, "ping", "Check that gocspd answers; print what it is.\n"},
     {"spawn", cli_spawn,
         "spawn [-n WORKERS] [--name POOL] --from IN [--to OUT] "
@@ -94,7 +96,9 @@ usage(FILE *f)
 	fputs("\n"
 	      "  -u, --url URL   the daemon (default: $GOCSP_URL, else\n"
 	      "                  ipc://$XDG_RUNTIME_DIR/gocsp/gocspd.sock or\n"
-	      "                  ipc:///tmp/gocsp-$UID/gocspd.sock)\n"
+	      "                  ipc:///tmp/gocsp-$UID/gocspd.sock; if no\n"
+	      "                  socket is there, the system daemon's\n"
+	      "                  ipc:///run/gocsp/gocspd.sock)\n"
 	      "  -h, --help      this help; gocsp COMMAND --help for one\n"
 	      "      --version   print the version\n\n"
 	      "Exit status: 0 success, 1 error, 2 usage, 3 channel closed (and\n"

@@ -1,5 +1,6 @@
 /*
- * call.h: what the client library's calls share (client.c, pools.c).
+ * call.h: what the client library's calls share (client.c, pools.c,
+ * metrics.c).
  */
 #ifndef GOCSP_CLIENT_CALL_H
 #define GOCSP_CLIENT_CALL_H

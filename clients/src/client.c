@@ -189,7 +189,9 @@ gocsp_client_url(char *buf, size_t size, const char *url)
 		memcpy(buf, url, strlen(url) + 1);
 		return 0;
 	}
-	return gocsp__wire_default_url(buf, size) == 0 ? 0 : GOCSP_EINVAL;
+	return gocsp__wire_client_url(buf, size, GOCSP_WIRE_SYSTEM_URL) == 0
+	    ? 0
+	    : GOCSP_EINVAL;
 }
 
 int

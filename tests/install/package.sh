@@ -7,8 +7,13 @@
 # find_package(gocsp) with gocsp::gocsp and gocsp::gocsp_static.  Also
 # builds CONSUMER_DIR/api_names.c (every libgocsp name of the API contract,
 # at its contract signature) with pkg-config, and runs it.
-# LIBDIR is CMAKE_INSTALL_LIBDIR. Environment: CC, CMAKE, PKG_CONFIG, and
-# GOCSP_CONSUMER_FLAGS (extra compile and link flags, e.g. a sanitizer).
+# With the daemon's side, also what makes gocspd a service: the installed
+# gocspd and gocsp run, the systemd units and sysusers.d file, the bash
+# completion, and (when built) the man pages and the examples, which
+# build with pkg-config.
+# LIBDIR is CMAKE_INSTALL_LIBDIR. Environment: CC, CMAKE, PKG_CONFIG,
+# GOCSP_CONSUMER_FLAGS (extra compile and link flags, e.g. a sanitizer),
+# GOCSP_WITH_MAN and GOCSP_WITH_EXAMPLES (1 when this tree built them).
 set -eu
 build=$1
 consumer=$2
@@ -60,8 +65,39 @@ if [ -e "$libdir/libgocsp-client.so" ]; then
 	for f in libgocsp-client.so.0 pkgconfig/gocsp-client.pc; do
 		[ -e "$libdir/$f" ] || die "missing $libdir/$f"
 	done
+	for f in lib/systemd/system/gocspd.service \
+	    lib/systemd/user/gocspd.service lib/sysusers.d/gocsp.conf \
+	    share/bash-completion/completions/gocsp; do
+		[ -f "$prefix/$f" ] || die "missing $prefix/$f"
+	done
+fi
+if [ "${GOCSP_WITH_MAN:-0}" = 1 ]; then
+	for f in man1/gocsp.1 man8/gocspd.8 man3/libgocsp.3 \
+	    man3/gocsp-client.3; do
+		[ -f "$prefix/share/man/$f" ] || die "missing $prefix/share/man/$f"
+	done
+fi
+examples=$prefix/share/doc/gocsp/examples
+if [ "${GOCSP_WITH_EXAMPLES:-0}" = 1 ]; then
+	[ -f "$examples/sieve.c" ] || die "missing $examples/sieve.c"
+	[ -x "$examples/shell/primes.sh" ] ||
+	    die "missing $examples/shell/primes.sh"
 fi
 echo ok
+
+if [ "$with_client" = 1 ]; then
+	step "the installed commands"
+	export LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+	version=$("$prefix/sbin/gocspd" --version) || die "gocspd --version"
+	echo "$version"
+	[ "$version" = "$("$prefix/bin/gocsp" --version | sed 's/gocsp/gocspd/')" ] ||
+	    die "gocsp and gocspd disagree on the version"
+	got=$(bash -c ". '$prefix/share/bash-completion/completions/gocsp' &&
+	    complete -p gocsp")
+	[ "$got" = "complete -F _gocsp gocsp" ] ||
+	    die "the completion does not load: $got"
+	echo ok
+fi
 
 step "pkg-config gocsp"
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
@@ -92,6 +128,18 @@ step "every API.md name, with pkg-config gocsp"
     "$consumer/api_names.c" $flags || die "API.md names do not build"
 LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
     "$work/api_names" || die "API.md names: error codes"
+
+if [ "${GOCSP_WITH_EXAMPLES:-0}" = 1 ]; then
+	step "the installed examples, with pkg-config gocsp"
+	for f in "$examples"/*.c; do
+		# As a user would: the compiler's own C dialect (the examples
+		# use POSIX getopt).
+		# shellcheck disable=SC2086 # word splitting of the flags
+		"$cc" -Wall -Wextra $extra -o "$work/example" "$f" $flags ||
+		    die "$f does not build"
+	done
+	echo ok
+fi
 
 step "find_package(gocsp)"
 "$cmake" -S "$consumer" -B "$work/cmake-consumer" \

@@ -43,7 +43,9 @@ typedef struct gocsp_client gocsp_client;
  * @param url  ipc://PATH, tcp://HOST:PORT or tls+tcp://HOST:PORT; NULL
  *             means $GOCSP_URL, else the default socket
  *             (ipc://$XDG_RUNTIME_DIR/gocsp/gocspd.sock, else
- *             ipc:///tmp/gocsp-$UID/gocspd.sock).  tls+tcp:// reads
+ *             ipc:///tmp/gocsp-$UID/gocspd.sock) -- or, when no socket is
+ *             there and the system unit's is, ipc:///run/gocsp/gocspd.sock.
+ *             tls+tcp:// reads
  *             $GOCSP_TLS_CA (CAs to verify the daemon; without it the
  *             daemon is not verified), $GOCSP_TLS_CERT (a PEM certificate
  *             and key to present) and $GOCSP_TLS_SERVER_NAME.
@@ -223,6 +225,19 @@ typedef struct gocsp_client_server_info {
 /** A round trip to the daemon; info (may be NULL) describes it. */
 GOCSP_API int gocsp_client_ping(gocsp_client *cl,
     gocsp_client_server_info *info);
+
+/**
+ * The daemon's figures in the Prometheus text format (version 0.0.4):
+ * the same families as gocspd --metrics serves -- the daemon's clients,
+ * channels, bytes held, requests and scheduler, then each channel's and
+ * each pool's counters -- read with a ping, a list and a pools call.
+ * @param[out] text a malloc'd, NUL-terminated copy (free() it); NULL on
+ *             failure.
+ * @param[out] len  its length.
+ * @return 0, GOCSP_ENOMEM, or a connection error.
+ */
+GOCSP_API int gocsp_client_metrics(gocsp_client *cl, char **text,
+    size_t *len);
 
 /* ---------------------------------------------------------------------- */
 /* Worker pools and wait groups                                            */
