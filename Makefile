@@ -6,6 +6,8 @@
 #   make demo              build, then run examples/demo.sh (gocspd serving
 #                          a pool of shell workers, then in-process examples)
 #   make bench             Release build in build-bench/, run tests/bench/run.sh
+#   make bench-daemon      the same tree, run tests/bench/daemon.sh (gocspd
+#                          against raw nng and Redis)
 #   make sanitize-thread   TSan build in build-tsan/, run the unit tests
 #   make sanitize-address  ASan+UBSan build in build-asan/, run the unit tests
 #   make install           install build/ into PREFIX (default /usr/local)
@@ -13,7 +15,8 @@
 #
 # Variables: BUILD (build/), PREFIX, DESTDIR, JOBS (nproc), CMAKE_FLAGS (extra
 # configure options, e.g. -DGOCSP_CONTEXT=ucontext), SAN_LABEL (unit),
-# BENCH_ARGS (after the build directory, e.g. "3 pingpong": see run.sh).
+# BENCH_ARGS (after the build directory, e.g. "3 pingpong": see run.sh, or
+# "3 rtt" for bench-daemon: see daemon.sh).
 
 BUILD       ?= build
 PREFIX      ?= /usr/local
@@ -31,6 +34,7 @@ DEPS       = cmake gcc g++ make pkg-config libcmocka-dev libnng-dev \
              libprotobuf-c-dev protobuf-c-compiler openssl python3 scdoc \
              python3-prometheus-client man-db systemd
 BENCH_DEPS = $(DEPS) golang-go
+DAEMON_BENCH_DEPS = $(DEPS) libhiredis-dev redis-server redis-tools
 
 # $(call install-deps,PACKAGES): install those not installed, with one
 # apt-get update; without root, print the command to run and fail.
@@ -89,6 +93,12 @@ bench:
 		echo "bench: tests/bench/run.sh does not exist yet"; exit 1; \
 	fi
 	bash tests/bench/run.sh $(abspath build-bench) $(BENCH_ARGS)
+
+.PHONY: bench-daemon
+bench-daemon:
+	$(call install-deps,$(DAEMON_BENCH_DEPS))
+	$(call cmake-build,build-bench,-DCMAKE_BUILD_TYPE=Release)
+	bash tests/bench/daemon.sh $(abspath build-bench) $(BENCH_ARGS)
 
 # Sanitizer builds are Debug (assertions on); GOCSP_SANITIZE adds -O1 -g.
 sanitize-thread: deps
