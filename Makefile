@@ -32,7 +32,8 @@ comma       := ,
 # units with systemd's systemd-analyze.
 DEPS       = cmake gcc g++ make pkg-config libcmocka-dev libnng-dev \
              libprotobuf-c-dev protobuf-c-compiler openssl python3 scdoc \
-             python3-prometheus-client man-db systemd
+             python3-prometheus-client man-db systemd \
+             systemd-container
 BENCH_DEPS = $(DEPS) golang-go
 DAEMON_BENCH_DEPS = $(DEPS) libhiredis-dev redis-server redis-tools
 
