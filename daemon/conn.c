@@ -1,11 +1,13 @@
 /*
  * Design notes: connections.
  *
- * The table maps nng pipe ids to connections under one mutex.  A
- * connection is created when nng announces the pipe (before any of its
- * messages can be received) and removed when nng reports it gone; a
- * request that arrives after that finds no connection and is dropped,
- * which is right: its client is gone.
+ * The table maps connection ids to connections under one mutex.  A
+ * connection is added by its server before any of its requests can be
+ * received (nng announces a pipe; ipc.c has done the handshake) and
+ * removed when the server sees it go; a request that arrives after that
+ * finds no connection and is dropped, which is right: its client is gone.
+ * Ids are nng's pipe ids (below 2^31) or ipc.c's (above), so they never
+ * collide.
  *
  * Deliveries are recorded after the reply that carries them is encoded
  * and before it is sent: an acknowledgement can then never free a value
@@ -49,16 +51,17 @@ gocspd_conns_init(const struct gocspd_limits *l)
 }
 
 static struct gocspd_conn **
-slot(uint32_t pipe)
+slot(uint32_t id)
 {
-	struct gocspd_conn **p = &table[(pipe * 0x9e3779b1u) & (nbuckets - 1)];
-	while (*p != NULL && (*p)->pipe != pipe)
+	struct gocspd_conn **p = &table[(id * 0x9e3779b1u) & (nbuckets - 1)];
+	while (*p != NULL && (*p)->id != id)
 		p = &(*p)->hnext;
 	return p;
 }
 
 int
-gocspd_conn_add(uint32_t pipe, uint64_t uid, bool remote)
+gocspd_conn_add(
+    uint32_t id, uint64_t uid, bool remote, void (*kick)(uint32_t id))
 {
 	struct gocspd_conn *c = calloc(1, sizeof(*c));
 	if (c == NULL)
@@ -70,7 +73,8 @@ gocspd_conn_add(uint32_t pipe, uint64_t uid, bool remote)
 	}
 	pthread_mutex_init(&c->lock, NULL);
 	atomic_init(&c->refs, 1);
-	c->pipe = pipe;
+	c->id = id;
+	c->kick = kick;
 	c->uid = uid;
 	c->remote = remote;
 
@@ -79,8 +83,8 @@ gocspd_conn_add(uint32_t pipe, uint64_t uid, bool remote)
 	if (count >= limits->max_clients) {
 		rc = GOCSP_ELIMIT;
 	} else {
-		struct gocspd_conn **p = slot(pipe);
-		c->hnext = *p; /* NULL: pipe ids are not reused while live */
+		struct gocspd_conn **p = slot(id);
+		c->hnext = *p; /* NULL: ids are not reused while live */
 		*p = c;
 		count++;
 	}
@@ -91,10 +95,10 @@ gocspd_conn_add(uint32_t pipe, uint64_t uid, bool remote)
 }
 
 struct gocspd_conn *
-gocspd_conn_get(uint32_t pipe)
+gocspd_conn_get(uint32_t id)
 {
 	pthread_mutex_lock(&table_lock);
-	struct gocspd_conn *c = *slot(pipe);
+	struct gocspd_conn *c = *slot(id);
 	if (c != NULL)
 		atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
 	pthread_mutex_unlock(&table_lock);
@@ -131,7 +135,7 @@ end(struct gocspd_conn *c)
 		gocspd_log(GOCSPD_INFO,
 		    "client %u went holding %u unacknowledged values: "
 		    "they go back to their channels",
-		    c->pipe, held);
+		    c->id, held);
 	while (d != NULL) {
 		struct gocspd_delivery *prev = d->prev;
 		gocspd_chan_putback(d->c, d->m);
@@ -142,10 +146,16 @@ end(struct gocspd_conn *c)
 }
 
 void
-gocspd_conn_end(uint32_t pipe)
+gocspd_conn_kick(struct gocspd_conn *c)
+{
+	c->kick(c->id);
+}
+
+void
+gocspd_conn_end(uint32_t id)
 {
 	pthread_mutex_lock(&table_lock);
-	struct gocspd_conn **p = slot(pipe), *c = *p;
+	struct gocspd_conn **p = slot(id), *c = *p;
 	if (c != NULL) {
 		*p = c->hnext;
 		count--;
@@ -161,18 +171,18 @@ void
 gocspd_conn_end_all(void)
 {
 	for (;;) {
-		uint32_t pipe = 0;
+		uint32_t id = 0;
 		bool found = false;
 		pthread_mutex_lock(&table_lock);
 		for (size_t b = 0; b < nbuckets && !found; b++)
 			if (table[b] != NULL) {
-				pipe = table[b]->pipe;
+				id = table[b]->id;
 				found = true;
 			}
 		pthread_mutex_unlock(&table_lock);
 		if (!found)
 			break;
-		gocspd_conn_end(pipe);
+		gocspd_conn_end(id);
 	}
 }
 

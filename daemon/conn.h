@@ -1,8 +1,9 @@
 /*
- * conn.h: gocspd's clients, one per nng pipe.
+ * conn.h: gocspd's clients, one per connection (an nng pipe, or one of
+ * ipc.c's).
  *
  * A connection records what its client holds: the deliveries it has not
- * acknowledged yet (oldest first).  When the pipe goes, every one of them
+ * acknowledged yet (oldest first).  When the connection goes, every one of them
  * goes back to the head of its channel, newest first so that the order is
  * kept, and the connection's gone channel closes, which ends the client's
  * blocked operations (each selects on it).
@@ -23,7 +24,7 @@
 
 /* How far behind the highest op_id seen a request may arrive and still be
  * told from a resend: nng's threads may hand consecutive requests of one
- * pipe to the daemon in another order. */
+ * connection to the daemon in another order. */
 #define GOCSPD_OP_WINDOW 1024
 
 struct gocspd_delivery {
@@ -35,10 +36,11 @@ struct gocspd_delivery {
 
 struct gocspd_conn {
 	_Atomic uint32_t refs;
-	uint32_t pipe;            /* nng pipe id */
+	uint32_t id;              /* its server's (conn.c) */
+	void (*kick)(uint32_t id); /* its server closes it */
 	uint64_t uid;             /* peer uid (ipc), UINT64_MAX if unknown */
 	bool remote;              /* tcp or tls+tcp */
-	gocsp_chan *gone;         /* signal-only; closed when the pipe goes */
+	gocsp_chan *gone;         /* signal-only; closed when it goes */
 	pthread_mutex_t lock;
 	bool dead;                /* under lock */
 	uint64_t last_op;         /* under lock: highest op_id seen */
@@ -54,18 +56,22 @@ struct gocspd_conn {
 int gocspd_conns_init(const struct gocspd_limits *limits);
 
 /*
- * A new pipe.  @return 0, GOCSP_ELIMIT (--max-clients reached) or
- * GOCSP_ENOMEM.
+ * A new connection, id, which its server closes with kick(id).
+ * @return 0, GOCSP_ELIMIT (--max-clients reached) or GOCSP_ENOMEM.
  */
-int gocspd_conn_add(uint32_t pipe, uint64_t uid, bool remote);
+int gocspd_conn_add(
+    uint32_t id, uint64_t uid, bool remote, void (*kick)(uint32_t id));
 
-/* The connection of pipe, with a reference, or NULL if it has gone. */
-struct gocspd_conn *gocspd_conn_get(uint32_t pipe);
+/* The connection id, with a reference, or NULL if it has gone. */
+struct gocspd_conn *gocspd_conn_get(uint32_t id);
+
+/* Have c's server close it (a client that broke the rules): it ends. */
+void gocspd_conn_kick(struct gocspd_conn *c);
 
 void gocspd_conn_release(struct gocspd_conn *c);
 
-/* The pipe went: forget it and put back what its client held. */
-void gocspd_conn_end(uint32_t pipe);
+/* The connection went: forget it and put back what its client held. */
+void gocspd_conn_end(uint32_t id);
 
 /* End every connection (the daemon is stopping). */
 void gocspd_conn_end_all(void);

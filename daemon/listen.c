@@ -100,6 +100,15 @@ is_remote(nng_listener l)
 	return false;
 }
 
+/* Close nng pipe id: a client that broke the rules. */
+static void
+kick_pipe(uint32_t id)
+{
+	nng_pipe p = NNG_PIPE_INITIALIZER;
+	p.id = id;
+	nng_pipe_close(p);
+}
+
 /*
  * Pipe events: ADD_PRE admits or refuses a pipe (peer uid on ipc://,
  * --max-clients) before any of its requests can arrive; REM_POST ends its
@@ -130,7 +139,7 @@ pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 			return;
 		}
 	}
-	int rc = gocspd_conn_add(id, uid, remote);
+	int rc = gocspd_conn_add(id, uid, remote, kick_pipe);
 	if (rc != 0) {
 		gocspd_log(GOCSPD_WARN, "refused a connection: %s",
 		    rc == GOCSP_ELIMIT ? "--max-clients reached"

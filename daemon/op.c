@@ -45,14 +45,6 @@ gocspd_ops_wait(void)
 		gocsp_sleep(GOCSP_MS(1));
 }
 
-void
-gocspd_close_pipe(uint32_t id)
-{
-	nng_pipe p = NNG_PIPE_INITIALIZER;
-	p.id = id;
-	nng_pipe_close(p);
-}
-
 struct gocspd_op *
 gocspd_op_new(struct gocspd_rctx *r, struct gocspd_conn *conn,
     const void *frame, size_t len)
@@ -60,8 +52,8 @@ gocspd_op_new(struct gocspd_rctx *r, struct gocspd_conn *conn,
 	struct gocspd_op *op = calloc(1, sizeof(*op));
 	if (op == NULL) {
 		gocspd_log(GOCSPD_ERR, "out of memory: closing client %u",
-		    conn->pipe);
-		gocspd_close_pipe(conn->pipe);
+		    conn->id);
+		gocspd_conn_kick(conn);
 		return NULL;
 	}
 	op->rctx = r;
@@ -73,8 +65,8 @@ gocspd_op_new(struct gocspd_rctx *r, struct gocspd_conn *conn,
 		gocspd_log(GOCSPD_WARN,
 		    "client %u sent a request that does not decode (%zu "
 		    "bytes): connection closed",
-		    conn->pipe, len);
-		gocspd_close_pipe(conn->pipe);
+		    conn->id, len);
+		gocspd_conn_kick(conn);
 		free(op);
 		return NULL;
 	}
@@ -159,14 +151,14 @@ gocspd_op_encode(struct gocspd_op *op, Gocsp__Reply *r)
 void
 gocspd_op_send_encoded(struct gocspd_op *op, nng_msg *msg)
 {
-	gocspd_server_reply(op->rctx, msg);
+	gocspd_rctx_reply(op->rctx, msg);
 	op_free(op);
 }
 
 void
 gocspd_op_finish(struct gocspd_op *op)
 {
-	gocspd_server_done(op->rctx);
+	gocspd_rctx_done(op->rctx);
 	op_free(op);
 }
 
@@ -177,8 +169,8 @@ gocspd_op_reply(struct gocspd_op *op, Gocsp__Reply *r)
 	if (msg == NULL) {
 		gocspd_log(GOCSPD_ERR,
 		    "out of memory for a reply: closing client %u",
-		    op->conn->pipe);
-		gocspd_close_pipe(op->conn->pipe);
+		    op->conn->id);
+		gocspd_conn_kick(op->conn);
 		gocspd_op_finish(op);
 		return;
 	}

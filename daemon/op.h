@@ -19,10 +19,9 @@
 
 #include "conn.h"
 #include "options.h"
+#include "rctx.h"
 #include "registry.h"
 #include "wire.h"
-
-struct gocspd_rctx;
 
 struct gocspd_op {
 	struct gocspd_rctx *rctx;       /* where the reply goes */
@@ -61,9 +60,6 @@ struct gocspd_op *gocspd_op_new(struct gocspd_rctx *r,
  * GOCSP_ELIMIT (then end it with gocspd_op_finish or gocspd_op_fail).
  */
 int gocspd_op_admit(struct gocspd_op *op);
-
-/* Close the connection of nng pipe id (a client that broke the rules). */
-void gocspd_close_pipe(uint32_t id);
 
 /* Ends of a blocking wait besides a channel operation's own codes. */
 #define GOCSPD_GONE GOCSP_ECONNRESET /* the client went: no reply */

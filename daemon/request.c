@@ -12,7 +12,6 @@
 #include "conn.h"
 #include "log.h"
 #include "op.h"
-#include "server.h"
 
 static void
 dispatch(struct gocspd_op *op)
@@ -44,17 +43,17 @@ dispatch(struct gocspd_op *op)
 
 void
 gocspd_request_handle(
-    struct gocspd_rctx *r, uint32_t pipe, const void *frame, size_t len)
+    struct gocspd_rctx *r, uint32_t id, const void *frame, size_t len)
 {
-	struct gocspd_conn *conn = gocspd_conn_get(pipe);
-	if (conn == NULL) { /* its pipe has gone */
-		gocspd_server_done(r);
+	struct gocspd_conn *conn = gocspd_conn_get(id);
+	if (conn == NULL) { /* it has gone */
+		gocspd_rctx_done(r);
 		return;
 	}
 	struct gocspd_op *op = gocspd_op_new(r, conn, frame, len);
 	if (op == NULL) {
 		gocspd_conn_release(conn);
-		gocspd_server_done(r);
+		gocspd_rctx_done(r);
 		return;
 	}
 	Gocsp__Request *req = op->req;
@@ -70,7 +69,7 @@ gocspd_request_handle(
 		break;
 	case GOCSPD_OP_DUPLICATE:
 		gocspd_log(GOCSPD_DEBUG,
-		    "client %u: op %llu seen before (a resend): dropped", pipe,
+		    "client %u: op %llu seen before (a resend): dropped", id,
 		    (unsigned long long) req->op_id);
 		gocspd_op_finish(op);
 		break;

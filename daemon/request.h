@@ -4,18 +4,15 @@
 #ifndef GOCSPD_REQUEST_H
 #define GOCSPD_REQUEST_H
 
-#include <stddef.h>
-#include <stdint.h>
-
-struct gocspd_rctx;
+#include "rctx.h"
 
 /*
- * Handle a request frame from pipe, received on r: decode it, apply its
- * acknowledgements, run its operation (which replies on r, now or from a
- * coroutine later).  The frame is not used after the call.  Runs on an
- * nng thread; never blocks.  The server's frame handler.
+ * Handle a request frame from connection id, received on r: decode it,
+ * apply its acknowledgements, run its operation (which replies on r, now
+ * or from a coroutine later).  The frame is not used after the call.
+ * Never blocks (it runs on an nng thread, or in ipc.c's coroutine of the
+ * connection).  The servers' frame handler.
  */
-void gocspd_request_handle(
-    struct gocspd_rctx *r, uint32_t pipe, const void *frame, size_t len);
+gocspd_frame_fn gocspd_request_handle;
 
 #endif /* GOCSPD_REQUEST_H */

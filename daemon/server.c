@@ -33,30 +33,33 @@
 /* Contexts waiting for a request at any time. */
 #define RECEIVERS 8
 
-struct gocspd_rctx {
+struct rctx {
+	struct gocspd_rctx base;   /* first: what requests carry */
 	nng_ctx ctx;
 	nng_aio *aio;
 	bool sending;              /* the aio is a reply's send */
-	struct gocspd_rctx *next;  /* free list, under lock */
-	struct gocspd_rctx *all;   /* every context, for stop */
+	struct rctx *next;         /* free list, under lock */
+	struct rctx *all;          /* every context, for stop */
 };
 
 static nng_socket sock = NNG_SOCKET_INITIALIZER;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct gocspd_rctx *free_list; /* under lock */
-static struct gocspd_rctx *all_list;  /* under lock */
+static struct rctx *free_list; /* under lock */
+static struct rctx *all_list;  /* under lock */
 static int receiving;                 /* under lock */
 static _Atomic bool stopping;
 static gocspd_frame_fn *handle_frame;
 
 static void rctx_cb(void *arg);
+static const struct gocspd_rctx_ops rctx_ops;
 
-static struct gocspd_rctx *
+static struct rctx *
 rctx_new(void)
 {
-	struct gocspd_rctx *r = calloc(1, sizeof(*r));
+	struct rctx *r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return NULL;
+	r->base.ops = &rctx_ops;
 	if (nng_ctx_open(&r->ctx, sock) != 0) {
 		free(r);
 		return NULL;
@@ -71,7 +74,7 @@ rctx_new(void)
 
 /* Keep RECEIVERS contexts receiving; r (may be NULL) is one to reuse. */
 static void
-top_up(struct gocspd_rctx *r)
+top_up(struct rctx *r)
 {
 	for (;;) {
 		pthread_mutex_lock(&lock);
@@ -108,7 +111,7 @@ top_up(struct gocspd_rctx *r)
 static void
 rctx_cb(void *arg)
 {
-	struct gocspd_rctx *r = arg;
+	struct rctx *r = arg;
 	int rv = nng_aio_result(r->aio);
 	if (r->sending) {
 		if (rv != 0)
@@ -134,7 +137,7 @@ rctx_cb(void *arg)
 		top_up(r);
 		return;
 	}
-	handle_frame(r, nng_pipe_id(nng_msg_get_pipe(msg)), nng_msg_body(msg),
+	handle_frame(&r->base, nng_pipe_id(nng_msg_get_pipe(msg)), nng_msg_body(msg),
 	    nng_msg_len(msg));
 	nng_msg_free(msg);
 }
@@ -146,19 +149,25 @@ gocspd_server_reply_alloc(size_t size)
 	return nng_msg_alloc(&msg, size) == 0 ? msg : NULL;
 }
 
-void
-gocspd_server_reply(struct gocspd_rctx *r, nng_msg *msg)
+static void
+rctx_reply(struct gocspd_rctx *base, nng_msg *msg)
 {
+	struct rctx *r = (struct rctx *) base;
 	r->sending = true;
 	nng_aio_set_msg(r->aio, msg);
 	nng_ctx_send(r->ctx, r->aio);
 }
 
-void
-gocspd_server_done(struct gocspd_rctx *r)
+static void
+rctx_done(struct gocspd_rctx *base)
 {
-	top_up(r);
+	top_up((struct rctx *) base);
 }
+
+static const struct gocspd_rctx_ops rctx_ops = {
+    .reply = rctx_reply,
+    .done = rctx_done,
+};
 
 nng_socket
 gocspd_server_socket(void)
@@ -200,11 +209,11 @@ gocspd_server_close(void)
 	nng_close(sock);
 	/* Every aio has finished (nng_close aborted them): free them. */
 	pthread_mutex_lock(&lock);
-	struct gocspd_rctx *r = all_list;
+	struct rctx *r = all_list;
 	all_list = free_list = NULL;
 	pthread_mutex_unlock(&lock);
 	while (r != NULL) {
-		struct gocspd_rctx *next = r->all;
+		struct rctx *next = r->all;
 		nng_aio_stop(r->aio);
 		nng_aio_free(r->aio);
 		free(r);
