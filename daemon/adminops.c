@@ -1,6 +1,6 @@
 /*
  * Design notes: the operations that never wait -- make, close, remove,
- * stat, list, ping -- run entirely on the nng thread that received them.
+ * stat, list, ping -- run entirely where their server received them.
  */
 #include "figures.h"
 #include "log.h"

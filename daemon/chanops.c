@@ -4,8 +4,8 @@
  * Each is the core's operation on the channel's gocsp_chan: a client's
  * blocked receive is a coroutine parked in gocsp_select on the channel
  * and on its connection's gone channel, so a client that goes ends it.
- * On the nng thread an operation first tries without blocking (trysend,
- * tryrecv); only what must wait moves to a coroutine.
+ * Where it was received an operation first tries without blocking
+ * (trysend, tryrecv); only what must wait moves to a coroutine.
  *
  * Delivery: a value taken off a channel is encoded into the reply, then
  * recorded as held by the connection, then sent; the client acknowledges

@@ -1,41 +1,43 @@
 /*
  * Design notes: listeners.
  *
+ * ipc:// is served by gocspd itself (ipc.c); tcp:// and tls+tcp:// by
+ * nng's listeners on the server's socket (server.c).
+ *
  * The ipc:// socket lives in a directory only its user can enter (0700),
- * is itself 0600, and the peer's uid is checked again when a pipe
+ * is itself 0600, and the peer's uid is checked again when a connection
  * arrives: gocspd's own, or root.  --allow-group GROUP opens it to a
  * group instead: the socket becomes 0660 with that group (the default
  * directory 0710), and since connect(2) needs write permission on the
  * socket file, the kernel admits exactly the processes that have GROUP
  * among their groups, supplementary ones included, which the peer
- * credentials nng gives (uid and primary gid) could not tell.  So the
- * pipe check then admits every local peer.  The socket is made 0600
- * first and opened to the group only once its group is set, so it is
+ * credentials (uid and primary gid) could not tell.  So the uid check
+ * then admits every local peer.  The socket is made 0600 before it
+ * listens and opened to the group only once its group is set, so it is
  * never open to another group.
  *
  * A lock file beside the socket, held with flock(2) for the daemon's
- * life, refuses a second gocspd on the same path *before* it calls
- * nng_listen: nng's listen probes an existing socket by connecting and
- * closing, which is exactly what wedges a running listener.
+ * life, refuses a second gocspd on the same path before it touches the
+ * socket, which a second daemon would otherwise replace.
  *
- * The wedge (nng issue #1518, fixed after 1.5.2): a peer that closes
- * during the SP handshake makes the server's header write fail with
- * EPIPE, which nng reports as NNG_ECLOSED; the listener takes that for
- * its own closing and never asks for a pipe again.  The transport goes on
- * accepting and even answers handshakes, but the connections it completes
- * wait forever to become pipes: a client connects, and its requests are
- * never read.  The watchdog finds it by doing what a client does --
- * connect, handshake, send a ping, expect the reply -- and re-listens.
- * Closing an nng listener closes every pipe it accepted, so on ipc:// the
- * wedged listener is kept (its clients keep working) and a new one takes
- * over the path; on tcp:// the port cannot be shared, so the listener is
+ * nng's listeners can wedge (nng issue #1518, fixed after 1.5.2): a peer
+ * that closes during the SP handshake makes the server's header write
+ * fail with EPIPE, which nng reports as NNG_ECLOSED; the listener takes
+ * that for its own closing and never asks for a pipe again.  The
+ * transport goes on accepting and even answers handshakes, but the
+ * connections it completes wait forever to become pipes.  gocspd's own
+ * ipc:// endpoint has no such state; tcp:// still has.  The watchdog
+ * checks every listener by doing what a client does -- connect,
+ * handshake, send a ping, expect the reply -- and re-listens on one that
+ * fails.  On tcp:// the port cannot be shared, so the wedged listener is
  * replaced and its clients reconnect.  tls+tcp:// cannot be probed
  * without a TLS client, and a connect-and-close is what wedges it: there
  * the watchdog reads the listener's error counter instead, which is where
  * nng counts the NNG_ECLOSED that stopped it.
  *
  * The watchdog also notices an ipc:// socket file removed or replaced
- * (by a tmp cleaner, or another program) and puts ours back.
+ * (by a tmp cleaner, or another program) and puts ours back; the
+ * connections made through the old one stay.
  */
 #include "listen.h"
 
@@ -43,7 +45,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,7 @@
 #include <nng/supplemental/tls/tls.h>
 
 #include "conn.h"
+#include "ipc.h"
 #include "log.h"
 #include "notify.h"
 #include "server.h"
@@ -64,14 +66,11 @@
 
 enum kind { IPC, TCP, TLS };
 
-/* Wedged ipc:// listeners kept for the pipes they accepted. */
-#define MAX_RETIRED 64
-
 struct listener {
 	char url[PATH_MAX + 16];
 	enum kind kind;
-	nng_listener l;
-	_Atomic int id;            /* nng_listener_id, read by pipe events */
+	nng_listener l;            /* tcp, tls */
+	struct gocspd_ipc *ipc;    /* ipc; NULL when not listening */
 	const char *path;          /* ipc: in url */
 	dev_t dev;                 /* ipc: the socket file we made */
 	ino_t ino;
@@ -81,24 +80,10 @@ struct listener {
 
 static struct listener listeners[GOCSPD_MAX_URLS];
 static int nlisteners;
-static nng_listener retired[MAX_RETIRED];
-static int nretired;
 static nng_tls_config *tls_config;
 static const struct gocspd_options *options;
 static gocsp_chan *watch_stop; /* closed to stop the watchdog */
 static gocsp_chan *watch_done; /* closed by the watchdog as it ends */
-
-/* Whether a pipe that came through l is a network one (no peer uid). */
-static bool
-is_remote(nng_listener l)
-{
-	int id = nng_listener_id(l);
-	for (int i = 0; i < nlisteners; i++)
-		if (atomic_load(&listeners[i].id) == id)
-			return listeners[i].kind != IPC;
-	/* A retired listener: only ipc:// ones are kept. */
-	return false;
-}
 
 /* Close nng pipe id: a client that broke the rules. */
 static void
@@ -110,9 +95,9 @@ kick_pipe(uint32_t id)
 }
 
 /*
- * Pipe events: ADD_PRE admits or refuses a pipe (peer uid on ipc://,
- * --max-clients) before any of its requests can arrive; REM_POST ends its
- * connection, which puts back what its client held.
+ * Pipe events (nng's listeners, all network ones): ADD_PRE admits or
+ * refuses a pipe (--max-clients) before any of its requests can arrive;
+ * REM_POST ends its connection, which puts back what its client held.
  */
 static void
 pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
@@ -124,22 +109,7 @@ pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 	}
 	if (ev != NNG_PIPE_EV_ADD_PRE)
 		return;
-	uint64_t uid = UINT64_MAX;
-	bool remote = is_remote(nng_pipe_listener(p));
-	if (!remote) {
-		int rv = nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid);
-		if (rv != 0 || (uid != (uint64_t) geteuid() && uid != 0 &&
-		                   !options->allow_group)) {
-			gocspd_log(GOCSPD_WARN,
-			    "refused a connection from uid %lld: only uid "
-			    "%u and root may connect",
-			    rv != 0 ? -1LL : (long long) uid,
-			    (unsigned) geteuid());
-			nng_pipe_close(p);
-			return;
-		}
-	}
-	int rc = gocspd_conn_add(id, uid, remote, kick_pipe);
+	int rc = gocspd_conn_add(id, UINT64_MAX, true, kick_pipe);
 	if (rc != 0) {
 		gocspd_log(GOCSPD_WARN, "refused a connection: %s",
 		    rc == GOCSP_ELIMIT ? "--max-clients reached"
@@ -147,8 +117,7 @@ pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 		nng_pipe_close(p);
 		return;
 	}
-	gocspd_log(GOCSPD_DEBUG, "client %u connected%s", id,
-	    remote ? " (network)" : "");
+	gocspd_log(GOCSPD_DEBUG, "client %u connected (network)", id);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -287,9 +256,30 @@ take_lock(struct listener *L)
 /* Listening                                                               */
 /* ---------------------------------------------------------------------- */
 
+/* gocspd's own ipc:// endpoint at L's path, opened to --allow-group's
+ * group if asked. */
+static int
+start_ipc(struct listener *L)
+{
+	if (gocspd_ipc_listen(L->path, &L->ipc) != 0) /* logged */
+		return -1;
+	struct stat st;
+	if ((options->allow_group && open_to_group(L->path) != 0) ||
+	    stat(L->path, &st) != 0) {
+		gocspd_ipc_close(L->ipc);
+		L->ipc = NULL;
+		return -1;
+	}
+	L->dev = st.st_dev;
+	L->ino = st.st_ino;
+	return 0;
+}
+
 static int
 start(struct listener *L)
 {
+	if (L->kind == IPC)
+		return start_ipc(L);
 	nng_listener l;
 	int rv = nng_listener_create(&l, gocspd_server_socket(), L->url);
 	if (rv != 0)
@@ -298,29 +288,13 @@ start(struct listener *L)
 	    GOCSP_WIRE_FRAME_OVERHEAD;
 	if ((rv = nng_listener_set_size(l, NNG_OPT_RECVMAXSZ, max)) != 0)
 		goto fail_close;
-	if (L->kind == IPC &&
-	    (rv = nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, 0600)) != 0)
-		goto fail_close;
 	if (L->kind == TLS &&
 	    (rv = nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, tls_config)) !=
 	        0)
 		goto fail_close;
 	if ((rv = nng_listener_start(l, 0)) != 0)
 		goto fail_close;
-	if (L->kind == IPC && options->allow_group &&
-	    open_to_group(L->path) != 0) {
-		nng_listener_close(l);
-		return -1;
-	}
-	if (L->kind == IPC) {
-		struct stat st;
-		if (stat(L->path, &st) == 0) {
-			L->dev = st.st_dev;
-			L->ino = st.st_ino;
-		}
-	}
 	L->l = l;
-	atomic_store(&L->id, nng_listener_id(l));
 	return 0;
 fail_close:
 	nng_listener_close(l);
@@ -328,6 +302,25 @@ fail:
 	gocspd_log(GOCSPD_ERR, "listening on %s: %s", L->url,
 	    nng_strerror(rv));
 	return -1;
+}
+
+/* Whether L is listening (a relisten may have failed). */
+static bool
+listening(const struct listener *L)
+{
+	return L->kind == IPC ? L->ipc != NULL : nng_listener_id(L->l) > 0;
+}
+
+/* Stop L listening; an ipc:// one keeps its connections. */
+static void
+stop_listening(struct listener *L)
+{
+	if (L->kind == IPC && L->ipc != NULL)
+		gocspd_ipc_close(L->ipc);
+	else if (L->kind != IPC && nng_listener_id(L->l) > 0)
+		nng_listener_close(L->l);
+	L->ipc = NULL;
+	L->l = (nng_listener) NNG_LISTENER_INITIALIZER;
 }
 
 static int
@@ -441,15 +434,12 @@ gocspd_listeners_close(void)
 	}
 	for (int i = 0; i < nlisteners; i++) {
 		struct listener *L = &listeners[i];
-		if (nng_listener_id(L->l) > 0)
-			nng_listener_close(L->l);
+		stop_listening(L);
 		if (L->lock_fd >= 0)
 			close(L->lock_fd);
 		L->lock_fd = -1;
 	}
-	for (int i = 0; i < nretired; i++)
-		nng_listener_close(retired[i]);
-	nretired = 0;
+	gocspd_ipc_end_all(); /* as closing nng's listeners closes theirs */
 	if (tls_config != NULL)
 		nng_tls_config_free(tls_config);
 	tls_config = NULL;
@@ -585,28 +575,13 @@ static void
 relisten(struct listener *L, const char *why)
 {
 	gocspd_log(GOCSPD_WARN, "%s: %s; listening again", L->url, why);
-	if (L->kind == IPC) {
-		if (nretired == MAX_RETIRED) {
-			/* Closing it unlinks the path: before ours exists. */
-			gocspd_log(GOCSPD_WARN, "%s: closing the oldest of %d "
-			                        "replaced listeners and its "
-			                        "clients",
-			    L->url, MAX_RETIRED);
-			nng_listener_close(retired[0]);
-			memmove(retired, retired + 1,
-			    (MAX_RETIRED - 1) * sizeof(retired[0]));
-			nretired--;
-		}
-		retired[nretired++] = L->l;
-		unlink(L->path); /* ours: we hold the lock */
-	} else {
+	if (L->kind != IPC)
 		gocspd_log(GOCSPD_WARN,
 		    "%s: its connections are closed; clients reconnect",
 		    L->url);
-		nng_listener_close(L->l);
-	}
-	L->l = (nng_listener) NNG_LISTENER_INITIALIZER;
-	atomic_store(&L->id, 0);
+	stop_listening(L);
+	if (L->kind == IPC)
+		unlink(L->path); /* ours: we hold the lock */
 	if (start(L) == 0)
 		gocspd_log(GOCSPD_NOTICE, "listening on %s", L->url);
 	/* else: logged; the next round tries again */
@@ -616,7 +591,7 @@ relisten(struct listener *L, const char *why)
 static bool
 check(struct listener *L, int64_t timeout)
 {
-	if (nng_listener_id(L->l) <= 0) { /* a failed relisten */
+	if (!listening(L)) { /* a failed relisten */
 		if (L->kind == IPC)
 			unlink(L->path);
 		if (start(L) == 0)
@@ -645,7 +620,9 @@ check(struct listener *L, int64_t timeout)
 	}
 	if (probe(L, timeout))
 		return true;
-	relisten(L, "it stopped accepting connections (nng #1518)");
+	relisten(L, L->kind == IPC ? "it stopped answering"
+	                           : "it stopped accepting connections "
+	                             "(nng #1518)");
 	return false;
 }
 

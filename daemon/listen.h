@@ -1,7 +1,8 @@
 /*
  * listen.h: gocspd's listeners -- the ipc:// socket with its directory,
- * permissions and lock file, tcp:// and tls+tcp:// --, the admission of
- * the pipes they accept, and the watchdog that keeps them accepting.
+ * permissions and lock file (served by ipc.c), tcp:// and tls+tcp://
+ * (nng's, on the server's socket) --, the admission of the pipes nng
+ * accepts, and the watchdog that keeps them all answering.
  */
 #ifndef GOCSPD_LISTEN_H
 #define GOCSPD_LISTEN_H
@@ -14,11 +15,11 @@
 
 /*
  * Prepare and start a listener for each URL of o (the default URL if
- * none) on the server's socket.  For ipc:// it makes the directory (0700),
- * takes the lock file (refusing a second gocspd on the same socket) and
- * makes the socket 0600.  Pipes are admitted (peer uid, --max-clients)
- * and their connections made and ended here.  Errors are logged.
- * @return 0 or -1.
+ * none).  For ipc:// it makes the directory (0700), takes the lock file
+ * (refusing a second gocspd on the same socket) and has ipc.c listen
+ * there (0600; ipc.c admits its connections).  nng's pipes are admitted
+ * (--max-clients) and their connections made and ended here.  Errors are
+ * logged.  @return 0 or -1.
  */
 int gocspd_listeners_open(const struct gocspd_options *o);
 
@@ -32,7 +33,8 @@ int gocspd_listeners_open(const struct gocspd_options *o);
  */
 int gocspd_listeners_watch(const struct gocspd_options *o);
 
-/* Stop the watchdog (waiting for it), close every listener.  May park. */
+/* Stop the watchdog (waiting for it), close every listener, and shut
+ * down the connections they accepted.  May park. */
 void gocspd_listeners_close(void);
 
 #endif /* GOCSPD_LISTEN_H */

@@ -27,6 +27,7 @@
 #include <gocsp/gocsp.h>
 
 #include "conn.h"
+#include "ipc.h"
 #include "listen.h"
 #include "log.h"
 #include "metrics.h"
@@ -71,6 +72,7 @@ stop(void)
 	gocspd_conn_end_all();
 	gocspd_pools_stop();
 	gocspd_ops_wait();
+	gocspd_ipc_wait();
 	gocspd_server_close();
 	gocspd_wgs_fini();
 	gocspd_registry_fini();
@@ -80,6 +82,7 @@ static void
 serve(void *arg)
 {
 	struct run *r = arg;
+	gocspd_ipc_init(r->o, gocspd_request_handle);
 	if (gocspd_server_start(r->o, gocspd_request_handle) != 0 ||
 	    gocspd_listeners_open(r->o) != 0 ||
 	    gocspd_metrics_start(r->o) != 0) {

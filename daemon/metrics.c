@@ -1,6 +1,6 @@
 /*
  * Design notes: nng's HTTP server calls the handler on one of its own
- * threads, which reads the figures as the nng threads that answer ping
+ * threads, which reads the figures as the operations that answer ping
  * and ls do (figures.c) and writes them with the same writer as
  * `gocsp stat --prometheus` (proto/prometheus.c).  The handler holds a lock
  * while it reads them, and gocspd_metrics_stop takes it after stopping

@@ -2,10 +2,10 @@
  * Design notes: the life of an operation.
  *
  * An operation owns its decoded request, a reference on its connection
- * and the context its reply goes out on.  It is made on the nng thread
- * that received the frame: decoding happens there, never on a coroutine's
- * small stack (protobuf-c's unpack wants more than 2 KiB), with an
- * allocation budget proportional to the frame.  Every path ends it once,
+ * and the context its reply goes out on.  It is made where its server
+ * received the frame -- an nng thread, or ipc.c's reader coroutine with
+ * its 64 KiB stack, never a small one (protobuf-c's unpack wants more
+ * than 2 KiB) -- with an allocation budget proportional to the frame.  Every path ends it once,
  * with a reply or without.
  *
  * Shutdown counts admitted operations rather than joining coroutines:

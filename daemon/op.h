@@ -2,8 +2,8 @@
  * op.h: one client operation under way (op.c), made by request.c and
  * carried out by the operations (chanops.c, adminops.c).
  *
- * An operation first runs on the nng thread that received it, where it
- * must not block: what would block moves to a coroutine with
+ * An operation first runs where its server received it (an nng thread,
+ * or ipc.c's reader of the connection), where it must not block: what would block moves to a coroutine with
  * gocspd_op_block(), which runs op->resume there.  Every path ends the
  * operation exactly once: with a reply (gocspd_op_reply, gocspd_op_fail,
  * gocspd_op_send_encoded) or without one (gocspd_op_finish).
@@ -100,7 +100,7 @@ int gocspd_op_find(struct gocspd_op *op, const char *name);
 int gocspd_op_check_name(struct gocspd_op *op, const char *name);
 
 /* The operations (chanops.c, adminops.c, poolops.c), each entered on the
- * nng thread. */
+ * receiving thread or reader. */
 void gocspd_op_ping(struct gocspd_op *op);
 void gocspd_op_make(struct gocspd_op *op);
 void gocspd_op_close(struct gocspd_op *op);

@@ -1,5 +1,5 @@
 /*
- * Design notes: the socket.
+ * Design notes: the socket, for tcp:// and tls+tcp:// (ipc:// is ipc.c's).
  *
  * gocspd is a REP socket with contexts (nng's demo/async/server.c): a
  * context receives one request and later sends its reply, so a blocked

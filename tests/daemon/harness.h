@@ -2,7 +2,7 @@
  * Helpers for the daemon tests: a real gocspd on a temporary socket,
  * started from $GOCSPD and stopped by pid, and raw SP connections for the
  * tests that must speak the wire protocol themselves (garbage frames,
- * REQ resends, the listener wedge).
+ * REQ resends).
  *
  * Design notes: each test program starts the daemons it needs, so that a
  * crash is attributed to the case that caused it; gt_daemon_stop() sends
@@ -99,32 +99,6 @@ gt_daemon_start(struct gt_daemon *d, const char *const *args)
 	}
 	fprintf(stderr, "gocspd did not answer at %s\n", d->url);
 	return -1;
-}
-
-/*
- * gt_daemon_start for a daemon whose listener its test may wedge (nng
- * #1518): clients that die or misbehave during the handshake, as killed
- * clients and garbage do.  nng 1.5.2 never frees a wedged listener's
- * endpoint (the connections it negotiated keep a reference), so
- * LeakSanitizer is told not to look at that daemon's exit; ASan still
- * watches everything else.
- */
-static inline int
-gt_daemon_start_wedgeable(struct gt_daemon *d, const char *const *args)
-{
-	const char *old = getenv("ASAN_OPTIONS");
-	char *saved = old != NULL ? strdup(old) : NULL;
-	char opts[512];
-	snprintf(opts, sizeof(opts), "%s%sdetect_leaks=0", old ? old : "",
-	    old ? ":" : "");
-	setenv("ASAN_OPTIONS", opts, 1);
-	int rc = gt_daemon_start(d, args);
-	if (saved != NULL)
-		setenv("ASAN_OPTIONS", saved, 1);
-	else
-		unsetenv("ASAN_OPTIONS");
-	free(saved);
-	return rc;
 }
 
 /* Whether the daemon's log holds needle. */
