@@ -79,6 +79,7 @@ struct gocsp__session {
 	int64_t ack_delay;       /* < 0: acks wait for a request */
 	struct gocsp__server_limits limits; /* from the first ping */
 	bool flusher_on, stopping;
+	bool flusher_idle;       /* it waits for acks, with no deadline */
 	pthread_t flusher;
 	pthread_cond_t cond;     /* acks pending, or stopping */
 };
@@ -174,7 +175,9 @@ flusher_main(void *arg)
 	pthread_mutex_lock(&s->lock);
 	while (!s->stopping) {
 		if (s->nacks == 0 || s->ack_delay < 0) {
+			s->flusher_idle = true;
 			pthread_cond_wait(&s->cond, &s->lock);
+			s->flusher_idle = false;
 			continue;
 		}
 		/* Give a request the time to take them along. */
@@ -194,7 +197,9 @@ flusher_main(void *arg)
 	return NULL;
 }
 
-/* With s->lock held: make sure the flusher will see the pending acks. */
+/* With s->lock held: make sure the flusher will see the pending acks.
+ * One already waiting out a delay sends them at its deadline, with the
+ * acks it waits for: waking it for each reply would cost a switch. */
 static void
 wake_flusher(struct gocsp__session *s)
 {
@@ -208,7 +213,8 @@ wake_flusher(struct gocsp__session *s)
 		pthread_attr_destroy(&attr);
 		return;
 	}
-	pthread_cond_signal(&s->cond);
+	if (s->flusher_idle)
+		pthread_cond_signal(&s->cond);
 }
 
 /* ---------------------------------------------------------------------- */
