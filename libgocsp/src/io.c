@@ -94,8 +94,9 @@ ctx_check(gocsp_ctx *ctx)
 
 /*
  * Level-triggered, like poll(2): the netpoller is edge-triggered and may
- * report an edge whose readiness is already gone, so readiness is checked
- * with poll(2) before each wait and after it.
+ * report an edge whose readiness is already gone, so a coroutine checks
+ * readiness with poll(2) before each wait and after it.  A plain thread's
+ * wait is poll(2) itself, whose answer needs no check.
  */
 static int
 wait_fd(gocsp_ctx *ctx, int fd, int events, int64_t timeout)
@@ -109,6 +110,8 @@ wait_fd(gocsp_ctx *ctx, int fd, int events, int64_t timeout)
 	if (err != 0)
 		return err;
 	int64_t deadline = deadline_of(timeout);
+	if (gocsp__curg() == NULL && timeout != 0)
+		return wait_io(ctx, fd, events, deadline);
 	for (;;) {
 		int r = gocsp__poll_now(fd, events);
 		if (r != 0)
