@@ -93,10 +93,34 @@ ipc_send(struct gocsp__tp *tp, uint32_t reqid, const void *body, size_t len)
 	return rc == 0 ? 0 : GOCSP_ECONNRESET;
 }
 
-/* Have at least n bytes buffered.  0, GOCSP_ETIMEDOUT, or an error. */
+/* Wait until fd is readable or the deadline.  0, GOCSP_ETIMEDOUT or
+ * GOCSP_ECONNRESET. */
+static int
+wait_readable(int fd, int64_t deadline)
+{
+	int64_t left = GOCSP_FOREVER;
+	if (deadline >= 0 && (left = deadline - gocsp_now()) <= 0)
+		return GOCSP_ETIMEDOUT;
+	int w = gocsp_wait_fd(fd, GOCSP_READABLE, left);
+	if (w == GOCSP_ETIMEDOUT)
+		return w;
+	return w < 0 ? GOCSP_ECONNRESET : 0;
+}
+
+/*
+ * Have at least n bytes buffered.  0, GOCSP_ETIMEDOUT, or an error.
+ * With nothing buffered, the next reply is a round trip away: wait for
+ * it before reading, rather than read first and find nothing (a system
+ * call per request saved).
+ */
 static int
 fill(struct tp_ipc *t, size_t n, int64_t deadline)
 {
+	if (t->end == t->start) {
+		int rc = wait_readable(t->fd, deadline);
+		if (rc != 0)
+			return rc;
+	}
 	while (t->end - t->start < n) {
 		if (t->cap - t->start < n) {
 			/* Move what is there to the front; grow if need be. */
@@ -131,14 +155,9 @@ fill(struct tp_ipc *t, size_t n, int64_t deadline)
 			continue;
 		if (e != EAGAIN)
 			return GOCSP_ECONNRESET;
-		int64_t left = GOCSP_FOREVER;
-		if (deadline >= 0 && (left = deadline - gocsp_now()) <= 0)
-			return GOCSP_ETIMEDOUT;
-		int w = gocsp_wait_fd(t->fd, GOCSP_READABLE, left);
-		if (w == GOCSP_ETIMEDOUT)
-			return w;
-		if (w < 0)
-			return GOCSP_ECONNRESET;
+		int rc = wait_readable(t->fd, deadline);
+		if (rc != 0)
+			return rc;
 	}
 	return 0;
 }
