@@ -5,8 +5,8 @@
  * and the context its reply goes out on.  It is made where its server
  * received the frame -- an nng thread, or ipc.c's reader coroutine with
  * its 64 KiB stack, never a small one (protobuf-c's unpack wants more
- * than 2 KiB) -- with an allocation budget proportional to the frame.  Every path ends it once,
- * with a reply or without.
+ * than 2 KiB) -- into an arena with a budget proportional to the frame.
+ * Every path ends it once, with a reply or without.
  *
  * Shutdown counts admitted operations rather than joining coroutines:
  * every operation that waits also waits on its connection's gone channel,
@@ -59,14 +59,15 @@ gocspd_op_new(struct gocspd_rctx *r, struct gocspd_conn *conn,
 	op->rctx = r;
 	op->conn = conn;
 	op->limits = limits;
-	gocsp__wire_budget_init(&op->budget, len);
-	op->req = gocsp__wire_decode_request(&op->budget, frame, len);
+	gocsp__wire_arena_init(&op->arena, len);
+	op->req = gocsp__wire_decode_request(&op->arena, frame, len);
 	if (op->req == NULL) {
 		gocspd_log(GOCSPD_WARN,
 		    "client %u sent a request that does not decode (%zu "
 		    "bytes): connection closed",
 		    conn->id, len);
 		gocspd_conn_kick(conn);
+		gocsp__wire_arena_fini(&op->arena);
 		free(op);
 		return NULL;
 	}
@@ -82,8 +83,7 @@ op_free(struct gocspd_op *op)
 		gocspd_msg_free(op->pending);
 	if (op->chan != NULL)
 		gocspd_chan_release(op->chan);
-	if (op->req != NULL)
-		gocsp__request__free_unpacked(op->req, &op->budget.allocator);
+	gocsp__wire_arena_fini(&op->arena); /* op->req */
 	if (op->admitted) {
 		gocspd_conn_end_op(op->conn);
 		atomic_fetch_sub(&running, 1);

@@ -27,7 +27,7 @@ struct gocspd_op {
 	struct gocspd_rctx *rctx;       /* where the reply goes */
 	struct gocspd_conn *conn;       /* holds a reference */
 	const struct gocspd_limits *limits;
-	struct gocsp__wire_budget budget; /* req's allocator */
+	struct gocsp__wire_arena arena; /* req's allocator */
 	Gocsp__Request *req;
 	int64_t deadline;               /* monotonic ns; -1 none; 0 no wait */
 	void (*resume)(struct gocspd_op *op); /* runs in a coroutine */

@@ -115,24 +115,31 @@ uint32_t gocsp__wire_get_u32(const unsigned char *p);
 /* ---------------------------------------------------------------------- */
 
 /*
- * A protobuf-c allocator with a byte budget, so that a small frame cannot
- * make a large allocation (RELIABILITY.md).  Use one per decode.
+ * A protobuf-c allocator for one decode: blocks come from a few chunks,
+ * freed together by gocsp__wire_arena_fini, within a byte budget so that
+ * a small frame cannot make a large allocation (RELIABILITY.md).
  */
-struct gocsp__wire_budget {
+struct gocsp__wire_arena {
 	ProtobufCAllocator allocator;
-	size_t left; /* bytes the decode may still allocate */
+	size_t left;  /* bytes the decode may still allocate */
+	size_t chunk; /* bytes of a new chunk, at least */
+	struct gocsp__wire_chunk *chunks;
 };
 
-/* Prepare a budget for decoding a frame of frame_len bytes. */
-void gocsp__wire_budget_init(struct gocsp__wire_budget *b, size_t frame_len);
+/* Prepare an arena for decoding a frame of frame_len bytes. */
+void gocsp__wire_arena_init(struct gocsp__wire_arena *a, size_t frame_len);
 
-/* Decode a request (NULL: malformed or over budget); free it with
- * gocsp__request__free_unpacked(req, &b->allocator). */
+/* Free everything decoded with a (free_unpacked is not needed). */
+void gocsp__wire_arena_fini(struct gocsp__wire_arena *a);
+
+/* Decode a request (NULL: malformed or over budget) into a. */
 Gocsp__Request *gocsp__wire_decode_request(
-    struct gocsp__wire_budget *b, const void *data, size_t len);
+    struct gocsp__wire_arena *a, const void *data, size_t len);
 
 /* Decode a reply (NULL: malformed); free with
- * gocsp__reply__free_unpacked(reply, NULL). */
+ * gocsp__reply__free_unpacked(reply, NULL).  Its blocks are malloc'd with
+ * a byte to spare: a value's data may be taken (data set to NULL) and
+ * ended with a NUL, without a copy. */
 Gocsp__Reply *gocsp__wire_decode_reply(const void *data, size_t len);
 
 /*

@@ -152,16 +152,18 @@ gocsp__client_reply_free(Gocsp__Reply *r)
 		gocsp__reply__free_unpacked(r, NULL);
 }
 
-/* A malloc'd copy of a value with a NUL after it, or NULL. */
+/* A value of a decoded reply as a malloc'd block with a NUL after it,
+ * taken from the reply (its spare byte: gocsp__wire_decode_reply), or
+ * NULL when out of memory. */
 static void *
-copy_value(const ProtobufCBinaryData *v)
+take_value(ProtobufCBinaryData *v)
 {
-	char *p = malloc(v->len + 1);
-	if (p != NULL) {
-		if (v->len > 0)
-			memcpy(p, v->data, v->len);
+	char *p = (char *) v->data;
+	if (p == NULL) /* empty */
+		p = malloc(1);
+	if (p != NULL)
 		p[v->len] = '\0';
-	}
+	v->data = NULL;
 	return p;
 }
 
@@ -371,7 +373,7 @@ recv_values(gocsp_client *cl, const char *name, gocsp_client_msg *msgs,
 	}
 	for (size_t i = 0; rc == 0 && i < r->n_deliveries; i++) {
 		ProtobufCBinaryData *v = &r->deliveries[i]->value;
-		if ((msgs[i].data = copy_value(v)) == NULL) {
+		if ((msgs[i].data = take_value(v)) == NULL) {
 			while (i-- > 0)
 				free(msgs[i].data);
 			rc = GOCSP_ENOMEM;
@@ -497,7 +499,7 @@ gocsp_client_select(gocsp_client *cl, gocsp_client_case *cases, size_t n,
 				gocsp__client_error(cl, "gocspd's select reply carries "
 				              "%zu values", r->n_deliveries);
 				rc = GOCSP_EPROTO;
-			} else if ((k->out = copy_value(
+			} else if ((k->out = take_value(
 			                &r->deliveries[0]->value)) == NULL) {
 				rc = GOCSP_ENOMEM;
 			} else {
