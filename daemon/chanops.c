@@ -121,15 +121,12 @@ deliver(struct gocspd_op *op, struct gocspd_chan *c, struct gocspd_msg **msgs,
 	Gocsp__Delivery *dv = calloc(n, sizeof(*dv));
 	Gocsp__Delivery **dvp = calloc(n, sizeof(*dvp));
 	struct gocspd_delivery **ds = calloc(n, sizeof(*ds));
-	size_t made = 0;
 	nng_msg *reply = NULL;
 	if (dv == NULL || dvp == NULL || ds == NULL)
 		goto nomem;
-	for (; made < n; made++)
-		if ((ds[made] = malloc(sizeof(**ds))) == NULL)
-			goto nomem;
 
 	for (size_t i = 0; i < n; i++) {
+		ds[i] = &msgs[i]->delivery;
 		ds[i]->id = gocspd_conn_next_id();
 		ds[i]->m = msgs[i];
 		ds[i]->c = c;
@@ -155,10 +152,8 @@ deliver(struct gocspd_op *op, struct gocspd_chan *c, struct gocspd_msg **msgs,
 		gocspd_chan_retain(c);
 	if (gocspd_conn_deliver(op->conn, ds, n) != 0) {
 		/* The client went meanwhile: it never saw them. */
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < n; i++)
 			gocspd_chan_release(c);
-			free(ds[i]);
-		}
 		free(ds);
 		nng_msg_free(reply);
 		put_back(c, msgs, n);
@@ -170,8 +165,6 @@ deliver(struct gocspd_op *op, struct gocspd_chan *c, struct gocspd_msg **msgs,
 	return;
 
 nomem:
-	for (size_t i = 0; i < made; i++)
-		free(ds[i]);
 	free(ds);
 	free(dv);
 	free(dvp);

@@ -137,10 +137,11 @@ end(struct gocspd_conn *c)
 		    "they go back to their channels",
 		    c->id, held);
 	while (d != NULL) {
+		/* Once back, the message may be delivered again at once. */
 		struct gocspd_delivery *prev = d->prev;
-		gocspd_chan_putback(d->c, d->m);
-		gocspd_chan_release(d->c);
-		free(d);
+		struct gocspd_chan *ch = d->c;
+		gocspd_chan_putback(ch, d->m);
+		gocspd_chan_release(ch);
 		d = prev;
 	}
 }
@@ -271,9 +272,9 @@ gocspd_conn_ack(struct gocspd_conn *c, const uint64_t *ids, size_t n)
 		pthread_mutex_unlock(&c->lock);
 		if (d == NULL)
 			continue;
-		gocspd_chan_consumed(d->c, d->m);
-		gocspd_chan_release(d->c);
-		free(d);
+		struct gocspd_chan *ch = d->c; /* d goes with its message */
+		gocspd_chan_consumed(ch, d->m);
+		gocspd_chan_release(ch);
 	}
 }
 

@@ -27,13 +27,6 @@
  * connection to the daemon in another order. */
 #define GOCSPD_OP_WINDOW 1024
 
-struct gocspd_delivery {
-	uint64_t id;
-	struct gocspd_msg *m;
-	struct gocspd_chan *c; /* holds a reference */
-	struct gocspd_delivery *prev, *next;
-};
-
 struct gocspd_conn {
 	_Atomic uint32_t refs;
 	uint32_t id;              /* its server's (conn.c) */

@@ -17,10 +17,22 @@
 
 #include <gocsp/gocsp.h>
 
+struct gocspd_chan;
 struct gocspd_handoff;
+struct gocspd_msg;
+
+/* A message's delivery to a client, while the client holds it: listed in
+ * the connection's deliveries (conn.c).  A message has at most one. */
+struct gocspd_delivery {
+	uint64_t id;
+	struct gocspd_msg *m;  /* the message it is part of */
+	struct gocspd_chan *c; /* its channel; holds a reference */
+	struct gocspd_delivery *prev, *next;
+};
 
 struct gocspd_msg {
 	struct gocspd_handoff *handoff; /* NULL unless a sender waits */
+	struct gocspd_delivery delivery; /* while a client holds it */
 	size_t len;
 	unsigned char data[];
 };
