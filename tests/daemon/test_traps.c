@@ -172,6 +172,58 @@ test_traps__reply_to_gone_pipe_loses_nothing(void **state)
 	stop();
 }
 
+/* A client that asks for far more than its socket holds and reads none
+ * of it: its replies wait for it, nobody else waits, and when it reads it
+ * gets every value once, in order. */
+static void
+test_traps__a_client_that_does_not_read_holds_up_no_one(void **state)
+{
+	start(NULL);
+	enum { VALUES = 200, SIZE = 64 << 10 };
+	gocsp_client *cl = gt_client(&D);
+	EXPECT_EQ(gocsp_client_make(cl, "big", VALUES), 0);
+	char *v = malloc(SIZE);
+	for (int i = 0; i < VALUES; i++) {
+		memset(v, 'a' + i % 26, SIZE);
+		memcpy(v, &i, sizeof(i));
+		EXPECT_EQ(gocsp_client_send(cl, "big", v, SIZE, 0), 0);
+	}
+	int fd = gt_raw_connect(&D, true);
+	assert_true(fd >= 0);
+	for (int i = 0; i < VALUES; i++) {
+		Gocsp__Request r;
+		Gocsp__Recv recv;
+		recv_request(&r, &recv, (uint64_t) i + 1, "big", -1);
+		EXPECT_EQ(gt_raw_request(fd, &r), 0);
+	}
+	/* 12.5 MiB of replies wait; the others are served meanwhile. */
+	for (int i = 0; i < 20; i++) {
+		gocsp_client *other = gt_client(&D);
+		EXPECT_EQ(gocsp_client_ping(other, NULL), 0);
+		EXPECT_EQ(gocsp_client_make(other, "other", 1), 0);
+		gocsp_client_close(other);
+	}
+	for (int i = 0; i < VALUES; i++) {
+		Gocsp__Reply *reply = gt_raw_reply(fd);
+		EXPECT(reply != NULL && reply->op_id == (uint64_t) i + 1 &&
+		    reply->n_deliveries == 1);
+		if (reply == NULL)
+			break;
+		ProtobufCBinaryData *got = &reply->deliveries[0]->value;
+		int k = -1;
+		if (got->len == SIZE)
+			memcpy(&k, got->data, sizeof(k));
+		EXPECT_EQ(k, i);
+		gocsp__reply__free_unpacked(reply, NULL);
+	}
+	close(fd);
+	free(v);
+	gocsp_client_chan_info info; /* never acknowledged: all come back */
+	EXPECT(settled(cl, "big", VALUES, &info));
+	gocsp_client_close(cl);
+	stop();
+}
+
 /* An unbuffered send completes only when a receiver that stays has it. */
 struct sender {
 	int rc;
@@ -585,6 +637,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    GT_CASE(test_traps__req_resend_runs_once),
 	    GT_CASE(test_traps__reply_to_gone_pipe_loses_nothing),
+	    GT_CASE(test_traps__a_client_that_does_not_read_holds_up_no_one),
 	    GT_CASE(test_traps__unbuffered_receiver_dies_before_ack),
 	    GT_CASE(test_traps__oversized_frames_close_the_connection),
 	    GT_CASE(test_traps__garbage_never_stops_the_daemon),
