@@ -8,7 +8,7 @@
 #   PAIRS      gocsp/Go pairs per workload and procs (default 5; at least 3,
 #              5 when close, says BENCHMARKS.md)
 #   WORKLOAD   run only these (pingpong select4 buffered spawn parked sieve
-#              yield primes mutex echo); default all.  echo (TCP echo servers
+#              yield primes mutex semwake echo); default all.  echo (TCP echo servers
 #              under one load generator) is tests/bench/echo.sh, run last
 #
 # For each workload and procs value it runs gocsp then Go, PAIRS times
@@ -72,6 +72,10 @@ configs=(
 	# NAME:LABEL runs program NAME, reported as NAME:LABEL.
 	"mutex:w2 2 10000000 2"
 	"mutex:w8 2 10000000 8"
+	# A wake through the semaphore table with 10 and 100,000 others
+	# blocked in it (round trips as the last argument).
+	"semwake:10 1 10 2000000"
+	"semwake:100k 1 100000 2000000"
 )
 
 # Only the workloads asked for.
@@ -176,8 +180,12 @@ rows = [
     ("primes", 2, "ms", None),
     ("mutex:w2", 2, "ns_per_op", ("ratio", 1.0)),
     ("mutex:w8", 2, "ns_per_op", ("ratio", 1.0)),
+    ("semwake:10", 1, "ns_per_op", None),
+    ("semwake:100k", 1, "ns_per_op", None),
 ]
 SPEEDUP_TARGET = 1.8
+# A wake with 100,000 blocked costs what it costs with 10, within noise.
+SEMWAKE_GROWTH_TARGET = 1.10
 
 values = {}  # (impl, workload, procs, metric) -> [float]
 failed = set()  # (impl, workload, procs)
@@ -220,7 +228,7 @@ def pair_range(name, procs, metric):
     return f"{min(r):.2f}-{max(r):.2f}" if r else "-"
 
 
-print(f"{'workload':<9} {'procs':>5} {'metric':<13} {'gocsp':>9} {'Go':>9} "
+print(f"{'workload':<12} {'procs':>5} {'metric':<13} {'gocsp':>9} {'Go':>9} "
       f"{'gocsp/Go':>8}  {'target':<14} {'result':<6} pairs")
 for name, procs, metric, target in rows:
     if (name, procs) not in ran:
@@ -233,7 +241,7 @@ for name, procs, metric, target in rows:
         tgt = f"<= {x:.2f} of Go" if kind == "ratio" else f"<= {x:.0f} B"
         got = ratio if kind == "ratio" else g
         verdict = "FAIL" if got is None else ("PASS" if got <= x else "MISS")
-    print(f"{name:<9} {procs:>5} {metric:<13} {fmt(g):>9} {fmt(o):>9} "
+    print(f"{name:<12} {procs:>5} {metric:<13} {fmt(g):>9} {fmt(o):>9} "
           f"{'-' if ratio is None else f'{ratio:.2f}':>8}  {tgt:<14} "
           f"{verdict:<6} {pair_range(name, procs, metric)}")
 
@@ -246,6 +254,18 @@ if ("primes", 1) in ran and ("primes", 2) in ran:
         if impl == "gocsp":
             ok = s is not None and s >= SPEEDUP_TARGET
             line += f" ({'PASS' if ok else 'MISS'}, target >= {SPEEDUP_TARGET}x),"
+    print(line)
+if ("semwake:10", 1) in ran and ("semwake:100k", 1) in ran:
+    line = "semwake 100,000 blocked / 10 blocked:"
+    for impl in ("gocsp", "go"):
+        few = med(impl, "semwake:10", 1, "ns_per_op")
+        many = med(impl, "semwake:100k", 1, "ns_per_op")
+        g = many / few if few and many else None
+        line += f" {impl} {'FAIL' if g is None else f'{g:.2f}x'}"
+        if impl == "gocsp":
+            ok = g is not None and g <= SEMWAKE_GROWTH_TARGET
+            line += (f" ({'PASS' if ok else 'MISS'}, target <= "
+                     f"{SEMWAKE_GROWTH_TARGET:.2f}x),")
     print(line)
 print(f"(medians of {pairs} alternating pairs; raw lines in {raw})")
 PY
