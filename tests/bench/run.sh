@@ -8,7 +8,7 @@
 #   PAIRS      gocsp/Go pairs per workload and procs (default 5; at least 3,
 #              5 when close, says BENCHMARKS.md)
 #   WORKLOAD   run only these (pingpong select4 buffered spawn parked sieve
-#              yield primes mutex semwake echo); default all.  echo (TCP echo servers
+#              yield primes mutex semwake forkjoin echo); default all.  echo (TCP echo servers
 #              under one load generator) is tests/bench/echo.sh, run last
 #
 # For each workload and procs value it runs gocsp then Go, PAIRS times
@@ -76,6 +76,8 @@ configs=(
 	# blocked in it (round trips as the last argument).
 	"semwake:10 1 10 2000000"
 	"semwake:100k 1 100000 2000000"
+	"forkjoin 1 1000000"
+	"forkjoin 2 1000000"
 )
 
 # Only the workloads asked for.
@@ -182,6 +184,10 @@ rows = [
     ("mutex:w8", 2, "ns_per_op", ("ratio", 1.0)),
     ("semwake:10", 1, "ns_per_op", None),
     ("semwake:100k", 1, "ns_per_op", None),
+    ("forkjoin", 1, "ns_per_op", ("ratio", 0.5)),
+    ("forkjoin", 1, "peak_rss_kb", ("ratio", 1.0)),
+    ("forkjoin", 2, "ns_per_op", ("ratio", 0.5)),
+    ("forkjoin", 2, "peak_rss_kb", ("ratio", 1.0)),
 ]
 SPEEDUP_TARGET = 1.8
 # A wake with 100,000 blocked costs what it costs with 10, within noise.
