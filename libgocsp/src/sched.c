@@ -524,10 +524,12 @@ reset_spinning(struct gocsp__m *m)
 
 /* What a thief last saw of a victim, and since when. */
 struct victim {
-	uint32_t tick;      /* its schedtick ... */
-	int64_t tick_since; /* ... unchanged since then */
-	uint32_t mark;      /* its ring's tail ... */
-	int64_t mark_since; /* ... at this time */
+	uint32_t tick;       /* its schedtick ... */
+	int64_t tick_since;  /* ... unchanged since then */
+	uint32_t mark;       /* its ring's tail ... */
+	int64_t mark_since;  /* ... at this time */
+	uint32_t spawn;      /* its oldest spawned G's index ... */
+	int64_t spawn_since; /* ... queued and unchanged since then */
 };
 
 /*
@@ -540,10 +542,11 @@ struct victim {
  * every few hundred nanoseconds run fastest together on one worker.  So a
  * thief marks each victim's ring tail, and takes half the ring only when
  * the victim has not reached that mark STEAL_NS later: some G has then
- * waited that long.  A runnext is taken once its P has not scheduled at
- * all for as long (Go's rule for runnext).  Work that computes, or a
- * queue that its owner drains more slowly than it fills, is still spread
- * within microseconds.
+ * waited that long.  Spawned Gs that have not run are taken, the oldest
+ * half, once the oldest has waited as long; a runnext once its P has not
+ * scheduled at all for as long (Go's rule for runnext).  Work that
+ * computes, or a queue that its owner drains more slowly than it fills,
+ * is still spread within microseconds.
  *
  * A few quick rounds first, then rounds NAP_NS apart: the spinner stays
  * counted in nmspinning, so wakers need no system call to get it, but it
@@ -567,7 +570,10 @@ steal_work(struct gocsp__m *m, bool *recheck)
 		    .tick_since = start,
 		    .mark = atomic_load_explicit(
 		        &v->runqtail, memory_order_relaxed),
-		    .mark_since = start};
+		    .mark_since = start,
+		    .spawn = atomic_load_explicit(
+		        &v->spawntop, memory_order_relaxed),
+		    .spawn_since = start};
 	}
 	uint32_t off = (uint32_t) gocsp__rand();
 	for (uint32_t round = 0;; round++) {
@@ -592,10 +598,18 @@ steal_work(struct gocsp__m *m, bool *recheck)
 				    &v->runqtail, memory_order_relaxed);
 				s->mark_since = now;
 			}
+			uint32_t spawn = atomic_load_explicit(
+			    &v->spawntop, memory_order_relaxed);
+			if (spawn != s->spawn || gocsp__spawnq_len(v) == 0) {
+				s->spawn = spawn;
+				s->spawn_since = now;
+			}
 			bool stuck = now - s->tick_since >= STEAL_NS;
-			if (!stuck && now - s->mark_since < STEAL_NS)
-				continue;
-			struct gocsp__g *g = gocsp__runqsteal(p, v, stuck);
+			struct gocsp__g *g = NULL;
+			if (stuck || now - s->mark_since >= STEAL_NS)
+				g = gocsp__runqsteal(p, v, stuck);
+			if (g == NULL && now - s->spawn_since >= STEAL_NS)
+				g = gocsp__spawnq_steal(p, v);
 			if (g != NULL)
 				return g;
 		}
