@@ -10,18 +10,19 @@
  * the global queue.
  *
  * Spawned Gs that have not run yet wait apart, in a deque (Chase and
- * Lev's, with the C11 orders of Le et al., "Correct and efficient
- * work-stealing for weak memory models", 2013): the owner pushes and
- * pops the newest end, thieves take the oldest.  A spawn tree thus runs
- * depth first on its worker -- a node's children run before its
- * siblings' -- and only the nodes on the current path and their
- * unstarted siblings are alive at once: a few dozen for a million
- * leaves, where a FIFO would start whole levels of the tree (Go keeps a
- * third of a million goroutines alive on the fork-join benchmark).
- * Thieves take the oldest, the biggest subtrees, so one steal feeds a
- * worker for long.  The owner's pop needs a full fence, but a spawn
- * costs no atomic read-modify-write unless a thief races for the last
- * G.
+ * Lev's): the owner pushes and pops the newest end, thieves take the
+ * oldest.  A spawn tree thus runs depth first on its worker -- a node's
+ * children run before its siblings' -- and only the nodes on the current
+ * path and their unstarted siblings are alive at once: a few dozen for a
+ * million leaves, where a FIFO would start whole levels of the tree (Go
+ * keeps a third of a million goroutines alive on the fork-join
+ * benchmark).  Thieves take the oldest, the biggest subtrees, so one
+ * steal feeds a worker for long.  The owner's claim of the newest and a
+ * thief's look at the two ends are sequentially consistent, in place of
+ * the fences of Le et al. ("Correct and efficient work-stealing for weak
+ * memory models", 2013), which ThreadSanitizer cannot follow: a pop costs
+ * a full barrier, but no atomic read-modify-write unless a thief races
+ * for the last G.
  *
  * Because nothing preempts, the owner takes at most RING_SKIPS Gs in a
  * row from runnext and the deque before serving the ring, so two
@@ -149,10 +150,10 @@ spawnq_pop(struct gocsp__p *p)
 		return NULL;
 	/* Claim b before looking at spawntop again: a thief that read
 	 * the old spawnbot may still take b, and only the last G is
-	 * fought over (by CAS). */
-	atomic_store_explicit(&p->spawnbot, b, memory_order_relaxed);
-	atomic_thread_fence(memory_order_seq_cst);
-	uint32_t t = atomic_load_explicit(&p->spawntop, memory_order_relaxed);
+	 * fought over (by CAS).  Sequentially consistent, as a thief's
+	 * reads: the store must not pass the load (Dekker). */
+	atomic_store_explicit(&p->spawnbot, b, memory_order_seq_cst);
+	uint32_t t = atomic_load_explicit(&p->spawntop, memory_order_seq_cst);
 	struct gocsp__g *g = NULL;
 	if ((int32_t) (b - t) >= 0) {
 		g = atomic_load_explicit(
@@ -173,10 +174,9 @@ static struct gocsp__g *
 spawnq_take(struct gocsp__p *victim)
 {
 	uint32_t t =
-	    atomic_load_explicit(&victim->spawntop, memory_order_acquire);
-	atomic_thread_fence(memory_order_seq_cst);
+	    atomic_load_explicit(&victim->spawntop, memory_order_seq_cst);
 	uint32_t b =
-	    atomic_load_explicit(&victim->spawnbot, memory_order_acquire);
+	    atomic_load_explicit(&victim->spawnbot, memory_order_seq_cst);
 	if ((int32_t) (b - t) <= 0)
 		return NULL;
 	struct gocsp__g *g = atomic_load_explicit(
