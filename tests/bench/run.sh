@@ -70,6 +70,7 @@ configs=(
 	"primes 1 5000000 4"
 	"primes 2 5000000 4"
 	# NAME:LABEL runs program NAME, reported as NAME:LABEL.
+	"mutex:w1 2 10000000 1"
 	"mutex:w2 2 10000000 2"
 	"mutex:w8 2 10000000 8"
 	# A wake through the semaphore table with 10 and 100,000 others
@@ -180,6 +181,8 @@ rows = [
     ("yield", 1, "ns_per_op", ("ratio", 0.35)),
     ("primes", 1, "ms", None),
     ("primes", 2, "ms", None),
+    # One coroutine: the uncontended cost below which neither can go.
+    ("mutex:w1", 2, "ns_per_op", None),
     ("mutex:w2", 2, "ns_per_op", ("ratio", 0.8)),
     ("mutex:w2", 2, "changes_per_kop", None),
     ("mutex:w8", 2, "ns_per_op", ("ratio", 0.8)),
