@@ -228,7 +228,14 @@ gocsp_yield(void)
 		sched_yield();
 		return;
 	}
-	gocsp__switch_out(g, GOCSP__M_YIELD);
+	/* Behind everything queued.  While a worker is idle, through the
+	 * global queue, where that worker takes it at once (Go's Gosched
+	 * always goes there): thieves leave a busy worker's ring alone
+	 * (sched.c), and coroutines that yield to share a CPU must still
+	 * spread.  Else at the local ring's tail, which is cheaper. */
+	bool idle =
+	    atomic_load_explicit(&gocsp__sched.npidle, memory_order_relaxed) > 0;
+	gocsp__switch_out(g, idle ? GOCSP__M_REQUEUE : GOCSP__M_YIELD);
 }
 
 bool

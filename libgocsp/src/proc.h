@@ -60,7 +60,8 @@ enum gocsp__maction {
 	GOCSP__M_PARK_RACY,
 	GOCSP__M_YIELD,
 	GOCSP__M_EXIT,
-	GOCSP__M_REQUEUE, /* to the global queue (left a blocking call, no P) */
+	GOCSP__M_REQUEUE, /* to the global queue, waking an idle M (left a
+	                     blocking call with no P; yields to an idle M) */
 };
 
 struct gocsp__m {

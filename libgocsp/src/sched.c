@@ -526,8 +526,6 @@ reset_spinning(struct gocsp__m *m)
 struct victim {
 	uint32_t tick;       /* its schedtick ... */
 	int64_t tick_since;  /* ... unchanged since then */
-	uint32_t mark;       /* its ring's tail ... */
-	int64_t mark_since;  /* ... at this time */
 	uint32_t spawn;      /* its oldest spawned G's index ... */
 	int64_t spawn_since; /* ... queued and unchanged since then */
 };
@@ -536,17 +534,19 @@ struct victim {
  * Steal from other Ps for up to SPIN_NS.  Returns a G, or NULL with
  * *recheck set when the global queue or a timer needs the caller.
  *
- * Only work that has waited is taken.  A G moved to another worker runs
- * with cold caches and its partners' wake-ups now cross CPUs, which costs
- * more than a short wait: coroutines that hand values back and forth
- * every few hundred nanoseconds run fastest together on one worker.  So a
- * thief marks each victim's ring tail, and takes half the ring only when
- * the victim has not reached that mark STEAL_NS later: some G has then
- * waited that long.  Spawned Gs that have not run are taken, the oldest
- * half, once the oldest has waited as long; a runnext once its P has not
- * scheduled at all for as long (Go's rule for runnext).  Work that
- * computes, or a queue that its owner drains more slowly than it fills,
- * is still spread within microseconds.
+ * New work spreads, conversations stay.  Spawned Gs that have not run
+ * are independent work: the oldest half is taken once the oldest has
+ * waited STEAL_NS.  A G in a ring or in runnext was readied by a
+ * coroutine of its worker, whose values it takes or gives: moved to
+ * another worker, it runs with cold caches and every exchange with its
+ * partners then crosses CPUs, on a channel lock both workers fight for
+ * (producers and consumers of one buffered channel, split over two
+ * workers, ran 4 times slower than on one).  A worker that keeps
+ * switching serves its queue in microseconds; so ring and runnext are
+ * taken only from a P that has not scheduled at all for STEAL_NS (Go's
+ * rule for runnext), whose running G computes and holds the worker.
+ * Coroutines that yield to share a CPU go through the global queue
+ * while a worker is idle (gocsp_yield), where it finds them at once.
  *
  * A few quick rounds first, then rounds NAP_NS apart: the spinner stays
  * counted in nmspinning, so wakers need no system call to get it, but it
@@ -568,9 +568,6 @@ steal_work(struct gocsp__m *m, bool *recheck)
 		    .tick = atomic_load_explicit(
 		        &v->schedtick, memory_order_relaxed),
 		    .tick_since = start,
-		    .mark = atomic_load_explicit(
-		        &v->runqtail, memory_order_relaxed),
-		    .mark_since = start,
 		    .spawn = atomic_load_explicit(
 		        &v->spawntop, memory_order_relaxed),
 		    .spawn_since = start};
@@ -586,17 +583,9 @@ steal_work(struct gocsp__m *m, bool *recheck)
 			struct victim *s = &seen[i];
 			uint32_t tick = atomic_load_explicit(
 			    &v->schedtick, memory_order_relaxed);
-			uint32_t head = atomic_load_explicit(
-			    &v->runqhead, memory_order_relaxed);
 			if (tick != s->tick) {
 				s->tick = tick;
 				s->tick_since = now;
-			}
-			if ((int32_t) (head - s->mark) >= 0) {
-				/* Everything queued at the mark has run. */
-				s->mark = atomic_load_explicit(
-				    &v->runqtail, memory_order_relaxed);
-				s->mark_since = now;
 			}
 			uint32_t spawn = atomic_load_explicit(
 			    &v->spawntop, memory_order_relaxed);
@@ -604,12 +593,11 @@ steal_work(struct gocsp__m *m, bool *recheck)
 				s->spawn = spawn;
 				s->spawn_since = now;
 			}
-			bool stuck = now - s->tick_since >= STEAL_NS;
 			struct gocsp__g *g = NULL;
-			if (stuck || now - s->mark_since >= STEAL_NS)
-				g = gocsp__runqsteal(p, v, stuck);
-			if (g == NULL && now - s->spawn_since >= STEAL_NS)
+			if (now - s->spawn_since >= STEAL_NS)
 				g = gocsp__spawnq_steal(p, v);
+			if (g == NULL && now - s->tick_since >= STEAL_NS)
+				g = gocsp__runqsteal(p, v, true);
 			if (g != NULL)
 				return g;
 		}

@@ -329,6 +329,58 @@ CO_CASE(test_sched__two_workers_run_at_once)
 	EXPECT(!pthread_equal(p.who[0], p.who[1]));
 }
 
+/*
+ * Coroutines that share a worker by yielding spread to a worker that is
+ * idle: they start together on one worker (GOMAXPROCS 1), then a second
+ * worker comes.  Neither computes long enough between yields for a thief
+ * to take it from a busy worker, so only their yields can move one over
+ * within the bound of 20,000 yields each.  Without that they stay until
+ * the kernel stops the busy worker's thread for 5 us, which makes it look
+ * stuck: here that came within the bound in about half of the runs.
+ */
+struct sharing {
+	atomic_int busy[2];
+	atomic_int overlap;
+	gocsp_waitgroup wg;
+};
+
+struct sharer {
+	struct sharing *s;
+	int i;
+};
+
+static void
+sharer(void *arg)
+{
+	struct sharer *a = arg;
+	struct sharing *s = a->s;
+	for (int n = 0; n < 20000 && !atomic_load(&s->overlap); n++) {
+		int64_t t1 = gocsp_now();
+		atomic_store(&s->busy[a->i], 1);
+		while (gt_since(t1) < GOCSP_US(1))
+			if (atomic_load(&s->busy[1 - a->i]))
+				atomic_store(&s->overlap, 1);
+		atomic_store(&s->busy[a->i], 0);
+		gocsp_yield();
+	}
+	gocsp_wg_done(&s->wg);
+}
+
+CO_CASE(test_sched__yielding_coroutines_spread)
+{
+	struct sharing s = {0};
+	struct sharer a[2] = {{&s, 0}, {&s, 1}};
+	int prev = gocsp_maxprocs(1);
+	gocsp_wg_add(&s.wg, 2);
+	GO(sharer, &a[0]);
+	GO(sharer, &a[1]);
+	gocsp_yield();
+	gocsp_maxprocs(2);
+	gocsp_wg_wait(&s.wg);
+	gocsp_maxprocs(prev);
+	EXPECT(atomic_load(&s.overlap));
+}
+
 /* ---------------------------------------------------------------------- */
 
 struct many {
@@ -636,6 +688,7 @@ main(void)
 		GT_CASE(test_sched__num_coroutines),
 		GT_CASE(test_sched__yield_interleaves),
 		GT_CASE(test_sched__two_workers_run_at_once),
+		GT_CASE(test_sched__yielding_coroutines_spread),
 		GT_CASE(test_sched__many_coroutines),
 		GT_CASE(test_sched__fork_join_runs_depth_first),
 		GT_CASE(test_sched__go_stack_large),
