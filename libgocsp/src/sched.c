@@ -818,14 +818,16 @@ top:
 	if (m->spinning) {
 		m->spinning = false;
 		/* Work published before this decrement is seen below (in a
-		 * local or the global queue); work published after it sees
-		 * nmspinning == 0 and wakes an M. */
+		 * spawn deque or the global queue: what a thief may take
+		 * from a P that switches); work published after it sees
+		 * nmspinning == 0 and wakes an M.  A ring whose P stops
+		 * switching is found by an M that watches (m_sleep). */
 		atomic_fetch_sub(&gocsp__sched.nmspinning, 1);
 		bool global = atomic_load(&gocsp__sched.runqsize) > 0;
 		int np = atomic_load(&gocsp__sched.nallp);
 		for (int i = 0; i < np; i++) {
 			struct gocsp__p *v = gocsp__sched.allp[i];
-			if (!global && gocsp__runqempty(v))
+			if (!global && gocsp__spawnq_len(v) == 0)
 				continue;
 			gocsp__lock_acquire(&gocsp__sched.lock);
 			p = pidleget();
