@@ -174,8 +174,9 @@ rows = [
     ("buffered", 1, "ns_per_op", None),
     ("buffered", 2, "ns_per_op", ("ratio", 0.7, 1.0)),
     ("buffered:8x8", 2, "ns_per_op", ("ratio", 0.7, 1.0)),
-    ("spawn", 1, "ns_per_op", ("ratio", 0.15)),
-    ("spawn", 2, "ns_per_op", ("ratio", 0.15)),
+    ("spawn", 1, "ns_per_op", ("ratio", 0.10)),
+    # Go's figure at 2 is bimodal (150-650 ns), so no target there.
+    ("spawn", 2, "ns_per_op", None),
     ("parked", 2, "rss_bytes_per", ("max", 4.5 * 1024)),
     ("parked", 2, "spawn_ms", None),
     ("parked", 2, "join_ms", None),
