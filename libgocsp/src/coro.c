@@ -233,8 +233,8 @@ gocsp_yield(void)
 	 * always goes there): thieves leave a busy worker's ring alone
 	 * (sched.c), and coroutines that yield to share a CPU must still
 	 * spread.  Else at the local ring's tail, which is cheaper. */
-	bool idle =
-	    atomic_load_explicit(&gocsp__sched.npidle, memory_order_relaxed) > 0;
+	bool idle = atomic_load_explicit(
+	                &gocsp__sched.npidle, memory_order_relaxed) > 0;
 	gocsp__switch_out(g, idle ? GOCSP__M_REQUEUE : GOCSP__M_YIELD);
 }
 

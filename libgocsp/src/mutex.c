@@ -24,11 +24,11 @@
  * change of holder moves the mutex's cache line between CPUs, twice.
  * Where lines cross slowly those crossings are the cost of a contended
  * mutex, so the loser had better queue and leave the holder its line: a
- * woken waiter then runs on the holder's worker, or is stolen only once
- * it has waited (sched.c).  With 2 coroutines on 2 workers the holder
- * changes about once per 1,000 increments, where Go's changes 4 to 6
- * times, and with 8, 1 to 10 times where Go's changes 70 to 180 times
- * (tests/bench mutex, changes_per_kop).
+ * woken waiter then waits on the holder's worker until that worker has
+ * not switched for 5 us (sched.c).  With 2 coroutines on 2 workers the
+ * holder changes about once per 1,000 increments, where Go's changes 4
+ * to 6 times, and with 8, once or twice where Go's changes 15 to 180
+ * times (tests/bench mutex, changes_per_kop).
  *
  * Lock's fast path reads the state, then CASes the locked bit into what
  * it read, rather than CASing 0 -> locked: while waiters are queued the

@@ -189,8 +189,10 @@ struct gocsp__g *gocsp__runqget(struct gocsp__p *p);
 /* Nothing queued on p (ring, runnext, spawned); exact only for the
  * owner. */
 bool gocsp__runqempty(struct gocsp__p *p);
+/* A thief (owner of p): take half of victim's ring, or its runnext when
+ * the ring is empty; return one and queue the others on p. */
 struct gocsp__g *gocsp__runqsteal(
-    struct gocsp__p *p, struct gocsp__p *victim, bool stealnext);
+    struct gocsp__p *p, struct gocsp__p *victim);
 /* Owner of p: queue a G spawned there that has not run yet.  false if
  * the deque is full. */
 bool gocsp__spawnq_push(struct gocsp__p *p, struct gocsp__g *g);

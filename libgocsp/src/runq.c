@@ -258,11 +258,10 @@ gocsp__runqempty(struct gocsp__p *p)
 	}
 }
 
-/* Grab half of victim's ring into batch[bh...]; the last resort also
- * takes runnext. */
+/* Grab half of victim's ring into p's slots from bh on; runnext when the
+ * ring is empty. */
 static uint32_t
-runqgrab(struct gocsp__p *victim, struct gocsp__p *p, uint32_t bh,
-    bool stealnext)
+runqgrab(struct gocsp__p *victim, struct gocsp__p *p, uint32_t bh)
 {
 	for (;;) {
 		uint32_t h = atomic_load_explicit(
@@ -272,8 +271,6 @@ runqgrab(struct gocsp__p *victim, struct gocsp__p *p, uint32_t bh,
 		uint32_t n = t - h;
 		n = n - n / 2;
 		if (n == 0) {
-			if (!stealnext)
-				return 0;
 			struct gocsp__g *next = atomic_load_explicit(
 			    &victim->runnext, memory_order_relaxed);
 			if (next == NULL ||
@@ -295,11 +292,11 @@ runqgrab(struct gocsp__p *victim, struct gocsp__p *p, uint32_t bh,
 }
 
 struct gocsp__g *
-gocsp__runqsteal(struct gocsp__p *p, struct gocsp__p *victim, bool stealnext)
+gocsp__runqsteal(struct gocsp__p *p, struct gocsp__p *victim)
 {
 	uint32_t t =
 	    atomic_load_explicit(&p->runqtail, memory_order_relaxed);
-	uint32_t n = runqgrab(victim, p, t, stealnext);
+	uint32_t n = runqgrab(victim, p, t);
 	if (n == 0)
 		return NULL;
 	n--;

@@ -16,14 +16,13 @@
  * that has not yet reached g0 turns RUNNING into WOKEN, g0 finds WOKEN
  * instead of committing RUNNING -> WAITING, and resumes the G at once.
  *
- * Idle Ms: an M with no work first spins (stealing only work that has
- * waited, see steal_work) for a bounded time, at most half of the busy Ps
- * spinning, then gives its P back and sleeps
- * on its own futex.  Work put in a run queue wakes one idle M when no M is
- * spinning (wakep), which is what keeps wake-up syscalls off the hot path:
- * while work flows, the spinner finds it.  One idle M sleeps with a
- * timeout, until the earliest timer (timer_sleeper); the others sleep
- * until woken.  Dekker-style pairs (work published then spinners read, or
+ * Idle Ms: an M with no work first spins (stealing what steal_work
+ * allows) for a bounded time, at most half of the busy Ps spinning, then
+ * gives its P back and sleeps on its own futex.  Work put in a run queue
+ * wakes one idle M when no M is spinning (wakep), which is what keeps
+ * wake-up syscalls off the hot path: while work flows, the spinner finds
+ * it.  One idle M sleeps with a timeout, until the earliest timer
+ * (timer_sleeper); the others sleep until woken.  Dekker-style pairs (work published then spinners read, or
  * spinners decremented then queues read) use sequentially consistent
  * atomics, as in Go.
  */
@@ -597,7 +596,7 @@ steal_work(struct gocsp__m *m, bool *recheck)
 			if (now - s->spawn_since >= STEAL_NS)
 				g = gocsp__spawnq_steal(p, v);
 			if (g == NULL && now - s->tick_since >= STEAL_NS)
-				g = gocsp__runqsteal(p, v, true);
+				g = gocsp__runqsteal(p, v);
 			if (g != NULL)
 				return g;
 		}

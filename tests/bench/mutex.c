@@ -86,8 +86,8 @@ main(int argc, char **argv)
 		    b.s.counter, b.per * b.workers);
 		return 1;
 	}
-	printf("mutex ns_per_op=%.1f changes_per_kop=%.2f procs=%d workers=%ld "
-	       "n=%ld\n",
+	printf("mutex ns_per_op=%.1f changes_per_kop=%.2f procs=%d "
+	       "workers=%ld n=%ld\n",
 	    b.ns_per_op, 1000.0 * (double) b.s.changes / (double) b.s.counter,
 	    gocsp_maxprocs(0), b.workers, b.per * b.workers);
 	return 0;

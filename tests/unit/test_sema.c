@@ -88,7 +88,8 @@ expect_short_searches(struct blocked *b, const long *order, long from)
 CO_CASE(test_sema__many_keys_blocked_at_once)
 {
 	/* TSan gives up beyond 8128 threads, and counts coroutines as such. */
-	struct blocked b = {.n = GT_TSAN ? gt_n(4000, 4000) : gt_n(100000, 10000)};
+	struct blocked b = {
+	    .n = GT_TSAN ? gt_n(4000, 4000) : gt_n(100000, 10000)};
 	long i, *order = malloc((size_t) b.n * sizeof *order);
 	void *(*args)[2] = malloc((size_t) b.n * sizeof *args);
 	uint64_t seed = 12345;
