@@ -19,7 +19,8 @@
 # server's own CPU time per request (user plus system, all its threads,
 # from wait4 through cputime.py) compares the servers themselves.  Sizes:
 # $ECHO_CONNS (64), $ECHO_REQUESTS (15000), $ECHO_SIZE (64); each run is
-# killed after $BENCH_TIMEOUT seconds (60).  Raw lines go to
+# killed after $BENCH_TIMEOUT seconds (60); with BENCH_QUIET=1 each pair
+# waits until the machine is quiet first (quiet.sh).  Raw lines go to
 # BUILD_DIR/bench-run/echo.txt.  Prints medians, the ratios gocsp/Go, the
 # targets of shared/BENCHMARKS.md (server CPU per request <= 0.85 of Go's,
 # requests/s >= Go's, p99 <= Go's) and the range of the pairs' own ratios.
@@ -130,11 +131,15 @@ run() {
 
 echo "# echo benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs," \
 	"$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?')," \
-	"$(go version | cut -d' ' -f3), $pairs pairs" >&2
+	"$(go version | cut -d' ' -f3), $pairs pairs$([ "${BENCH_QUIET:-0}" != 1 ] ||
+		echo ', each after 3 quiet seconds')" >&2
 echo "echo: $conns connections x $requests requests of $size bytes;" \
 	"servers GOCSP_MAXPROCS/GOMAXPROCS=$procs, the client" \
 	"(GOCSP_MAXPROCS=$procs) on the same CPUs" >&2
 for ((p = 0; p < pairs; p++)); do
+	if [ "${BENCH_QUIET:-0}" = 1 ]; then
+		bash "$here/quiet.sh" || true
+	fi
 	run gocsp
 	run go
 done

@@ -19,6 +19,8 @@
 # moved), then the primes speedup from procs 1 to 2.  Raw result lines go
 # to BUILD_DIR/bench-run/raw.txt.  Each run is killed after $BENCH_TIMEOUT
 # seconds (default 60); a config whose gocsp run fails is not retried.
+# With BENCH_QUIET=1 each pair waits until the machine is quiet first
+# (quiet.sh), as echo.sh does.
 # Exits 1 if any run failed, 0 otherwise (a MISS is a finding, not an error).
 #
 # Go twins are built with Debian's golang-go (1.19) from go/NAME.go plus
@@ -141,12 +143,16 @@ run() {
 
 echo "# gocsp benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs," \
 	"$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?')," \
-	"$(go version | cut -d' ' -f3), $pairs pairs" >&2
+	"$(go version | cut -d' ' -f3), $pairs pairs$([ "${BENCH_QUIET:-0}" != 1 ] ||
+		echo ', each after 3 quiet seconds')" >&2
 for c in "${configs[@]}"; do
 	read -r name procs args <<<"$c"
 	echo "$name procs=$procs:" >&2
 	c_ok=1
 	for ((i = 0; i < pairs; i++)); do
+		if [ "${BENCH_QUIET:-0}" = 1 ]; then
+			bash "$here/quiet.sh" || true
+		fi
 		if [ $c_ok -eq 1 ]; then
 			# shellcheck disable=SC2086
 			run gocsp "$name" "$procs" $args || c_ok=0
