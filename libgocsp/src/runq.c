@@ -136,18 +136,24 @@ gocsp__spawnq_push(struct gocsp__p *p, struct gocsp__g *g)
 	return true;
 }
 
+/* Owner: whether p's deque may hold a G.  Only the owner raises
+ * spawnbot and thieves only shrink the deque, so false is exact; the
+ * common case of runqget, inline, where a pop is out of line. */
+static inline bool
+spawnq_maybe(struct gocsp__p *p)
+{
+	return (int32_t) (atomic_load_explicit(&p->spawnbot,
+	                      memory_order_relaxed) -
+	           atomic_load_explicit(&p->spawntop, memory_order_relaxed)) >
+	    0;
+}
+
 /* Owner: the newest spawned G, or NULL. */
-static struct gocsp__g *
+__attribute__((noinline)) static struct gocsp__g *
 spawnq_pop(struct gocsp__p *p)
 {
 	uint32_t b =
 	    atomic_load_explicit(&p->spawnbot, memory_order_relaxed) - 1;
-	/* Cheap empty test first: only the owner raises spawnbot, and
-	 * thieves only shrink the deque. */
-	if ((int32_t) (b + 1 -
-	        atomic_load_explicit(&p->spawntop, memory_order_relaxed)) <=
-	    0)
-		return NULL;
 	/* Claim b before looking at spawntop again: a thief that read
 	 * the old spawnbot may still take b, and only the last G is
 	 * fought over (by CAS).  Sequentially consistent, as a thief's
@@ -234,7 +240,7 @@ gocsp__runqget(struct gocsp__p *p)
 		p->ring_skips++;
 		return g;
 	}
-	if ((g = spawnq_pop(p)) != NULL) {
+	if (spawnq_maybe(p) && (g = spawnq_pop(p)) != NULL) {
 		p->ring_skips++;
 		return g;
 	}
