@@ -70,6 +70,8 @@ struct gocsp__m {
 	struct gocsp__p *p;      /* owned P, NULL while idle */
 	struct gocsp__p *nextp;  /* P handed over by the waker, under sched.lock */
 	bool spinning;           /* looking for work, counted in nmspinning */
+	int spread;              /* Gs readied now that go to the global queue
+	                            (poll_ready) */
 	struct gocsp__g *prevg;  /* the G that just switched away */
 	int action;              /* what prevg asked for */
 	void (*unlockf)(void *); /* GOCSP__M_PARK: run once curg is parked */

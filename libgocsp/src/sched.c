@@ -226,9 +226,11 @@ void
 gocsp__put_runnable(struct gocsp__g *g, bool next)
 {
 	struct gocsp__m *m = gocsp__getm();
-	if (m != NULL && m->p != NULL) {
+	if (m != NULL && m->p != NULL && m->spread == 0) {
 		gocsp__runqput(m->p, g, next);
 	} else {
+		if (m != NULL && m->spread > 0)
+			m->spread--;
 		gocsp__lock_acquire(&gocsp__sched.lock);
 		gocsp__globrunqput(g);
 		gocsp__lock_release(&gocsp__sched.lock);
@@ -728,15 +730,24 @@ m_sleep(struct gocsp__m *m)
 	}
 }
 
-/* Poll the netpoller without blocking if nobody is blocked in it; the
- * woken Gs go to m's P.  Returns how many were woken. */
+/*
+ * Poll the netpoller without blocking if nobody is blocked in it.  Woken
+ * Gs are independent work (each waited on its own fd), not partners of
+ * what m's P runs: as many as there are idle Ps go to the global queue,
+ * where those Ps find them at once, the rest to m's P (Go's
+ * injectglist).  Returns how many were woken.
+ */
 static int
-poll_ready(void)
+poll_ready(struct gocsp__m *m)
 {
 	if (!gocsp__netpoll_active() || gocsp__netpoll_waiters() == 0 ||
 	    GOCSP__LOAD(&gocsp__sched.poller) != NULL)
 		return 0;
-	return gocsp__netpoll(0);
+	m->spread = atomic_load_explicit(
+	    &gocsp__sched.npidle, memory_order_relaxed);
+	int n = gocsp__netpoll(0);
+	m->spread = 0;
+	return n;
 }
 
 /* Find a runnable G for m; blocks while there is none. */
@@ -764,7 +775,7 @@ top:
 	bool tick61 =
 	    atomic_load_explicit(&p->schedtick, memory_order_relaxed) % 61 == 0;
 	if (tick61)
-		poll_ready();
+		poll_ready(m);
 	long n;
 	if (tick61 &&
 	    atomic_load_explicit(&gocsp__sched.runqsize, memory_order_relaxed) >
@@ -777,7 +788,7 @@ top:
 	}
 	if ((g = gocsp__runqget(p)) != NULL)
 		goto found;
-	if (poll_ready() > 0 && (g = gocsp__runqget(p)) != NULL)
+	if (poll_ready(m) > 0 && (g = gocsp__runqget(p)) != NULL)
 		goto found;
 	if (atomic_load_explicit(&gocsp__sched.runqsize, memory_order_relaxed) >
 	    0) {
