@@ -10,15 +10,16 @@
  * Go's gfput does: a spawn that reuses one skips a stack cache round
  * trip.  Gs that move on to the global list leave their stacks behind.
  *
- * gocsp_go puts the new G in runnext when it is empty, as Go's newproc
- * does: the spawner keeps running and the child runs next on this worker
- * unless a thief takes it; later children queue behind it in order.  A
- * coroutine that spawns faster than its worker and the thieves run the
- * children yields once half its run queue is full, so the backlog runs
- * before it spawns more.  Without that, a loop of
- * gocsp_go calls would move its overflow to the global queue and keep
- * every child record alive at once: a million spawns, a million records,
- * and a cache miss per child for whichever worker walks the global queue.
+ * gocsp_go queues the new G on its worker's spawn deque (runq.c): the
+ * spawner keeps running, and when it blocks its worker runs the newest
+ * child first, so a spawn tree runs depth first and keeps only its
+ * current path alive; thieves take the oldest children.  A coroutine
+ * that spawns faster than its worker and the thieves run the children
+ * yields once the deque is half full, so the backlog runs before it
+ * spawns more.  Without that, a loop of gocsp_go calls would move its
+ * overflow to the global queue and keep every child record alive at
+ * once: a million spawns, a million records, and a cache miss per child
+ * for whichever worker walks the global queue.
  */
 #include "proc.h"
 
@@ -171,16 +172,16 @@ gocsp_go_stack(void (*fn)(void *), void *arg, size_t stack_size)
 		    memory_order_relaxed);
 	else
 		atomic_fetch_add(&gocsp__sched.gcount_threads, 1);
-	/* Into runnext while it is empty, as Go's newproc; else at the
-	 * ring's tail rather than kicking the runnext there: a spawning
-	 * loop queues its children in order, and saves the atomic exchange
-	 * that the kick costs. */
-	bool next = p == NULL ||
-	    atomic_load_explicit(&p->runnext, memory_order_relaxed) == NULL;
-	gocsp__put_runnable(g, next);
-	/* A spawner that outruns its run queue runs the backlog itself. */
-	if (p != NULL && m->curg != NULL &&
-	    gocsp__runqlen(p) >= GOCSP__RUNQ_SIZE / 2)
+	if (p == NULL) {
+		gocsp__put_runnable(g, true);
+		return 0;
+	}
+	if (!gocsp__spawnq_push(p, g))
+		gocsp__runqput(p, g, false);
+	gocsp__wakep();
+	/* A spawner that outruns its worker runs the backlog itself. */
+	if (m->curg != NULL &&
+	    gocsp__spawnq_len(p) >= GOCSP__SPAWNQ_SIZE / 2)
 		gocsp__switch_out(m->curg, GOCSP__M_YIELD);
 	return 0;
 }
@@ -227,7 +228,14 @@ gocsp_yield(void)
 		sched_yield();
 		return;
 	}
-	gocsp__switch_out(g, GOCSP__M_YIELD);
+	/* Behind everything queued.  While a worker is idle, through the
+	 * global queue, where that worker takes it at once (Go's Gosched
+	 * always goes there): thieves leave a busy worker's ring alone
+	 * (sched.c), and coroutines that yield to share a CPU must still
+	 * spread.  Else at the local ring's tail, which is cheaper. */
+	bool idle = atomic_load_explicit(
+	                &gocsp__sched.npidle, memory_order_relaxed) > 0;
+	gocsp__switch_out(g, idle ? GOCSP__M_REQUEUE : GOCSP__M_YIELD);
 }
 
 bool

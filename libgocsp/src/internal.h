@@ -252,6 +252,10 @@ void gocsp__semacquire(const void *key, bool lifo);
  * those still to come. */
 void gocsp__semrelease(const void *key, uint32_t n);
 
+/* How many table slots a wake of key looks at, or -1 when nobody waits on
+ * key.  For the tests: it must not grow with the number of keys. */
+int gocsp__sema_probes(const void *key);
+
 /* ---------------------------------------------------------------------- */
 /* Runtime                                                                 */
 /* ---------------------------------------------------------------------- */

@@ -15,14 +15,20 @@
  * tail without taking it), and the waiter takes ownership itself.  The
  * last waiter, or one that waited less than 1 ms, turns starvation off.
  *
- * Before queueing, a locker spins a few rounds while the holder is likely
- * running on another worker (Go's sync_runtime_canSpin): more than one
- * CPU, another P busy, and nothing else runnable on the caller's P (a
- * coroutine that spins keeps its P's queued coroutines waiting).  Each
- * round pauses twice as long as the one before (Go's are all 30 pauses):
- * a spinner that reads the state rarely lets the holder lock and unlock
- * many times without losing the cache line, and the rounds together
- * (about 6 us here) still cost less than a park and a wake-up.
+ * Before queueing, a locker spins while the holder is likely running on
+ * another worker (Go's sync_runtime_canSpin): more than one CPU, another
+ * P busy, and nothing else runnable on the caller's P (a coroutine that
+ * spins keeps its P's queued coroutines waiting).  One round of 30 pauses
+ * (under a microsecond), where Go spins four: a spinner that finds the
+ * lock free mostly takes it from a holder about to relock, and each such
+ * change of holder moves the mutex's cache line between CPUs, twice.
+ * Where lines cross slowly those crossings are the cost of a contended
+ * mutex, so the loser had better queue and leave the holder its line: a
+ * woken waiter then waits on the holder's worker until that worker has
+ * not switched for 5 us (sched.c).  With 2 coroutines on 2 workers the
+ * holder changes about once per 1,000 increments, where Go's changes 4
+ * to 6 times, and with 8, once or twice where Go's changes 15 to 180
+ * times (tests/bench mutex, changes_per_kop).
  *
  * Lock's fast path reads the state, then CASes the locked bit into what
  * it read, rather than CASing 0 -> locked: while waiters are queued the
@@ -42,8 +48,8 @@
 #define MUTEX_WAITER ((int32_t) 1 << MUTEX_WAITER_SHIFT)
 
 #define STARVATION_NS 1000000 /* Go's starvationThresholdNs */
-#define ACTIVE_SPIN 4         /* spin rounds before queueing */
-#define ACTIVE_SPIN_CNT 30    /* pauses in the first round, doubling */
+#define ACTIVE_SPIN 1         /* spin rounds before queueing */
+#define ACTIVE_SPIN_CNT 30    /* pauses per round */
 
 static _Atomic int ncpu; /* 0: not yet read */
 
@@ -79,9 +85,9 @@ can_spin(int iter)
 }
 
 static void
-do_spin(int iter)
+do_spin(void)
 {
-	for (int i = 0; i < ACTIVE_SPIN_CNT << iter; i++)
+	for (int i = 0; i < ACTIVE_SPIN_CNT; i++)
 		gocsp__os_cpu_relax();
 }
 
@@ -118,7 +124,7 @@ lock_slow(gocsp_mutex *m)
 			    (old >> MUTEX_WAITER_SHIFT) != 0 &&
 			    cas_state(m, &old, old | MUTEX_WOKEN))
 				awoke = true;
-			do_spin(iter);
+			do_spin();
 			iter++;
 			old = load_state(m);
 			continue;

@@ -11,6 +11,7 @@
 #include "stack.h"
 
 #define GOCSP__RUNQ_SIZE 256
+#define GOCSP__SPAWNQ_SIZE 256
 #define GOCSP__MAX_PROCS 1024
 #define GOCSP__GCACHE_MAX 256  /* dead Gs kept per P, with their stacks */
 #define GOCSP__GFREE_MAX 16384 /* dead Gs kept in the global list */
@@ -32,9 +33,16 @@ struct gocsp__p {
 	struct gocsp__g *_Atomic runq[GOCSP__RUNQ_SIZE];
 	/* The G readied last, run next: what makes handoffs cheap. */
 	struct gocsp__g *_Atomic runnext;
+	/* Spawned Gs that have not run yet (runq.c): a deque whose owner
+	 * pushes and pops the newest end (spawnbot), thieves take the
+	 * oldest (CAS spawntop). */
+	_Atomic uint32_t spawntop;
+	_Atomic uint32_t spawnbot;
+	struct gocsp__g *_Atomic spawnq[GOCSP__SPAWNQ_SIZE];
 
 	_Atomic uint32_t schedtick; /* written by the owner only */
-	uint32_t runnext_streak;    /* owner only: consecutive runnext runs */
+	uint32_t ring_skips; /* owner only: runs in a row taken before the
+	                        ring (runnext, spawnq) */
 
 	struct gocsp__p *link; /* idle list, under sched.lock */
 
@@ -52,7 +60,8 @@ enum gocsp__maction {
 	GOCSP__M_PARK_RACY,
 	GOCSP__M_YIELD,
 	GOCSP__M_EXIT,
-	GOCSP__M_REQUEUE, /* to the global queue (left a blocking call, no P) */
+	GOCSP__M_REQUEUE, /* to the global queue, waking an idle M (left a
+	                     blocking call with no P; yields to an idle M) */
 };
 
 struct gocsp__m {
@@ -61,6 +70,8 @@ struct gocsp__m {
 	struct gocsp__p *p;      /* owned P, NULL while idle */
 	struct gocsp__p *nextp;  /* P handed over by the waker, under sched.lock */
 	bool spinning;           /* looking for work, counted in nmspinning */
+	int spread;              /* Gs readied now that go to the global queue
+	                            (poll_ready) */
 	struct gocsp__g *prevg;  /* the G that just switched away */
 	int action;              /* what prevg asked for */
 	void (*unlockf)(void *); /* GOCSP__M_PARK: run once curg is parked */
@@ -174,12 +185,26 @@ gocsp__runqput(struct gocsp__p *p, struct gocsp__g *g, bool next)
 	}
 	gocsp__runqput_slow(p, g, next);
 }
+/* The next G the owner of p runs: runnext, else the newest spawned,
+ * else the ring's head (the ring first after a streak of the others). */
 struct gocsp__g *gocsp__runqget(struct gocsp__p *p);
+/* Nothing queued on p (ring, runnext, spawned); exact only for the
+ * owner. */
 bool gocsp__runqempty(struct gocsp__p *p);
-/* Gs in p's ring (not counting runnext); exact only for the owner. */
-uint32_t gocsp__runqlen(struct gocsp__p *p);
+/* A thief (owner of p): take half of victim's ring, or its runnext when
+ * the ring is empty; return one and queue the others on p. */
 struct gocsp__g *gocsp__runqsteal(
-    struct gocsp__p *p, struct gocsp__p *victim, bool stealnext);
+    struct gocsp__p *p, struct gocsp__p *victim);
+/* Owner of p: queue a G spawned there that has not run yet.  false if
+ * the deque is full. */
+bool gocsp__spawnq_push(struct gocsp__p *p, struct gocsp__g *g);
+/* Spawned Gs queued on p; exact only for the owner. */
+uint32_t gocsp__spawnq_len(struct gocsp__p *p);
+/* A thief (owner of p): take the older half of victim's spawned Gs, at
+ * least one; return the oldest and queue the others on p.  NULL if
+ * there were none. */
+struct gocsp__g *gocsp__spawnq_steal(
+    struct gocsp__p *p, struct gocsp__p *victim);
 /* Global queue: sched.lock held.  Gs in a chain are linked by
  * schedlink. */
 void gocsp__globrunqput(struct gocsp__g *g);

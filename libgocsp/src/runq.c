@@ -6,10 +6,28 @@
  * at tail (release) and everyone takes from head with a CAS, so thieves
  * need no lock.  runnext holds the G readied last: it runs before the ring
  * and inherits the time slice, which makes a channel handoff a pair of
- * context switches on one worker.  Because nothing preempts, the owner
- * takes at most RUNNEXT_STREAK Gs in a row from runnext before serving the
- * ring, so two coroutines handing a value back and forth cannot starve
- * the rest.  A full ring moves half of itself to the global queue.
+ * context switches on one worker.  A full ring moves half of itself to
+ * the global queue.
+ *
+ * Spawned Gs that have not run yet wait apart, in a deque (Chase and
+ * Lev's): the owner pushes and pops the newest end, thieves take the
+ * oldest.  A spawn tree thus runs depth first on its worker -- a node's
+ * children run before its siblings' -- and only the nodes on the current
+ * path and their unstarted siblings are alive at once: a few dozen for a
+ * million leaves, where a FIFO would start whole levels of the tree (Go
+ * keeps a third of a million goroutines alive on the fork-join
+ * benchmark).  Thieves take the oldest, the biggest subtrees, so one
+ * steal feeds a worker for long.  The owner's claim of the newest and a
+ * thief's look at the two ends are sequentially consistent, in place of
+ * the fences of Le et al. ("Correct and efficient work-stealing for weak
+ * memory models", 2013), which ThreadSanitizer cannot follow: a pop costs
+ * a full barrier, but no atomic read-modify-write unless a thief races
+ * for the last G.
+ *
+ * Because nothing preempts, the owner takes at most RING_SKIPS Gs in a
+ * row from runnext and the deque before serving the ring, so two
+ * coroutines handing a value back and forth, or a spawn tree, cannot
+ * starve the rest.
  *
  * The global queue, under sched.lock, is a list of batches of up to
  * GOCSP__GLOBAL_BATCH Gs, chained through schedlink; the first G of each
@@ -23,7 +41,7 @@
  */
 #include "proc.h"
 
-#define RUNNEXT_STREAK 64
+#define RING_SKIPS 64
 
 static inline struct gocsp__g *
 slot_load(struct gocsp__p *p, uint32_t i)
@@ -102,12 +120,116 @@ ring_get(struct gocsp__p *p)
 	}
 }
 
+/* ---- the spawn deque ---- */
+
+bool
+gocsp__spawnq_push(struct gocsp__p *p, struct gocsp__g *g)
+{
+	uint32_t b = atomic_load_explicit(&p->spawnbot, memory_order_relaxed);
+	uint32_t t = atomic_load_explicit(&p->spawntop, memory_order_acquire);
+	if (b - t >= GOCSP__SPAWNQ_SIZE)
+		return false;
+	atomic_store_explicit(
+	    &p->spawnq[b % GOCSP__SPAWNQ_SIZE], g, memory_order_relaxed);
+	/* Publishes g (and the G's fields) to thieves. */
+	atomic_store_explicit(&p->spawnbot, b + 1, memory_order_release);
+	return true;
+}
+
+/* Owner: whether p's deque may hold a G.  Only the owner raises
+ * spawnbot and thieves only shrink the deque, so false is exact; the
+ * common case of runqget, inline, where a pop is out of line. */
+static inline bool
+spawnq_maybe(struct gocsp__p *p)
+{
+	return (int32_t) (atomic_load_explicit(&p->spawnbot,
+	                      memory_order_relaxed) -
+	           atomic_load_explicit(&p->spawntop, memory_order_relaxed)) >
+	    0;
+}
+
+/* Owner: the newest spawned G, or NULL. */
+__attribute__((noinline)) static struct gocsp__g *
+spawnq_pop(struct gocsp__p *p)
+{
+	uint32_t b =
+	    atomic_load_explicit(&p->spawnbot, memory_order_relaxed) - 1;
+	/* Claim b before looking at spawntop again: a thief that read
+	 * the old spawnbot may still take b, and only the last G is
+	 * fought over (by CAS).  Sequentially consistent, as a thief's
+	 * reads: the store must not pass the load (Dekker). */
+	atomic_store_explicit(&p->spawnbot, b, memory_order_seq_cst);
+	uint32_t t = atomic_load_explicit(&p->spawntop, memory_order_seq_cst);
+	struct gocsp__g *g = NULL;
+	if ((int32_t) (b - t) >= 0) {
+		g = atomic_load_explicit(
+		    &p->spawnq[b % GOCSP__SPAWNQ_SIZE], memory_order_relaxed);
+		if (b != t)
+			return g;
+		if (!atomic_compare_exchange_strong_explicit(&p->spawntop, &t,
+		        t + 1, memory_order_seq_cst, memory_order_relaxed))
+			g = NULL; /* a thief took it */
+	}
+	atomic_store_explicit(&p->spawnbot, b + 1, memory_order_relaxed);
+	return g;
+}
+
+/* Thief: the oldest of victim's spawned Gs, or NULL (also when another
+ * thief or the owner won the race for it). */
+static struct gocsp__g *
+spawnq_take(struct gocsp__p *victim)
+{
+	uint32_t t =
+	    atomic_load_explicit(&victim->spawntop, memory_order_seq_cst);
+	uint32_t b =
+	    atomic_load_explicit(&victim->spawnbot, memory_order_seq_cst);
+	if ((int32_t) (b - t) <= 0)
+		return NULL;
+	struct gocsp__g *g = atomic_load_explicit(
+	    &victim->spawnq[t % GOCSP__SPAWNQ_SIZE], memory_order_relaxed);
+	if (!atomic_compare_exchange_strong_explicit(&victim->spawntop, &t,
+	        t + 1, memory_order_seq_cst, memory_order_relaxed))
+		return NULL;
+	return g;
+}
+
+struct gocsp__g *
+gocsp__spawnq_steal(struct gocsp__p *p, struct gocsp__p *victim)
+{
+	struct gocsp__g *first = spawnq_take(victim);
+	if (first == NULL)
+		return NULL;
+	/* One at a time: each take is a CAS of its own, which is what
+	 * keeps them safe against the owner's pops. */
+	for (uint32_t n = gocsp__spawnq_len(victim) / 2; n > 0; n--) {
+		struct gocsp__g *g = spawnq_take(victim);
+		if (g == NULL)
+			break;
+		if (!gocsp__spawnq_push(p, g)) {
+			gocsp__runqput(p, g, false);
+			break;
+		}
+	}
+	return first;
+}
+
+uint32_t
+gocsp__spawnq_len(struct gocsp__p *p)
+{
+	int32_t n =
+	    (int32_t) (atomic_load_explicit(&p->spawnbot, memory_order_relaxed) -
+	        atomic_load_explicit(&p->spawntop, memory_order_relaxed));
+	return n > 0 ? (uint32_t) n : 0;
+}
+
+/* ---- the local queue as a whole ---- */
+
 struct gocsp__g *
 gocsp__runqget(struct gocsp__p *p)
 {
 	struct gocsp__g *g;
-	if (p->runnext_streak >= RUNNEXT_STREAK) {
-		p->runnext_streak = 0;
+	if (p->ring_skips >= RING_SKIPS) {
+		p->ring_skips = 0;
 		if ((g = ring_get(p)) != NULL)
 			return g;
 	}
@@ -115,23 +237,22 @@ gocsp__runqget(struct gocsp__p *p)
 	if (g != NULL &&
 	    atomic_compare_exchange_strong_explicit(&p->runnext, &g, NULL,
 	        memory_order_acq_rel, memory_order_relaxed)) {
-		p->runnext_streak++;
+		p->ring_skips++;
 		return g;
 	}
-	p->runnext_streak = 0;
+	if (spawnq_maybe(p) && (g = spawnq_pop(p)) != NULL) {
+		p->ring_skips++;
+		return g;
+	}
+	p->ring_skips = 0;
 	return ring_get(p);
-}
-
-uint32_t
-gocsp__runqlen(struct gocsp__p *p)
-{
-	return atomic_load_explicit(&p->runqtail, memory_order_relaxed) -
-	    atomic_load_explicit(&p->runqhead, memory_order_relaxed);
 }
 
 bool
 gocsp__runqempty(struct gocsp__p *p)
 {
+	if (gocsp__spawnq_len(p) != 0)
+		return false;
 	/* Go's runqempty: a consistent snapshot despite concurrent kicks
 	 * of runnext into the ring. */
 	for (;;) {
@@ -143,11 +264,10 @@ gocsp__runqempty(struct gocsp__p *p)
 	}
 }
 
-/* Grab half of victim's ring into batch[bh...]; the last resort also
- * takes runnext. */
+/* Grab half of victim's ring into p's slots from bh on; runnext when the
+ * ring is empty. */
 static uint32_t
-runqgrab(struct gocsp__p *victim, struct gocsp__p *p, uint32_t bh,
-    bool stealnext)
+runqgrab(struct gocsp__p *victim, struct gocsp__p *p, uint32_t bh)
 {
 	for (;;) {
 		uint32_t h = atomic_load_explicit(
@@ -157,8 +277,6 @@ runqgrab(struct gocsp__p *victim, struct gocsp__p *p, uint32_t bh,
 		uint32_t n = t - h;
 		n = n - n / 2;
 		if (n == 0) {
-			if (!stealnext)
-				return 0;
 			struct gocsp__g *next = atomic_load_explicit(
 			    &victim->runnext, memory_order_relaxed);
 			if (next == NULL ||
@@ -180,11 +298,11 @@ runqgrab(struct gocsp__p *victim, struct gocsp__p *p, uint32_t bh,
 }
 
 struct gocsp__g *
-gocsp__runqsteal(struct gocsp__p *p, struct gocsp__p *victim, bool stealnext)
+gocsp__runqsteal(struct gocsp__p *p, struct gocsp__p *victim)
 {
 	uint32_t t =
 	    atomic_load_explicit(&p->runqtail, memory_order_relaxed);
-	uint32_t n = runqgrab(victim, p, t, stealnext);
+	uint32_t n = runqgrab(victim, p, t);
 	if (n == 0)
 		return NULL;
 	n--;

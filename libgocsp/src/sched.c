@@ -16,14 +16,13 @@
  * that has not yet reached g0 turns RUNNING into WOKEN, g0 finds WOKEN
  * instead of committing RUNNING -> WAITING, and resumes the G at once.
  *
- * Idle Ms: an M with no work first spins (stealing only work that has
- * waited, see steal_work) for a bounded time, at most half of the busy Ps
- * spinning, then gives its P back and sleeps
- * on its own futex.  Work put in a run queue wakes one idle M when no M is
- * spinning (wakep), which is what keeps wake-up syscalls off the hot path:
- * while work flows, the spinner finds it.  One idle M sleeps with a
- * timeout, until the earliest timer (timer_sleeper); the others sleep
- * until woken.  Dekker-style pairs (work published then spinners read, or
+ * Idle Ms: an M with no work first spins (stealing what steal_work
+ * allows) for a bounded time, at most half of the busy Ps spinning, then
+ * gives its P back and sleeps on its own futex.  Work put in a run queue
+ * wakes one idle M when no M is spinning (wakep), which is what keeps
+ * wake-up syscalls off the hot path: while work flows, the spinner finds
+ * it.  One idle M sleeps with a timeout, until the earliest timer
+ * (timer_sleeper); the others sleep until woken.  Dekker-style pairs (work published then spinners read, or
  * spinners decremented then queues read) use sequentially consistent
  * atomics, as in Go.
  */
@@ -227,9 +226,11 @@ void
 gocsp__put_runnable(struct gocsp__g *g, bool next)
 {
 	struct gocsp__m *m = gocsp__getm();
-	if (m != NULL && m->p != NULL) {
+	if (m != NULL && m->p != NULL && m->spread == 0) {
 		gocsp__runqput(m->p, g, next);
 	} else {
+		if (m != NULL && m->spread > 0)
+			m->spread--;
 		gocsp__lock_acquire(&gocsp__sched.lock);
 		gocsp__globrunqput(g);
 		gocsp__lock_release(&gocsp__sched.lock);
@@ -524,26 +525,29 @@ reset_spinning(struct gocsp__m *m)
 
 /* What a thief last saw of a victim, and since when. */
 struct victim {
-	uint32_t tick;      /* its schedtick ... */
-	int64_t tick_since; /* ... unchanged since then */
-	uint32_t mark;      /* its ring's tail ... */
-	int64_t mark_since; /* ... at this time */
+	uint32_t tick;       /* its schedtick ... */
+	int64_t tick_since;  /* ... unchanged since then */
+	uint32_t spawn;      /* its oldest spawned G's index ... */
+	int64_t spawn_since; /* ... queued and unchanged since then */
 };
 
 /*
  * Steal from other Ps for up to SPIN_NS.  Returns a G, or NULL with
  * *recheck set when the global queue or a timer needs the caller.
  *
- * Only work that has waited is taken.  A G moved to another worker runs
- * with cold caches and its partners' wake-ups now cross CPUs, which costs
- * more than a short wait: coroutines that hand values back and forth
- * every few hundred nanoseconds run fastest together on one worker.  So a
- * thief marks each victim's ring tail, and takes half the ring only when
- * the victim has not reached that mark STEAL_NS later: some G has then
- * waited that long.  A runnext is taken once its P has not scheduled at
- * all for as long (Go's rule for runnext).  Work that computes, or a
- * queue that its owner drains more slowly than it fills, is still spread
- * within microseconds.
+ * New work spreads, conversations stay.  Spawned Gs that have not run
+ * are independent work: the oldest half is taken once the oldest has
+ * waited STEAL_NS.  A G in a ring or in runnext was readied by a
+ * coroutine of its worker, whose values it takes or gives: moved to
+ * another worker, it runs with cold caches and every exchange with its
+ * partners then crosses CPUs, on a channel lock both workers fight for
+ * (producers and consumers of one buffered channel, split over two
+ * workers, ran 4 times slower than on one).  A worker that keeps
+ * switching serves its queue in microseconds; so ring and runnext are
+ * taken only from a P that has not scheduled at all for STEAL_NS (Go's
+ * rule for runnext), whose running G computes and holds the worker.
+ * Coroutines that yield to share a CPU go through the global queue
+ * while a worker is idle (gocsp_yield), where it finds them at once.
  *
  * A few quick rounds first, then rounds NAP_NS apart: the spinner stays
  * counted in nmspinning, so wakers need no system call to get it, but it
@@ -565,9 +569,9 @@ steal_work(struct gocsp__m *m, bool *recheck)
 		    .tick = atomic_load_explicit(
 		        &v->schedtick, memory_order_relaxed),
 		    .tick_since = start,
-		    .mark = atomic_load_explicit(
-		        &v->runqtail, memory_order_relaxed),
-		    .mark_since = start};
+		    .spawn = atomic_load_explicit(
+		        &v->spawntop, memory_order_relaxed),
+		    .spawn_since = start};
 	}
 	uint32_t off = (uint32_t) gocsp__rand();
 	for (uint32_t round = 0;; round++) {
@@ -580,22 +584,21 @@ steal_work(struct gocsp__m *m, bool *recheck)
 			struct victim *s = &seen[i];
 			uint32_t tick = atomic_load_explicit(
 			    &v->schedtick, memory_order_relaxed);
-			uint32_t head = atomic_load_explicit(
-			    &v->runqhead, memory_order_relaxed);
 			if (tick != s->tick) {
 				s->tick = tick;
 				s->tick_since = now;
 			}
-			if ((int32_t) (head - s->mark) >= 0) {
-				/* Everything queued at the mark has run. */
-				s->mark = atomic_load_explicit(
-				    &v->runqtail, memory_order_relaxed);
-				s->mark_since = now;
+			uint32_t spawn = atomic_load_explicit(
+			    &v->spawntop, memory_order_relaxed);
+			if (spawn != s->spawn || gocsp__spawnq_len(v) == 0) {
+				s->spawn = spawn;
+				s->spawn_since = now;
 			}
-			bool stuck = now - s->tick_since >= STEAL_NS;
-			if (!stuck && now - s->mark_since < STEAL_NS)
-				continue;
-			struct gocsp__g *g = gocsp__runqsteal(p, v, stuck);
+			struct gocsp__g *g = NULL;
+			if (now - s->spawn_since >= STEAL_NS)
+				g = gocsp__spawnq_steal(p, v);
+			if (g == NULL && now - s->tick_since >= STEAL_NS)
+				g = gocsp__runqsteal(p, v);
 			if (g != NULL)
 				return g;
 		}
@@ -727,15 +730,24 @@ m_sleep(struct gocsp__m *m)
 	}
 }
 
-/* Poll the netpoller without blocking if nobody is blocked in it; the
- * woken Gs go to m's P.  Returns how many were woken. */
+/*
+ * Poll the netpoller without blocking if nobody is blocked in it.  Woken
+ * Gs are independent work (each waited on its own fd), not partners of
+ * what m's P runs: as many as there are idle Ps go to the global queue,
+ * where those Ps find them at once, the rest to m's P (Go's
+ * injectglist).  Returns how many were woken.
+ */
 static int
-poll_ready(void)
+poll_ready(struct gocsp__m *m)
 {
 	if (!gocsp__netpoll_active() || gocsp__netpoll_waiters() == 0 ||
 	    GOCSP__LOAD(&gocsp__sched.poller) != NULL)
 		return 0;
-	return gocsp__netpoll(0);
+	m->spread = atomic_load_explicit(
+	    &gocsp__sched.npidle, memory_order_relaxed);
+	int n = gocsp__netpoll(0);
+	m->spread = 0;
+	return n;
 }
 
 /* Find a runnable G for m; blocks while there is none. */
@@ -763,7 +775,7 @@ top:
 	bool tick61 =
 	    atomic_load_explicit(&p->schedtick, memory_order_relaxed) % 61 == 0;
 	if (tick61)
-		poll_ready();
+		poll_ready(m);
 	long n;
 	if (tick61 &&
 	    atomic_load_explicit(&gocsp__sched.runqsize, memory_order_relaxed) >
@@ -776,7 +788,7 @@ top:
 	}
 	if ((g = gocsp__runqget(p)) != NULL)
 		goto found;
-	if (poll_ready() > 0 && (g = gocsp__runqget(p)) != NULL)
+	if (poll_ready(m) > 0 && (g = gocsp__runqget(p)) != NULL)
 		goto found;
 	if (atomic_load_explicit(&gocsp__sched.runqsize, memory_order_relaxed) >
 	    0) {
@@ -816,14 +828,16 @@ top:
 	if (m->spinning) {
 		m->spinning = false;
 		/* Work published before this decrement is seen below (in a
-		 * local or the global queue); work published after it sees
-		 * nmspinning == 0 and wakes an M. */
+		 * spawn deque or the global queue: what a thief may take
+		 * from a P that switches); work published after it sees
+		 * nmspinning == 0 and wakes an M.  A ring whose P stops
+		 * switching is found by an M that watches (m_sleep). */
 		atomic_fetch_sub(&gocsp__sched.nmspinning, 1);
 		bool global = atomic_load(&gocsp__sched.runqsize) > 0;
 		int np = atomic_load(&gocsp__sched.nallp);
 		for (int i = 0; i < np; i++) {
 			struct gocsp__p *v = gocsp__sched.allp[i];
-			if (!global && gocsp__runqempty(v))
+			if (!global && gocsp__spawnq_len(v) == 0)
 				continue;
 			gocsp__lock_acquire(&gocsp__sched.lock);
 			p = pidleget();

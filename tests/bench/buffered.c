@@ -1,19 +1,19 @@
 /*
- * buffered: 4 producers and 4 consumers share one channel with a buffer of
- * 1024.  Metric: ns per item, from the first spawn until every consumer has
- * seen the close.  Twin: go/buffered.go.  Usage: bench_buffered [items]
+ * buffered: P producers and C consumers (4 and 4 by default) share one
+ * channel with a buffer of 1024.  Metric: ns per item, from the first
+ * spawn until every consumer has seen the close.  Twin: go/buffered.go.
+ * Usage: bench_buffered [items [producers [consumers]]]
  */
 #include "bench.h"
 
-#define NPROD 4
-#define NCONS 4
+#define MAX_SIDE 64
 #define CAP 1024
 
 struct buffered {
-	long            per_producer;
+	long            per_producer, nprod, ncons;
 	gocsp_chan     *c;
 	gocsp_waitgroup producers, consumers;
-	long            received[NCONS];
+	long            received[MAX_SIDE];
 	double          ns_per_op;
 };
 
@@ -49,7 +49,7 @@ static void
 run(void *arg)
 {
 	struct buffered *b = arg;
-	struct consumer  cons[NCONS];
+	struct consumer  cons[MAX_SIDE];
 	long             total = 0;
 	int64_t          t0;
 	int              k;
@@ -59,25 +59,25 @@ run(void *arg)
 		bench_check(GOCSP_ENOMEM, "gocsp_chan_make");
 
 	t0 = gocsp_now();
-	gocsp_wg_add(&b->consumers, NCONS);
-	for (k = 0; k < NCONS; k++) {
+	gocsp_wg_add(&b->consumers, (int) b->ncons);
+	for (k = 0; k < b->ncons; k++) {
 		cons[k] = (struct consumer) { .b = b, .k = k };
 		bench_check(gocsp_go(consume, &cons[k]), "gocsp_go");
 	}
-	gocsp_wg_add(&b->producers, NPROD);
-	for (k = 0; k < NPROD; k++)
+	gocsp_wg_add(&b->producers, (int) b->nprod);
+	for (k = 0; k < b->nprod; k++)
 		bench_check(gocsp_go(produce, b), "gocsp_go");
 	gocsp_wg_wait(&b->producers);
 	bench_check(gocsp_chan_close(b->c), "gocsp_chan_close");
 	gocsp_wg_wait(&b->consumers);
-	b->ns_per_op =
-	    (double) (gocsp_now() - t0) / (double) (b->per_producer * NPROD);
+	b->ns_per_op = (double) (gocsp_now() - t0) /
+	    (double) (b->per_producer * b->nprod);
 
-	for (k = 0; k < NCONS; k++)
+	for (k = 0; k < b->ncons; k++)
 		total += b->received[k];
-	if (total != b->per_producer * NPROD) {
+	if (total != b->per_producer * b->nprod) {
 		fprintf(stderr, "buffered: received %ld of %ld items\n", total,
-		    b->per_producer * NPROD);
+		    b->per_producer * b->nprod);
 		exit(1);
 	}
 	gocsp_chan_release(b->c);
@@ -86,11 +86,20 @@ run(void *arg)
 int
 main(int argc, char **argv)
 {
-	struct buffered b = { .per_producer =
-		                  bench_arg(argc, argv, 1, 4000000) / NPROD };
+	struct buffered b = { .nprod = bench_arg(argc, argv, 2, 4),
+		.ncons               = bench_arg(argc, argv, 3, 4) };
 
+	if (b.nprod > MAX_SIDE || b.ncons > MAX_SIDE) {
+		fprintf(stderr,
+		    "buffered: at most %d producers and consumers\n",
+		    MAX_SIDE);
+		return 2;
+	}
+	b.per_producer = bench_arg(argc, argv, 1, 4000000) / b.nprod;
 	bench_check(gocsp_run(run, &b), "gocsp_run");
-	printf("buffered ns_per_op=%.1f procs=%d n=%ld\n", b.ns_per_op,
-	    gocsp_maxprocs(0), b.per_producer * NPROD);
+	printf("buffered ns_per_op=%.1f procs=%d producers=%ld consumers=%ld "
+	       "n=%ld\n",
+	    b.ns_per_op, gocsp_maxprocs(0), b.nprod, b.ncons,
+	    b.per_producer * b.nprod);
 	return 0;
 }

@@ -1,7 +1,10 @@
 /*
  * mutex: N coroutines each increment a shared counter under one
- * gocsp_mutex, n increments in total (contended Mutex).  Metric: ns per
- * increment, the elapsed time over n.  Twin: go/mutex.go.
+ * gocsp_mutex, n increments in total (contended Mutex).  Metrics: ns per
+ * increment, the elapsed time over n; and how often the holder changed,
+ * per 1,000 increments: with the coroutines on two workers each change
+ * moves the mutex's cache line between CPUs, which is what a contended
+ * Mutex costs where lines cross slowly.  Twin: go/mutex.go.
  * Usage: bench_mutex [total_increments [coroutines]]
  */
 #include "bench.h"
@@ -11,6 +14,8 @@
 struct shared {
 	gocsp_mutex mu;
 	long        counter; /* under mu */
+	long        holder;  /* under mu: who incremented last */
+	long        changes; /* under mu: times holder changed */
 } __attribute__((aligned(64)));
 
 struct mutex_bench {
@@ -20,35 +25,50 @@ struct mutex_bench {
 	struct shared   s;
 };
 
+struct incrementer {
+	struct mutex_bench *b;
+	long                id; /* from 1 */
+};
+
 static void
 incrementer(void *arg)
 {
-	struct mutex_bench *b   = arg;
-	struct shared      *s   = &b->s;
-	long                per = b->per, i;
+	struct incrementer *in  = arg;
+	struct shared      *s   = &in->b->s;
+	long                per = in->b->per, id = in->id, i;
 
 	for (i = 0; i < per; i++) {
 		gocsp_mutex_lock(&s->mu);
 		s->counter++;
+		if (s->holder != id) {
+			s->holder = id;
+			s->changes++;
+		}
 		gocsp_mutex_unlock(&s->mu);
 	}
-	gocsp_wg_done(&b->wg);
+	gocsp_wg_done(&in->b->wg);
 }
 
 static void
 run(void *arg)
 {
-	struct mutex_bench *b = arg;
+	struct mutex_bench *b  = arg;
+	struct incrementer *in = calloc((size_t) b->workers, sizeof(*in));
 	int64_t             t0;
 	long                k;
 
+	if (in == NULL)
+		bench_check(GOCSP_ENOMEM, "calloc");
 	t0 = gocsp_now();
 	gocsp_wg_add(&b->wg, (int) b->workers);
-	for (k = 0; k < b->workers; k++)
-		bench_check(gocsp_go(incrementer, b), "gocsp_go");
+	for (k = 0; k < b->workers; k++) {
+		in[k] = (struct incrementer) { .b = b, .id = k + 1 };
+		bench_check(gocsp_go(incrementer, &in[k]), "gocsp_go");
+	}
 	gocsp_wg_wait(&b->wg);
 	b->ns_per_op = (double) (gocsp_now() - t0) /
 	    (double) (b->per * b->workers);
+	free(in);
 }
 
 int
@@ -66,7 +86,9 @@ main(int argc, char **argv)
 		    b.s.counter, b.per * b.workers);
 		return 1;
 	}
-	printf("mutex ns_per_op=%.1f procs=%d workers=%ld n=%ld\n",
-	    b.ns_per_op, gocsp_maxprocs(0), b.workers, b.per * b.workers);
+	printf("mutex ns_per_op=%.1f changes_per_kop=%.2f procs=%d "
+	       "workers=%ld n=%ld\n",
+	    b.ns_per_op, 1000.0 * (double) b.s.changes / (double) b.s.counter,
+	    gocsp_maxprocs(0), b.workers, b.per * b.workers);
 	return 0;
 }

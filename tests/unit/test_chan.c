@@ -539,6 +539,7 @@ struct ordered {
 	gocsp_chan *c;
 	int id;
 	int got;
+	atomic_int started;
 	gocsp_waitgroup *wg;
 };
 
@@ -546,6 +547,7 @@ static void
 ordered_sender(void *arg)
 {
 	struct ordered *o = arg;
+	atomic_store(&o->started, 1);
 	EXPECT_EQ(gocsp_chan_send(o->c, &o->id), 0);
 	gocsp_wg_done(o->wg);
 }
@@ -554,8 +556,22 @@ static void
 ordered_receiver(void *arg)
 {
 	struct ordered *o = arg;
+	atomic_store(&o->started, 1);
 	EXPECT_EQ(gocsp_chan_recv(o->c, &o->got), 0);
 	gocsp_wg_done(o->wg);
+}
+
+/* Start o's coroutine and sleep until it has blocked: with one processor
+ * main runs again only once it has, and it blocks right after it
+ * starts. */
+static void
+start_ordered(void (*fn)(void *), struct ordered *o)
+{
+	atomic_store(&o->started, 0);
+	GO(fn, o);
+	do
+		gocsp_sleep(GOCSP_MS(1));
+	while (!atomic_load(&o->started));
 }
 
 /*
@@ -581,8 +597,7 @@ CO_CASE(test_chan__waiter_fifo_order)
 			o[i].c = c;
 			o[i].id = i;
 			o[i].wg = &wg;
-			GO(ordered_sender, &o[i]);
-			gocsp_sleep(GOCSP_MS(1));
+			start_ordered(ordered_sender, &o[i]);
 		}
 		for (i = 0; i < N; i++) {
 			v = -1;
@@ -594,8 +609,7 @@ CO_CASE(test_chan__waiter_fifo_order)
 		gocsp_wg_add(&wg, N);
 		for (i = 0; i < N; i++) {
 			o[i].got = -1;
-			GO(ordered_receiver, &o[i]);
-			gocsp_sleep(GOCSP_MS(1));
+			start_ordered(ordered_receiver, &o[i]);
 		}
 		for (i = 0; i < N; i++)
 			EXPECT_EQ(gocsp_chan_send(c, &i), 0);

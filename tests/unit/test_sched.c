@@ -329,6 +329,58 @@ CO_CASE(test_sched__two_workers_run_at_once)
 	EXPECT(!pthread_equal(p.who[0], p.who[1]));
 }
 
+/*
+ * Coroutines that share a worker by yielding spread to a worker that is
+ * idle: they start together on one worker (GOMAXPROCS 1), then a second
+ * worker comes.  Neither computes long enough between yields for a thief
+ * to take it from a busy worker, so only their yields can move one over
+ * within the bound of 20,000 yields each.  Without that they stay until
+ * the kernel stops the busy worker's thread for 5 us, which makes it look
+ * stuck: here that came within the bound in about half of the runs.
+ */
+struct sharing {
+	atomic_int busy[2];
+	atomic_int overlap;
+	gocsp_waitgroup wg;
+};
+
+struct sharer {
+	struct sharing *s;
+	int i;
+};
+
+static void
+sharer(void *arg)
+{
+	struct sharer *a = arg;
+	struct sharing *s = a->s;
+	for (int n = 0; n < 20000 && !atomic_load(&s->overlap); n++) {
+		int64_t t1 = gocsp_now();
+		atomic_store(&s->busy[a->i], 1);
+		while (gt_since(t1) < GOCSP_US(1))
+			if (atomic_load(&s->busy[1 - a->i]))
+				atomic_store(&s->overlap, 1);
+		atomic_store(&s->busy[a->i], 0);
+		gocsp_yield();
+	}
+	gocsp_wg_done(&s->wg);
+}
+
+CO_CASE(test_sched__yielding_coroutines_spread)
+{
+	struct sharing s = {0};
+	struct sharer a[2] = {{&s, 0}, {&s, 1}};
+	int prev = gocsp_maxprocs(1);
+	gocsp_wg_add(&s.wg, 2);
+	GO(sharer, &a[0]);
+	GO(sharer, &a[1]);
+	gocsp_yield();
+	gocsp_maxprocs(2);
+	gocsp_wg_wait(&s.wg);
+	gocsp_maxprocs(prev);
+	EXPECT(atomic_load(&s.overlap));
+}
+
 /* ---------------------------------------------------------------------- */
 
 struct many {
@@ -359,6 +411,67 @@ CO_CASE(test_sched__many_coroutines)
 	}
 	gocsp_wg_wait(&m.wg);
 	EXPECT_EQ(atomic_load(&m.sum), 3 * n);
+}
+
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Fork-join: a node over n leaves spawns a coroutine per half and waits
+ * for both.  Two workers steal subtrees from each other while they run;
+ * a G lost or run twice by the spawn deques would hang the join or
+ * miscount the leaves.  The tree must run depth first: the leaves
+ * sample how many coroutines are alive, which stays near the tree's
+ * depth per worker, where a breadth-first order keeps whole levels.
+ */
+struct fj_tree {
+	atomic_long peak;
+};
+
+struct fj_node {
+	struct fj_tree *t;
+	long n, sum;
+	gocsp_waitgroup *done;
+};
+
+static void
+fj_node(void *arg)
+{
+	struct fj_node *x = arg;
+	if (x->n == 1) {
+		long alive = gocsp_num_coroutines();
+		long peak = atomic_load(&x->t->peak);
+		while (alive > peak &&
+		    !atomic_compare_exchange_weak(&x->t->peak, &peak, alive))
+			;
+		x->sum = 1;
+	} else {
+		gocsp_waitgroup wg = {0};
+		struct fj_node l = {x->t, x->n / 2, 0, &wg};
+		struct fj_node r = {x->t, x->n - x->n / 2, 0, &wg};
+		gocsp_wg_add(&wg, 2);
+		GO(fj_node, &l);
+		GO(fj_node, &r);
+		gocsp_wg_wait(&wg);
+		x->sum = l.sum + r.sum;
+	}
+	gocsp_wg_done(x->done);
+}
+
+CO_CASE(test_sched__fork_join_runs_depth_first)
+{
+	struct fj_tree t = {0};
+	gocsp_waitgroup wg = {0};
+	long n = gt_n(100000, 10000);
+	struct fj_node root = {&t, n, 0, &wg};
+	int prev = gocsp_maxprocs(2);
+	gocsp_wg_add(&wg, 1);
+	GO(fj_node, &root);
+	gocsp_wg_wait(&wg);
+	gocsp_maxprocs(prev);
+	EXPECT_EQ(root.sum, n);
+	/* 17 levels: a path of waiting nodes and their unstarted siblings
+	 * per worker, and what the other tests leave behind. */
+	EXPECT_LE(atomic_load(&t.peak), 400);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -575,7 +688,9 @@ main(void)
 		GT_CASE(test_sched__num_coroutines),
 		GT_CASE(test_sched__yield_interleaves),
 		GT_CASE(test_sched__two_workers_run_at_once),
+		GT_CASE(test_sched__yielding_coroutines_spread),
 		GT_CASE(test_sched__many_coroutines),
+		GT_CASE(test_sched__fork_join_runs_depth_first),
 		GT_CASE(test_sched__go_stack_large),
 		GT_CASE(test_sched__sieve),
 		GT_CASE(test_sched__million_parked),

@@ -11,10 +11,12 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +25,10 @@
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102
 #endif
+#ifndef PIDFD_SELF
+#define PIDFD_SELF -10000 /* the calling thread, Linux 6.15 */
+#endif
+#define GUARD_IOV_MAX 64
 
 int
 gocsp__futex_wait(uint32_t *addr, uint32_t val, int64_t deadline)
@@ -99,6 +105,29 @@ gocsp__os_guard(void *p, size_t len, int allow_mprotect)
 	if (allow_mprotect && mprotect(p, len, PROT_NONE) == 0)
 		return 2;
 	return 0;
+}
+
+int
+gocsp__os_guard_strided(void *base, size_t stride, size_t len, int n)
+{
+	/* Once refused (an older kernel), always refused. */
+	static _Atomic int refused;
+	if (n > GUARD_IOV_MAX)
+		n = GUARD_IOV_MAX;
+	if (n < 2 || atomic_load_explicit(&refused, memory_order_relaxed))
+		return 0;
+	struct iovec iov[GUARD_IOV_MAX];
+	for (int i = 0; i < n; i++)
+		iov[i] = (struct iovec) {
+		    .iov_base = (char *) base + stride * (size_t) i,
+		    .iov_len = len};
+	long r = syscall(
+	    SYS_process_madvise, PIDFD_SELF, iov, n, MADV_GUARD_INSTALL, 0);
+	if (r < 0) {
+		atomic_store_explicit(&refused, 1, memory_order_relaxed);
+		return 0;
+	}
+	return (int) ((size_t) r / len);
 }
 
 void

@@ -46,6 +46,14 @@ void gocsp__os_release(void *p, size_t len);
  */
 int gocsp__os_guard(void *p, size_t len, int allow_mprotect);
 
+/*
+ * Make the n regions [base + i * stride, + len) guards like
+ * gocsp__os_guard's kind 1, in one system call (process_madvise, Linux
+ * 6.13+).  Returns how many of them, from the first, now are; 0 when the
+ * kernel cannot: the caller guards those one by one.
+ */
+int gocsp__os_guard_strided(void *base, size_t stride, size_t len, int n);
+
 /* Undo a guard made by mprotect (kind 2); kind 1 needs nothing. */
 void gocsp__os_unguard(void *p, size_t len, int kind);
 

@@ -1,6 +1,7 @@
-// buffered: 4 producers and 4 consumers share one channel with a buffer of
-// 1024.  Metric: ns per item, from the first spawn until every consumer has
-// seen the close.  Twin of ../buffered.c.  Usage: buffered [items]
+// buffered: P producers and C consumers (4 and 4 by default) share one
+// channel with a buffer of 1024.  Metric: ns per item, from the first
+// spawn until every consumer has seen the close.  Twin of ../buffered.c.
+// Usage: buffered [items [producers [consumers]]]
 package main
 
 import (
@@ -10,11 +11,7 @@ import (
 	"time"
 )
 
-const (
-	nprod    = 4
-	ncons    = 4
-	capacity = 1024
-)
+const capacity = 1024
 
 func produce(c chan<- int, n int, wg *sync.WaitGroup) {
 	for i := 0; i < n; i++ {
@@ -33,11 +30,13 @@ func consume(c <-chan int, received *int, wg *sync.WaitGroup) {
 }
 
 func main() {
+	nprod := argInt(2, 4)
+	ncons := argInt(3, 4)
 	perProducer := argInt(1, 4000000) / nprod
 	total := perProducer * nprod
 	c := make(chan int, capacity)
 	var producers, consumers sync.WaitGroup
-	var received [ncons]int
+	received := make([]int, ncons)
 
 	t0 := time.Now()
 	consumers.Add(ncons)
@@ -61,5 +60,6 @@ func main() {
 		fmt.Fprintf(os.Stderr, "buffered: received %d of %d items\n", sum, total)
 		os.Exit(1)
 	}
-	fmt.Printf("buffered ns_per_op=%.1f procs=%d n=%d\n", ns, procs(), total)
+	fmt.Printf("buffered ns_per_op=%.1f procs=%d producers=%d consumers=%d n=%d\n",
+		ns, procs(), nprod, ncons, total)
 }
