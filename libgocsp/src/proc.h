@@ -70,6 +70,9 @@ struct gocsp__m {
 	struct gocsp__p *p;      /* owned P, NULL while idle */
 	struct gocsp__p *nextp;  /* P handed over by the waker, under sched.lock */
 	bool spinning;           /* looking for work, counted in nmspinning */
+	int64_t spin_ns;         /* how long it spins before sleeping (spin_adapt) */
+	int64_t spun_out;        /* when it last gave up spinning, 0 if it has
+	                            found work since */
 	int spread;              /* Gs readied now that go to the global queue
 	                            (poll_ready) */
 	struct gocsp__g *prevg;  /* the G that just switched away */

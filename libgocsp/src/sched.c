@@ -17,14 +17,15 @@
  * instead of committing RUNNING -> WAITING, and resumes the G at once.
  *
  * Idle Ms: an M with no work first spins (stealing what steal_work
- * allows) for a bounded time, at most half of the busy Ps spinning, then
- * gives its P back and sleeps on its own futex.  Work put in a run queue
- * wakes one idle M when no M is spinning (wakep), which is what keeps
- * wake-up syscalls off the hot path: while work flows, the spinner finds
- * it.  One idle M sleeps with a timeout, until the earliest timer
- * (timer_sleeper); the others sleep until woken.  Dekker-style pairs (work published then spinners read, or
- * spinners decremented then queues read) use sequentially consistent
- * atomics, as in Go.
+ * allows) for a time that adapts to how soon work came before
+ * (spin_adapt), at most half of the busy Ps spinning, then gives its P
+ * back and sleeps on its own futex.  Work put in a run queue wakes one
+ * idle M when no M is spinning (wakep), which is what keeps wake-up
+ * syscalls off the hot path: while work flows, the spinner finds it.
+ * One idle M sleeps with a timeout, until the earliest timer
+ * (timer_sleeper); the others sleep until woken.  Dekker-style pairs
+ * (work published then spinners read, or spinners decremented then
+ * queues read) use sequentially consistent atomics, as in Go.
  */
 #include "proc.h"
 
@@ -36,7 +37,8 @@
 #include "fiber.h"
 #include "netpoll.h"
 
-#define SPIN_NS 50000          /* an idle M looks for work this long */
+#define SPIN_NS 50000          /* an idle M looks for work at most this long */
+#define SPIN_STEP_NS 2000      /* the shortest spin beyond the quick rounds */
 #define SPIN_ROUNDS 4          /* rounds before it naps between them */
 #define NAP_NS 4000            /* then naps this long between rounds */
 #define STEAL_NS 5000          /* queued work is stolen once it has waited
@@ -174,6 +176,7 @@ newm(struct gocsp__p *p, bool spinning)
 		gocsp__throw("out of memory starting a worker thread");
 	m->nextp = p;
 	m->spinning = spinning;
+	m->spin_ns = SPIN_NS;
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
@@ -532,7 +535,7 @@ struct victim {
 };
 
 /*
- * Steal from other Ps for up to SPIN_NS.  Returns a G, or NULL with
+ * Steal from other Ps for up to m->spin_ns.  Returns a G, or NULL with
  * *recheck set when the global queue or a timer needs the caller.
  *
  * New work spreads, conversations stay.  Spawned Gs that have not run
@@ -575,6 +578,7 @@ steal_work(struct gocsp__m *m, bool *recheck)
 	}
 	uint32_t off = (uint32_t) gocsp__rand();
 	for (uint32_t round = 0;; round++) {
+		bool coming = false; /* spawned Gs not yet old enough to take */
 		for (int k = 0; k < np; k++) {
 			int i = (int) ((off + (uint32_t) k) % (uint32_t) np);
 			struct gocsp__p *v = atomic_load_explicit(
@@ -601,20 +605,26 @@ steal_work(struct gocsp__m *m, bool *recheck)
 				g = gocsp__runqsteal(p, v);
 			if (g != NULL)
 				return g;
+			coming = coming || gocsp__spawnq_len(v) > 0;
 		}
 		if (atomic_load_explicit(
 		        &gocsp__sched.runqsize, memory_order_relaxed) > 0) {
 			*recheck = true;
 			return NULL;
 		}
-		if (round < SPIN_ROUNDS) {
+		if (round < SPIN_ROUNDS && m->spin_ns > 0) {
 			for (int k = 0; k < 16; k++)
 				gocsp__os_cpu_relax();
 			continue;
 		}
 		now = gocsp__os_now();
-		if (now - start >= SPIN_NS)
+		/* Spawned Gs about to become stealable are worth the full
+		 * spin: the caller would otherwise find them, take an idle P
+		 * and come straight back here. */
+		if (now - start >= (coming ? SPIN_NS : m->spin_ns)) {
+			m->spun_out = now;
 			return NULL;
+		}
 		for (int i = 0; i < np; i++) {
 			if (atomic_load(&gocsp__sched.allp[i]->timers.when0) <=
 			    now) {
@@ -625,6 +635,28 @@ steal_work(struct gocsp__m *m, bool *recheck)
 		gocsp__os_nap(NAP_NS);
 		now = gocsp__os_now();
 	}
+}
+
+/*
+ * How long to spin next time, from how long the M slept after it last
+ * gave up, as the kernel's halt polling decides how long to poll.  Work
+ * that came within as long again as it spun would have been found by a
+ * spin twice as long, which costs less than the sleep and the wake-up:
+ * double it.  A sleep beyond SPIN_NS means the spin was wasted: halve it,
+ * down to the quick rounds alone.  So a service woken now and then
+ * (gocspd waiting on its workers' pipes) stops burning a CPU between
+ * events, while Gs that keep readying each other across workers keep
+ * their spinner.
+ */
+static void
+spin_adapt(struct gocsp__m *m, int64_t slept)
+{
+	int64_t longer =
+	    m->spin_ns < SPIN_STEP_NS ? SPIN_STEP_NS : 2 * m->spin_ns;
+	if (slept <= longer - m->spin_ns)
+		m->spin_ns = longer < SPIN_NS ? longer : SPIN_NS;
+	else if (slept >= SPIN_NS)
+		m->spin_ns = m->spin_ns / 2 < SPIN_STEP_NS ? 0 : m->spin_ns / 2;
 }
 
 /* A P whose id is now beyond GOMAXPROCS: hand its work to the global
@@ -852,11 +884,16 @@ top:
 		}
 	}
 	m_sleep(m);
+	if (m->spun_out != 0) {
+		spin_adapt(m, gocsp__os_now() - m->spun_out);
+		m->spun_out = 0;
+	}
 	goto top;
 
 found_batch:
 	gocsp__runqput_chain(m->p, g, n);
 found:
+	m->spun_out = 0;
 	if (m->spinning)
 		reset_spinning(m);
 	return g;
