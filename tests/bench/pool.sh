@@ -39,6 +39,9 @@ trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$dir"' EXIT
 for _ in $(seq 100); do "$gocsp" ping >/dev/null 2>&1 && break; sleep 0.05; done
 
 now() { date +%s.%N; }
+# gocspd's CPU time so far (user + system), in clock ticks
+daemon_ticks() { awk '{ print $14 + $15 }' "/proc/$daemon/stat"; }
+hz=$(getconf CLK_TCK)
 g() { "$gocsp" "$@"; }
 
 run_xargs() {
@@ -68,23 +71,36 @@ run_gocsp() {
 	wait "$collector"
 }
 
-declare -A rates
+declare -A rates cpus
+pair_ratios=()
 round=0
 for pair in $(seq "$pairs"); do
 	for tool in xargs message parallel stream; do
 		round=$((round + 1))
 		t0=$(now)
+		c0=$(daemon_ticks)
 		case $tool in
 		xargs) run_xargs ;;
 		parallel) run_parallel ;;
 		*) run_gocsp "$tool" "$round" ;;
 		esac
 		t1=$(now)
+		c1=$(daemon_ticks)
 		got=$(wc -l <"$dir/out")
 		[ "$got" = "$jobs" ] || { echo "pool.sh: $tool gave $got results" >&2; exit 1; }
 		rate=$(echo "$jobs / ($t1 - $t0)" | bc -l)
 		rates[$tool]="${rates[$tool]:-} $rate"
-		printf 'pool_%s jobs_per_s=%.0f pair=%d\n' "$tool" "$rate" "$pair"
+		case $tool in
+		message | stream)
+			cpu=$(echo "($c1 - $c0) * 1000000 / $hz / $jobs" | bc -l)
+			cpus[$tool]="${cpus[$tool]:-} $cpu"
+			printf 'pool_%s jobs_per_s=%.0f daemon_cpu_us_per_job=%.0f pair=%d\n' \
+				"$tool" "$rate" "$cpu" "$pair"
+			;;
+		*) printf 'pool_%s jobs_per_s=%.0f pair=%d\n' "$tool" "$rate" "$pair" ;;
+		esac
+		[ "$tool" != message ] || pair_ratios+=("$(echo "$rate / $xargs_rate" | bc -l)")
+		[ "$tool" != xargs ] || xargs_rate=$rate
 	done
 done
 
@@ -94,6 +110,12 @@ for tool in xargs parallel message stream; do
 	eval "med_$tool=$m"
 	printf 'pool_%s jobs_per_s=%.0f (median of %d)\n' "$tool" "$m" "$pairs"
 done
+for tool in message stream; do
+	printf 'pool_%s gocspd CPU per job: %.0f us (median)\n' "$tool" \
+		"$(echo "${cpus[$tool]}" | median)"
+done
+printf 'per message / xargs -P2, pair by pair: %s\n' \
+	"$(printf '%s\n' "${pair_ratios[@]}" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.2f-%.2f", lo, hi }')"
 ratio() { echo "$1 / $2" | bc -l; }
 verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r >= t) ? "PASS" : "MISS" }'; }
 r1=$(ratio "$med_message" "$med_xargs")
