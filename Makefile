@@ -8,6 +8,8 @@
 #   make bench             Release build in build-bench/, run tests/bench/run.sh
 #   make bench-daemon      the same tree, run tests/bench/daemon.sh (gocspd
 #                          against raw nng and Redis)
+#   make bench-pools       the same tree, run tests/bench/pool.sh (gocsp spawn
+#                          against xargs -P2 and GNU parallel -j2)
 #   make sanitize-thread   TSan build in build-tsan/, run the unit tests
 #   make sanitize-address  ASan+UBSan build in build-asan/, run the unit tests
 #   make install           install build/ into PREFIX (default /usr/local)
@@ -16,7 +18,8 @@
 # Variables: BUILD (build/), PREFIX, DESTDIR, JOBS (nproc), CMAKE_FLAGS (extra
 # configure options, e.g. -DGOCSP_CONTEXT=ucontext), SAN_LABEL (unit),
 # BENCH_ARGS (after the build directory, e.g. "3 pingpong": see run.sh, or
-# "3 rtt" for bench-daemon: see daemon.sh).
+# "3 rtt" for bench-daemon: see daemon.sh; "5 2000" for bench-pools: pairs
+# and jobs, see pool.sh).
 
 BUILD       ?= build
 PREFIX      ?= /usr/local
@@ -36,6 +39,7 @@ DEPS       = cmake gcc g++ make pkg-config libcmocka-dev libnng-dev \
              systemd-container
 BENCH_DEPS = $(DEPS) golang-go
 DAEMON_BENCH_DEPS = $(DEPS) libhiredis-dev redis-server redis-tools
+POOL_BENCH_DEPS = $(DEPS) parallel bc findutils
 
 # $(call install-deps,PACKAGES): install those not installed, with one
 # apt-get update; without root, print the command to run and fail.
@@ -100,6 +104,12 @@ bench-daemon:
 	$(call install-deps,$(DAEMON_BENCH_DEPS))
 	$(call cmake-build,build-bench,-DCMAKE_BUILD_TYPE=Release)
 	bash tests/bench/daemon.sh $(abspath build-bench) $(BENCH_ARGS)
+
+.PHONY: bench-pools
+bench-pools:
+	$(call install-deps,$(POOL_BENCH_DEPS))
+	$(call cmake-build,build-bench,-DCMAKE_BUILD_TYPE=Release)
+	bash tests/bench/pool.sh $(abspath build-bench) $(BENCH_ARGS)
 
 # Sanitizer builds are Debug (assertions on); GOCSP_SANITIZE adds -O1 -g.
 sanitize-thread: deps
