@@ -8,7 +8,8 @@
  * action.  Stacks without a guard are checked at every switch instead
  * (sched.c check_stack), which reports through the same function.
  */
-#include "proc.h"
+#include "internal.h"
+#include "stack.h"
 
 #include <signal.h>
 #include <string.h>
