@@ -263,6 +263,15 @@ int gocsp__sema_probes(const void *key);
 /* Start the runtime if it is not running (idempotent, thread-safe). */
 void gocsp__runtime_init(void);
 
+/*
+ * Around a system call that may block (a regular file's read): give the
+ * P to other workers first, and get one back after (Go's
+ * entersyscallblock/exitsyscall).  enter returns the P given up, NULL on
+ * a plain thread; exit may park the G until a P is free (sched.c).
+ */
+struct gocsp__p *gocsp__enter_blocking(void);
+void gocsp__exit_blocking(struct gocsp__p *oldp);
+
 /* Per-thread fast random number (wyrand). */
 uint64_t gocsp__rand(void);
 

@@ -22,7 +22,6 @@
  * running, and takes one back after (gocsp__enter_blocking).
  */
 #include "netpoll.h"
-#include "proc.h"
 
 #include <errno.h>
 #include <fcntl.h>

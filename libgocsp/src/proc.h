@@ -235,15 +235,6 @@ void gocsp__switch_out(struct gocsp__g *g, int action);
  * for (m->prevg, m->action). */
 void gocsp__finish_switch(struct gocsp__m *m);
 
-/*
- * Around a system call that may block (a regular file's read): give the
- * P to other workers first, and get one back after (Go's
- * entersyscallblock/exitsyscall).  enter returns the P given up, NULL on
- * a plain thread; exit may park the G until a P is free.
- */
-struct gocsp__p *gocsp__enter_blocking(void);
-void gocsp__exit_blocking(struct gocsp__p *oldp);
-
 /* coro.c */
 struct gocsp__g *gocsp__gnew(struct gocsp__p *p);
 void gocsp__gfree(struct gocsp__p *p, struct gocsp__g *g);
