@@ -272,6 +272,20 @@ void gocsp__runtime_init(void);
 struct gocsp__p *gocsp__enter_blocking(void);
 void gocsp__exit_blocking(struct gocsp__p *oldp);
 
+/*
+ * For sync (sched.c).  gocsp__can_spin: whether a caller that found a
+ * lock held may spin for it -- another P is running (the holder likely
+ * is) and nothing waits on the caller's P (Go's sync_runtime_canSpin,
+ * less its iteration and CPU count checks, which stay with the lock).
+ * gocsp__procid: the id of the caller's P, below GOCSP__MAX_PROCS, or -1
+ * on a plain thread; it stays the caller's until the caller parks, so
+ * code that never parks may use per-P data without locks (Go's
+ * procPin).
+ */
+#define GOCSP__MAX_PROCS 1024
+bool gocsp__can_spin(void);
+int gocsp__procid(void);
+
 /* Per-thread fast random number (wyrand). */
 uint64_t gocsp__rand(void);
 

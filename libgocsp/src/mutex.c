@@ -39,7 +39,7 @@
  * the return of their gocsp__semacquire; each Unlock that takes one off
  * the count releases exactly one unit.
  */
-#include "proc.h"
+#include "internal.h"
 
 #define MUTEX_LOCKED 1
 #define MUTEX_WOKEN 2
@@ -70,18 +70,7 @@ can_spin(int iter)
 {
 	if (iter >= ACTIVE_SPIN || cpus() <= 1)
 		return false;
-	struct gocsp__m *m = gocsp__getm();
-	if (m == NULL || m->p == NULL)
-		return true; /* a plain thread keeps no coroutine waiting */
-	int nprocs =
-	    atomic_load_explicit(&gocsp__sched.nprocs, memory_order_relaxed);
-	int idle =
-	    atomic_load_explicit(&gocsp__sched.npidle, memory_order_relaxed);
-	idle += atomic_load_explicit(
-	    &gocsp__sched.nmspinning, memory_order_relaxed);
-	if (nprocs <= idle + 1)
-		return false; /* no other P runs: the holder is parked */
-	return gocsp__runqempty(m->p);
+	return gocsp__can_spin();
 }
 
 static void

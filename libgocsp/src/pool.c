@@ -4,9 +4,9 @@
  * Each P has a cache (struct poolcache): a private slot and a stack of
  * at most CACHE_MAX objects, touched only by coroutines running on that
  * P.  A coroutine changes workers only when it parks, and get/put never
- * park, so from reading gocsp__getm()->p to the end of the call the
- * coroutine holds its P and no other thread can touch the P's cache: the
- * fast path takes no lock and no atomic read-modify-write.  A P that
+ * park, so from gocsp__procid() to the end of the call the coroutine
+ * holds its P and no other thread can touch the P's cache: the fast path
+ * takes no lock and no atomic read-modify-write.  A P that
  * changes workers does so under the scheduler's lock, which orders its
  * cache's accesses too.
  *
@@ -23,7 +23,7 @@
  * is allocated by its P on that P's first put.  gocsp_pool_destroy needs
  * the caller to ensure no get or put runs concurrently, as in Go.
  */
-#include "proc.h"
+#include "internal.h"
 
 #define CACHE_MAX 64
 #define SHARED_MAX 1024
@@ -73,14 +73,6 @@ state_make(gocsp_pool *p)
 		return fresh;
 	free(fresh); /* another caller installed one first: s is it */
 	return s;
-}
-
-/* The running coroutine's P, or NULL on a plain thread. */
-static struct gocsp__p *
-current_p(void)
-{
-	struct gocsp__m *m = gocsp__getm();
-	return m != NULL ? m->p : NULL;
 }
 
 void
@@ -136,9 +128,9 @@ gocsp_pool_get(gocsp_pool *p)
 {
 	struct poolstate *s = state_of(p);
 	if (s != NULL) {
-		struct gocsp__p *pp = current_p();
-		struct poolcache *c = pp == NULL ? NULL :
-		    atomic_load_explicit(&s->caches[pp->id],
+		int id = gocsp__procid();
+		struct poolcache *c = id < 0 ? NULL :
+		    atomic_load_explicit(&s->caches[id],
 		        memory_order_relaxed);
 		void *obj;
 		if (c != NULL) {
@@ -198,18 +190,18 @@ spill(gocsp_pool *p, struct poolstate *s, struct poolcache *c)
 		dispose(p, extra[i]);
 }
 
-/* The cache of P pp, allocated on first use; NULL if out of memory. */
+/* The cache of P id, allocated on first use; NULL if out of memory. */
 static struct poolcache *
-cache_of(struct poolstate *s, struct gocsp__p *pp)
+cache_of(struct poolstate *s, int id)
 {
 	struct poolcache *c =
-	    atomic_load_explicit(&s->caches[pp->id], memory_order_relaxed);
+	    atomic_load_explicit(&s->caches[id], memory_order_relaxed);
 	if (gocsp__likely(c != NULL))
 		return c;
 	c = calloc(1, sizeof(*c));
 	if (c != NULL)
 		atomic_store_explicit(
-		    &s->caches[pp->id], c, memory_order_release);
+		    &s->caches[id], c, memory_order_release);
 	return c;
 }
 
@@ -223,8 +215,8 @@ gocsp_pool_put(gocsp_pool *p, void *obj)
 		dispose(p, obj);
 		return;
 	}
-	struct gocsp__p *pp = current_p();
-	struct poolcache *c = pp != NULL ? cache_of(s, pp) : NULL;
+	int id = gocsp__procid();
+	struct poolcache *c = id >= 0 ? cache_of(s, id) : NULL;
 	if (c != NULL) {
 		/* The newest object goes to the private slot: the next get
 		 * on this P returns it (last in, first out). */

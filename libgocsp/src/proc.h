@@ -1,6 +1,7 @@
 /*
  * proc.h: workers (M) and processors (P), shared by the scheduler files
- * (sched.c, runq.c, coro.c, stack.c).  Nothing outside them needs these.
+ * (sched.c, runq.c, coro.c).  Nothing else includes it: the rest of the
+ * library gets the few calls it needs through internal.h.
  */
 #ifndef GOCSP_PROC_H
 #define GOCSP_PROC_H
@@ -12,7 +13,6 @@
 
 #define GOCSP__RUNQ_SIZE 256
 #define GOCSP__SPAWNQ_SIZE 256
-#define GOCSP__MAX_PROCS 1024
 #define GOCSP__GCACHE_MAX 256  /* dead Gs kept per P, with their stacks */
 #define GOCSP__GFREE_MAX 16384 /* dead Gs kept in the global list */
 

@@ -965,6 +965,32 @@ gocsp__exit_blocking(struct gocsp__p *oldp)
 	gocsp__switch_out(m->curg, GOCSP__M_REQUEUE);
 }
 
+/* ---- for sync: spinning and per-P caches (Go's sync_runtime_*) ---- */
+
+bool
+gocsp__can_spin(void)
+{
+	struct gocsp__m *m = gocsp__getm();
+	if (m == NULL || m->p == NULL)
+		return true; /* a plain thread keeps no coroutine waiting */
+	int nprocs =
+	    atomic_load_explicit(&gocsp__sched.nprocs, memory_order_relaxed);
+	int idle =
+	    atomic_load_explicit(&gocsp__sched.npidle, memory_order_relaxed);
+	idle += atomic_load_explicit(
+	    &gocsp__sched.nmspinning, memory_order_relaxed);
+	if (nprocs <= idle + 1)
+		return false; /* no other P runs: the holder is parked */
+	return gocsp__runqempty(m->p);
+}
+
+int
+gocsp__procid(void)
+{
+	struct gocsp__m *m = gocsp__getm();
+	return m != NULL && m->p != NULL ? m->p->id : -1;
+}
+
 /* ---- timers: where they go and who wakes for them ---- */
 
 struct gocsp__timerheap *
