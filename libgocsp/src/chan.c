@@ -213,6 +213,38 @@ gocsp_chan_close(gocsp_chan *c)
 	return 0;
 }
 
+int
+gocsp__chan_watch(gocsp_chan *c, struct gocsp__sudog *s)
+{
+	gocsp__lock_acquire(&c->lock);
+	if (c->closed) {
+		gocsp__lock_release(&c->lock);
+		return GOCSP_ECLOSED;
+	}
+	s->elem = NULL;
+	s->key = c;
+	gocsp__waitq_push(&c->recvq, s);
+	gocsp__lock_release(&c->lock);
+	return 0;
+}
+
+void
+gocsp__chan_unwatch(gocsp_chan *c, struct gocsp__sudog *s)
+{
+	gocsp__lock_acquire(&c->lock);
+	gocsp__waitq_remove(&c->recvq, s);
+	bool free_it = gocsp__chan_orphan_done(c);
+	gocsp__lock_release(&c->lock);
+	if (free_it)
+		gocsp__chan_free(c);
+}
+
+bool
+gocsp__chan_closed(gocsp_chan *c)
+{
+	return GOCSP__LOAD(&c->closed) != 0;
+}
+
 /* Push elem onto the front stack (c->lock held).  0 or GOCSP_ENOMEM. */
 static int
 push_front(gocsp_chan *c, const void *elem)

@@ -141,6 +141,22 @@ void gocsp__waitq_remove(struct gocsp__waitq *q, struct gocsp__sudog *s);
  * select waiters); NULL if none. */
 struct gocsp__sudog *gocsp__waitq_dequeue(struct gocsp__waitq *q);
 
+/*
+ * Channels seen from outside chan.c and select.c (the netpoller's cancel
+ * channel).  gocsp__chan_watch queues s on c's receive queue, as a
+ * receive that discards its value, to be completed by a close (or a
+ * send); it returns 0, or GOCSP_ECLOSED without queueing.  c's lock is
+ * released on return, so s's waiter may be woken before it waits: it
+ * must be racy, and s must have claim set when others may complete the
+ * waiter too.  gocsp__chan_unwatch takes s back after the wait (a no-op
+ * if a waker dequeued it) and frees c if its last reference went
+ * meanwhile.  gocsp__chan_closed: whether c is closed, read without the
+ * lock (a hint).  None of them parks.
+ */
+int gocsp__chan_watch(gocsp_chan *c, struct gocsp__sudog *s);
+void gocsp__chan_unwatch(gocsp_chan *c, struct gocsp__sudog *s);
+bool gocsp__chan_closed(gocsp_chan *c);
+
 /* ---------------------------------------------------------------------- */
 /* Coroutines (G)                                                          */
 /* ---------------------------------------------------------------------- */

@@ -31,8 +31,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "chan.h"
-
 #define CHUNK 1024
 #define NCHUNKS 4096 /* fds below 4M */
 #define MAX_EVENTS 128
@@ -117,18 +115,10 @@ gocsp__netpoll_is_socket(int fd)
 	return pd != NULL && GOCSP__LOAD(&pd->socket);
 }
 
-struct pollwait {
-	struct polldesc *pd;
-	gocsp_chan *cancel;
-};
-
 static void
-unlock_wait(void *arg)
+unlock_desc(void *pd)
 {
-	struct pollwait *pw = arg;
-	if (pw->cancel != NULL)
-		gocsp__lock_release(&pw->cancel->lock);
-	gocsp__lock_release(&pw->pd->lock);
+	gocsp__lock_release(&((struct polldesc *) pd)->lock);
 }
 
 /* Events of a poll(2) result, as GOCSP_READABLE|GOCSP_WRITABLE; an error
@@ -178,7 +168,7 @@ static int
 poll_thread(int fd, int events, int64_t deadline, gocsp_chan *cancel)
 {
 	for (;;) {
-		if (cancel != NULL && GOCSP__LOAD(&cancel->closed))
+		if (cancel != NULL && gocsp__chan_closed(cancel))
 			return GOCSP_ECANCELED;
 		int64_t left = -1;
 		if (deadline >= 0) {
@@ -219,10 +209,12 @@ gocsp__netpoll_wait(int fd, int events, int64_t deadline, gocsp_chan *cancel)
 	struct gocsp__waiter w;
 	struct gocsp__sudog rs = {.w = &w, .key = pd, .index = GOCSP_READABLE};
 	struct gocsp__sudog ws = {.w = &w, .key = pd, .index = GOCSP_WRITABLE};
-	struct gocsp__sudog cs = {.w = &w, .key = cancel, .index = 0};
+	struct gocsp__sudog cs = {.w = &w};
 	/* Up to three parties may complete the wait: each claims it. */
 	rs.is_select = ws.is_select = cs.is_select = true;
 	gocsp__waiter_init(&w, deadline);
+	/* A close of cancel wakes the waiter without holding pd->lock. */
+	w.racy = w.racy || cancel != NULL;
 
 	gocsp__lock_acquire(&pd->lock);
 	int ready = (rd && pd->rready ? GOCSP_READABLE : 0) |
@@ -235,22 +227,16 @@ gocsp__netpoll_wait(int fd, int events, int64_t deadline, gocsp_chan *cancel)
 		gocsp__lock_release(&pd->lock);
 		return ready;
 	}
-	if (cancel != NULL) {
-		gocsp__lock_acquire(&cancel->lock);
-		if (cancel->closed) {
-			gocsp__lock_release(&cancel->lock);
-			gocsp__lock_release(&pd->lock);
-			return GOCSP_ECANCELED;
-		}
-		gocsp__waitq_push(&cancel->recvq, &cs);
+	if (cancel != NULL && gocsp__chan_watch(cancel, &cs) != 0) {
+		gocsp__lock_release(&pd->lock);
+		return GOCSP_ECANCELED;
 	}
 	if (rd)
 		gocsp__waitq_push(&pd->rq, &rs);
 	if (wr)
 		gocsp__waitq_push(&pd->wq, &ws);
 	atomic_fetch_add_explicit(&nwaiters, 1, memory_order_relaxed);
-	struct pollwait pw = {.pd = pd, .cancel = cancel};
-	gocsp__waiter_wait(&w, unlock_wait, &pw);
+	gocsp__waiter_wait(&w, unlock_desc, pd);
 	atomic_fetch_sub_explicit(&nwaiters, 1, memory_order_relaxed);
 
 	/* Take back the sudogs that did not win. */
@@ -259,11 +245,8 @@ gocsp__netpoll_wait(int fd, int events, int64_t deadline, gocsp_chan *cancel)
 	gocsp__waitq_remove(&pd->rq, &rs);
 	gocsp__waitq_remove(&pd->wq, &ws);
 	gocsp__lock_release(&pd->lock);
-	if (cancel != NULL) {
-		gocsp__lock_acquire(&cancel->lock);
-		gocsp__waitq_remove(&cancel->recvq, &cs);
-		gocsp__lock_release(&cancel->lock);
-	}
+	if (cancel != NULL)
+		gocsp__chan_unwatch(cancel, &cs);
 	if (won == NULL)
 		return GOCSP_ETIMEDOUT;
 	if (won == &cs)
