@@ -113,7 +113,7 @@ chan_op(gocsp_chan *c, void *elem, bool send, int64_t deadline)
 
 	struct gocsp__waiter w;
 	struct gocsp__sudog s = {
-	    .w = &w, .elem = elem, .key = c, .is_select = deadline > 0};
+	    .w = &w, .elem = elem, .key = c, .claim = deadline > 0};
 	gocsp__waiter_init(&w, deadline);
 	struct gocsp__waitq *q = send ? &c->sendq : &c->recvq;
 	gocsp__waitq_push(q, &s);

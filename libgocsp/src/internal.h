@@ -119,14 +119,20 @@ gocsp__waiter_claim(struct gocsp__waiter *w)
 	    memory_order_acq_rel, memory_order_relaxed);
 }
 
-/* A waiter queued on a channel or semaphore.  Fields under the queue's lock. */
+/* A waiter queued on a channel, a semaphore or an fd.  Fields under the
+ * queue's lock. */
 struct gocsp__sudog {
 	struct gocsp__waiter *w;
 	struct gocsp__sudog *next, *prev;
 	void *elem;         /* send: source; recv: destination (may be NULL) */
-	const void *key;    /* semaphore address, or the channel */
-	int index;          /* select: case index */
-	bool is_select;     /* claim w before completing it */
+	const void *key;    /* semaphore address, channel or poll descriptor */
+	union {
+		int index;  /* select: the case's index */
+		int events; /* netpoll: the events the waker found */
+	};
+	bool claim;         /* others may complete w too (select cases, a
+	                       deadline, a cancel channel): a waker must
+	                       claim w before completing it */
 	bool queued;        /* in a wait queue */
 	bool success;       /* value moved (false: woken by close) */
 };
@@ -138,7 +144,7 @@ struct gocsp__waitq {
 void gocsp__waitq_push(struct gocsp__waitq *q, struct gocsp__sudog *s);
 void gocsp__waitq_remove(struct gocsp__waitq *q, struct gocsp__sudog *s);
 /* Pop the first sudog whose waiter this caller may complete (claims
- * select waiters); NULL if none. */
+ * the waiter of a sudog with claim set); NULL if none. */
 struct gocsp__sudog *gocsp__waitq_dequeue(struct gocsp__waitq *q);
 
 /*

@@ -207,11 +207,11 @@ gocsp__netpoll_wait(int fd, int events, int64_t deadline, gocsp_chan *cancel)
 
 	bool rd = events & GOCSP_READABLE, wr = events & GOCSP_WRITABLE;
 	struct gocsp__waiter w;
-	struct gocsp__sudog rs = {.w = &w, .key = pd, .index = GOCSP_READABLE};
-	struct gocsp__sudog ws = {.w = &w, .key = pd, .index = GOCSP_WRITABLE};
+	struct gocsp__sudog rs = {.w = &w, .key = pd};
+	struct gocsp__sudog ws = {.w = &w, .key = pd};
 	struct gocsp__sudog cs = {.w = &w};
 	/* Up to three parties may complete the wait: each claims it. */
-	rs.is_select = ws.is_select = cs.is_select = true;
+	rs.claim = ws.claim = cs.claim = true;
 	gocsp__waiter_init(&w, deadline);
 	/* A close of cancel wakes the waiter without holding pd->lock. */
 	w.racy = w.racy || cancel != NULL;
@@ -251,8 +251,8 @@ gocsp__netpoll_wait(int fd, int events, int64_t deadline, gocsp_chan *cancel)
 		return GOCSP_ETIMEDOUT;
 	if (won == &cs)
 		return GOCSP_ECANCELED;
-	/* The event left what it found in the sudog's index. */
-	return won->index & events ? won->index & events : events;
+	/* The event left what it found in the sudog. */
+	return won->events & events ? won->events & events : events;
 }
 
 /* Wake the waiters of one direction (pd locked); returns them linked. */
@@ -261,7 +261,7 @@ take_waiters(struct gocsp__waitq *q, int found, struct gocsp__sudog *list)
 {
 	struct gocsp__sudog *s;
 	while ((s = gocsp__waitq_dequeue(q)) != NULL) {
-		s->index = found;
+		s->events = found;
 		s->success = true;
 		s->w->param = s;
 		s->next = list;

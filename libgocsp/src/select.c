@@ -177,7 +177,7 @@ block(struct sel *s, int64_t deadline)
 		sg->elem = cs->elem;
 		sg->key = cs->chan;
 		sg->index = (int) ci;
-		sg->is_select = true;
+		sg->claim = true;
 		gocsp__waitq_push(cs->op == GOCSP_SEND ? &cs->chan->sendq
 		                                       : &cs->chan->recvq,
 		    sg);

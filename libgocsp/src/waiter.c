@@ -123,9 +123,10 @@ gocsp__waitq_dequeue(struct gocsp__waitq *q)
 	struct gocsp__sudog *s;
 	while ((s = q->first) != NULL) {
 		gocsp__waitq_remove(q, s);
-		/* A select whose other case (or timeout) won is skipped; it
-		 * removes its remaining sudogs itself. */
-		if (!s->is_select || gocsp__waiter_claim(s->w))
+		/* A waiter another party claimed (a select's other case,
+		 * a timeout) is skipped; it removes its remaining sudogs
+		 * itself. */
+		if (!s->claim || gocsp__waiter_claim(s->w))
 			return s;
 	}
 	return NULL;
