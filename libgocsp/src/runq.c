@@ -57,9 +57,10 @@ slot_store(struct gocsp__p *p, uint32_t i, struct gocsp__g *g)
 	    &p->runq[i % GOCSP__RUNQ_SIZE], g, memory_order_relaxed);
 }
 
-/* Move half the ring plus g to the global queue.  false if thieves raced. */
+/* The ring is full: move its older half plus g to the global queue (Go's
+ * runqputslow).  false if thieves raced. */
 static bool
-runqputslow(struct gocsp__p *p, struct gocsp__g *g, uint32_t h, uint32_t t)
+spill_half(struct gocsp__p *p, struct gocsp__g *g, uint32_t h, uint32_t t)
 {
 	struct gocsp__g *batch[GOCSP__RUNQ_SIZE / 2 + 1];
 	uint32_t n = (t - h) / 2;
@@ -98,7 +99,7 @@ gocsp__runqput_slow(struct gocsp__p *p, struct gocsp__g *g, bool next)
 			    &p->runqtail, t + 1, memory_order_release);
 			return;
 		}
-		if (runqputslow(p, g, h, t))
+		if (spill_half(p, g, h, t))
 			return;
 	}
 }
