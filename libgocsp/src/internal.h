@@ -19,7 +19,7 @@
 
 #include "gocsp/gocsp.h"
 
-#include "arch/ctx.h"
+#include "arch/regs.h"
 #include "lock.h"
 #include "os/os.h"
 
@@ -175,7 +175,7 @@ enum gocsp__gstatus {
 };
 
 struct gocsp__g {
-	struct gocsp__ctx ctx;        /* saved registers while not running */
+	struct gocsp__regs regs;      /* saved registers while not running */
 	struct gocsp__g *schedlink;   /* global queue, free lists */
 	/* On the first G of a batch in the global run queue (runq.c). */
 	struct {

@@ -65,7 +65,7 @@ enum gocsp__maction {
 };
 
 struct gocsp__m {
-	struct gocsp__ctx g0ctx; /* the scheduler's context */
+	struct gocsp__regs g0regs; /* the scheduler's context */
 	struct gocsp__g *curg;   /* running G, NULL on g0 */
 	struct gocsp__p *p;      /* owned P, NULL while idle */
 	struct gocsp__p *nextp;  /* P handed over by the waker, under sched.lock */

@@ -277,8 +277,8 @@ gocsp__ready(struct gocsp__g *g, bool racy)
 static void
 check_stack(struct gocsp__g *g)
 {
-#ifndef GOCSP_CTX_UCONTEXT
-	if (gocsp__unlikely((unsigned char *) g->ctx.sp < g->stack_lo))
+#ifndef GOCSP_REGS_UCONTEXT
+	if (gocsp__unlikely((unsigned char *) g->regs.sp < g->stack_lo))
 		gocsp__stack_overflow(g->id, g->stack_size);
 #endif
 	if (gocsp__unlikely(!gocsp__stack_canary_ok(g->stack_lo, g->stack_kind)))
@@ -380,7 +380,7 @@ start_g(struct gocsp__p *p, struct gocsp__g *g)
 			gocsp__throw("out of memory for a coroutine stack");
 	}
 	gocsp__fiber_stack_reset(g->stack_lo, g->stack_size);
-	gocsp__ctx_make(&g->ctx, g->stack_lo, g->stack_size, gocsp__g_entry, g);
+	gocsp__regs_make(&g->regs, g->stack_lo, g->stack_size, gocsp__g_entry, g);
 	g->fresh = false;
 }
 
@@ -429,7 +429,7 @@ gocsp__switch_out(struct gocsp__g *g, int action)
 #ifdef GOCSP_TSAN
 		__tsan_switch_to_fiber(next->tsan_fiber, 0);
 #endif
-		gocsp__ctx_switch(&g->ctx, &next->ctx);
+		gocsp__regs_switch(&g->regs, &next->regs);
 	} else {
 		m->curg = NULL;
 		gocsp__fiber_start(action == GOCSP__M_EXIT ? NULL : &fake,
@@ -437,7 +437,7 @@ gocsp__switch_out(struct gocsp__g *g, int action)
 #ifdef GOCSP_TSAN
 		__tsan_switch_to_fiber(m->tsan_fiber, 0);
 #endif
-		gocsp__ctx_switch(&g->ctx, &m->g0ctx);
+		gocsp__regs_switch(&g->regs, &m->g0regs);
 	}
 	/* Resumed, perhaps on another M: m is stale from here on. */
 	gocsp__fiber_finish(fake);
@@ -472,7 +472,7 @@ execute(struct gocsp__m *m, struct gocsp__g *g)
 #ifdef GOCSP_TSAN
 	__tsan_switch_to_fiber(g->tsan_fiber, 0);
 #endif
-	gocsp__ctx_switch(&m->g0ctx, &g->ctx);
+	gocsp__regs_switch(&m->g0regs, &g->regs);
 	gocsp__fiber_finish(m->g0_fake_stack);
 	gocsp__finish_switch(m);
 }

@@ -27,8 +27,8 @@ set(GOCSP_SOURCES
 	cond.c
 	pool.c
 	os/linux.c
-	arch/ctx_asm.c
-	arch/ctx_ucontext.c
+	arch/regs_asm.c
+	arch/regs_ucontext.c
 )
 set(GOCSP_CONTEXT_DEFINES)
 if(NOT GOCSP_CONTEXT STREQUAL "ucontext" AND
@@ -41,5 +41,5 @@ else()
 	if(GOCSP_CONTEXT STREQUAL "asm")
 		message(FATAL_ERROR "no assembly context switch for ${CMAKE_SYSTEM_PROCESSOR}")
 	endif()
-	list(APPEND GOCSP_CONTEXT_DEFINES GOCSP_CTX_UCONTEXT=1)
+	list(APPEND GOCSP_CONTEXT_DEFINES GOCSP_REGS_UCONTEXT=1)
 endif()

@@ -1,14 +1,14 @@
 /*
  * Context switch for AArch64 (AAPCS64).  Saves x19-x30 and d8-d15 in a
  * 176-byte frame on the current stack, stores sp in from->sp, loads to->sp
- * and restores.  A new context starts in gocsp__ctx_trampoline with the
+ * and restores.  A new context starts in gocsp__regs_trampoline with the
  * entry function in x20 and its argument in x19.
  */
 	.text
-	.globl	gocsp__ctx_switch
-	.hidden	gocsp__ctx_switch
-	.type	gocsp__ctx_switch, %function
-gocsp__ctx_switch:
+	.globl	gocsp__regs_switch
+	.hidden	gocsp__regs_switch
+	.type	gocsp__regs_switch, %function
+gocsp__regs_switch:
 	sub	sp, sp, #176
 	stp	x19, x20, [sp, #0]
 	stp	x21, x22, [sp, #16]
@@ -36,15 +36,15 @@ gocsp__ctx_switch:
 	ldp	d14, d15, [sp, #144]
 	add	sp, sp, #176
 	ret
-	.size	gocsp__ctx_switch, .-gocsp__ctx_switch
+	.size	gocsp__regs_switch, .-gocsp__regs_switch
 
-	.globl	gocsp__ctx_trampoline
-	.hidden	gocsp__ctx_trampoline
-	.type	gocsp__ctx_trampoline, %function
-gocsp__ctx_trampoline:
+	.globl	gocsp__regs_trampoline
+	.hidden	gocsp__regs_trampoline
+	.type	gocsp__regs_trampoline, %function
+gocsp__regs_trampoline:
 	mov	x0, x19
 	blr	x20
 	brk	#0
-	.size	gocsp__ctx_trampoline, .-gocsp__ctx_trampoline
+	.size	gocsp__regs_trampoline, .-gocsp__regs_trampoline
 
 	.section .note.GNU-stack,"",%progbits

@@ -2,9 +2,9 @@
  * Design notes: the portable fallback.  makecontext passes int arguments
  * only, so the 64-bit entry and argument travel split in two halves.
  */
-#include "ctx.h"
+#include "regs.h"
 
-#ifdef GOCSP_CTX_UCONTEXT
+#ifdef GOCSP_REGS_UCONTEXT
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,21 +21,21 @@ ucontext_entry(unsigned fn_hi, unsigned fn_lo, unsigned arg_hi,
 }
 
 void
-gocsp__ctx_make(struct gocsp__ctx *ctx, void *lo, size_t size,
+gocsp__regs_make(struct gocsp__regs *r, void *lo, size_t size,
     void (*entry)(void *), void *arg)
 {
 	uint64_t fn = (uintptr_t) entry, a = (uintptr_t) arg;
-	getcontext(&ctx->uc);
-	ctx->uc.uc_stack.ss_sp = lo;
-	ctx->uc.uc_stack.ss_size = size;
-	ctx->uc.uc_link = NULL;
-	makecontext(&ctx->uc, (void (*)(void)) ucontext_entry, 4,
+	getcontext(&r->uc);
+	r->uc.uc_stack.ss_sp = lo;
+	r->uc.uc_stack.ss_size = size;
+	r->uc.uc_link = NULL;
+	makecontext(&r->uc, (void (*)(void)) ucontext_entry, 4,
 	    (unsigned) (fn >> 32), (unsigned) fn, (unsigned) (a >> 32),
 	    (unsigned) a);
 }
 
 void
-gocsp__ctx_switch(struct gocsp__ctx *from, struct gocsp__ctx *to)
+gocsp__regs_switch(struct gocsp__regs *from, struct gocsp__regs *to)
 {
 	swapcontext(&from->uc, &to->uc);
 }
