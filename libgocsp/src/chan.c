@@ -131,16 +131,6 @@ chan_op(gocsp_chan *c, void *elem, bool send, int64_t deadline)
 	return GOCSP_ETIMEDOUT;
 }
 
-static int64_t
-deadline_of(int64_t timeout)
-{
-	if (timeout < 0)
-		return -1;
-	if (timeout == 0)
-		return 0;
-	return gocsp__os_now() + timeout;
-}
-
 int
 gocsp_chan_send(gocsp_chan *c, const void *elem)
 {
@@ -168,13 +158,13 @@ gocsp_chan_tryrecv(gocsp_chan *c, void *elem)
 int
 gocsp_chan_send_timeout(gocsp_chan *c, const void *elem, int64_t timeout)
 {
-	return chan_op(c, (void *) elem, true, deadline_of(timeout));
+	return chan_op(c, (void *) elem, true, gocsp__deadline(timeout));
 }
 
 int
 gocsp_chan_recv_timeout(gocsp_chan *c, void *elem, int64_t timeout)
 {
-	return chan_op(c, elem, false, deadline_of(timeout));
+	return chan_op(c, elem, false, gocsp__deadline(timeout));
 }
 
 int

@@ -279,14 +279,10 @@ gocsp_ctx_with_deadline(gocsp_ctx *parent, int64_t deadline)
 gocsp_ctx *
 gocsp_ctx_with_timeout(gocsp_ctx *parent, int64_t timeout)
 {
-	int64_t deadline = -1;
-	if (timeout >= 0) {
-		int64_t now = gocsp_now();
-		/* Saturate: a huge timeout is a deadline far away, not one
-		 * that wrapped into the past. */
-		deadline = timeout > INT64_MAX - now ? INT64_MAX
-		                                     : now + timeout;
-	}
+	/* A zero timeout's deadline is now, as in Go, not the "do not
+	 * block" of the blocking calls. */
+	int64_t deadline =
+	    timeout == 0 ? gocsp_now() : gocsp__deadline(timeout);
 	return new_cancel(
 	    parent, deadline, "gocsp_ctx_with_timeout: NULL parent");
 }

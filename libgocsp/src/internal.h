@@ -254,6 +254,22 @@ void gocsp__timer_del(struct gocsp__timer *t);
 /* Run the expired timers of h.  Returns how many ran. */
 int gocsp__timerheap_run(struct gocsp__timerheap *h, int64_t now);
 
+/*
+ * The deadline every blocking call takes, from the public timeout:
+ * negative (GOCSP_FOREVER) gives -1, none; 0 gives 0, "do not block"
+ * (no monotonic reading is 0, so it is also a deadline already past);
+ * else now + timeout, saturated so that a huge timeout is a deadline far
+ * away rather than one that wrapped into the past.
+ */
+static inline int64_t
+gocsp__deadline(int64_t timeout)
+{
+	if (timeout <= 0)
+		return timeout < 0 ? -1 : 0;
+	int64_t now = gocsp__os_now();
+	return timeout > INT64_MAX - now ? INT64_MAX : now + timeout;
+}
+
 
 /* ---------------------------------------------------------------------- */
 /* Semaphores keyed by address (Go's sema.go), for sync                    */

@@ -61,12 +61,6 @@ fd_kind(int fd)
 	return gocsp__netpoll_is_socket(fd) ? FD_SOCKET : prepare_fd(fd);
 }
 
-static int64_t
-deadline_of(int64_t timeout)
-{
-	return timeout < 0 ? -1 : gocsp__os_now() + timeout;
-}
-
 /*
  * Wait in the netpoller until fd may be ready, until the deadline, or
  * until ctx (may be NULL) is done: then its error, GOCSP_ECANCELED or
@@ -108,7 +102,7 @@ wait_fd(gocsp_ctx *ctx, int fd, int events, int64_t timeout)
 	int err = ctx_check(ctx);
 	if (err != 0)
 		return err;
-	int64_t deadline = deadline_of(timeout);
+	int64_t deadline = gocsp__deadline(timeout);
 	if (gocsp__curg() == NULL && timeout != 0)
 		return wait_io(ctx, fd, events, deadline);
 	for (;;) {

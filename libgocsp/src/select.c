@@ -221,9 +221,7 @@ gocsp_select(gocsp_case *cases, size_t n, int64_t timeout)
 {
 	if (n > MAX_CASES || (n > 0 && cases == NULL))
 		return GOCSP_EINVAL;
-	int64_t deadline = timeout < 0 ? -1
-	    : timeout == 0             ? 0
-	                               : gocsp__os_now() + timeout;
+	int64_t deadline = gocsp__deadline(timeout);
 
 	uint32_t poll_buf[STACK_CASES], lock_buf[STACK_CASES];
 	struct gocsp__sudog sg_buf[STACK_CASES];

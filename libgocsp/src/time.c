@@ -21,7 +21,7 @@ gocsp_sleep(int64_t d)
 {
 	if (d <= 0)
 		return;
-	int64_t deadline = gocsp__os_now() + d;
+	int64_t deadline = gocsp__deadline(d);
 	if (gocsp__curg() == NULL) {
 		struct timespec ts = {
 		    .tv_sec = deadline / 1000000000,
