@@ -105,7 +105,9 @@ contains_ci(const char *hay, const char *needle)
 	return strcasestr(hay, needle) != NULL;
 }
 
-/* I/O calls return -errno: those read like strerror(). */
+/* I/O calls return -errno: those read like strerror(), including the
+ * errnos that are gocsp codes as well (gocsp_connect's ECONNREFUSED is
+ * not "daemon unreachable"). */
 static void
 test_errors__negative_errno_text(void **state)
 {
@@ -118,6 +120,12 @@ test_errors__negative_errno_text(void **state)
 	    {ENOTSOCK, "socket"},
 	    {EADDRINUSE, "address already in use"},
 	    {EISDIR, "directory"},
+	    /* Codes the client library uses too: the texts fit both. */
+	    {ECONNREFUSED, "connection refused"},
+	    {ECONNRESET, "connection reset"},
+	    {ENOENT, "no such file"},
+	    {EEXIST, "exists"},
+	    {EPROTO, "protocol"},
 	};
 	size_t i;
 	(void) state;

@@ -45,11 +45,11 @@ extern "C" {
 	XX(ENOMEM, -12, "out of memory")                                     \
 	XX(EINVAL, -22, "invalid argument")                                  \
 	XX(EPERM, -1, "operation not permitted")                             \
-	XX(ENOENT, -2, "no such channel or pool")                            \
-	XX(EEXIST, -17, "already exists with different settings")            \
-	XX(EPROTO, -71, "malformed message")                                 \
-	XX(ECONNREFUSED, -111, "daemon unreachable")                         \
-	XX(ECONNRESET, -104, "connection to the daemon lost")                \
+	XX(ENOENT, -2, "no such file, channel or pool")                      \
+	XX(EEXIST, -17, "already exists (a channel: with other settings)")   \
+	XX(EPROTO, -71, "protocol error (malformed message)")                \
+	XX(ECONNREFUSED, -111, "connection refused")                         \
+	XX(ECONNRESET, -104, "connection reset by peer")                     \
 	XX(ELIMIT, -4002, "a configured limit was hit")
 
 enum gocsp_errno {
