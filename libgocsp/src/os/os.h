@@ -1,7 +1,21 @@
 /*
- * The operating-system contract of the core: everything libgocsp needs from
- * the kernel, behind one header (futexes, memory, clocks, CPUs).  Linux is
- * the only port; another port implements exactly these.
+ * The operating-system contract of the core: futexes, memory, clocks and
+ * CPUs, behind one header.  Linux is the only port; another implements
+ * these and replaces the calls below, which stay beside their only user
+ * because each is that module's job or a single line of it:
+ *  - netpoll.c: epoll_create1, epoll_ctl, epoll_pwait2, epoll_wait,
+ *    eventfd, poll, and read/write of the eventfd (the netpoller is the
+ *    port of readiness, as Go keeps netpoll_epoll.go per system);
+ *  - io.c: read, write, send, recv, accept4, connect, getsockopt, fcntl
+ *    and fstat (the coroutine-aware I/O calls wrap exactly these);
+ *  - sched.c: pthread_create and its attributes, pthread_getattr_np
+ *    (a worker's own stack bounds, for the sanitizers) and sigaltstack
+ *    (the signal stack of the overflow report);
+ *  - fault.c: sigaction, signal and write(2) (the overflow report);
+ *  - error.c: write(2) (gocsp__throw) and strerrordesc_np;
+ *  - time.c: clock_nanosleep (a plain thread's gocsp_sleep);
+ *  - coro.c, lock.c: sched_yield.
+ * Everything else comes from the C library (malloc, pthread_once, getenv).
  */
 #ifndef GOCSP_OS_H
 #define GOCSP_OS_H
