@@ -12,6 +12,11 @@
  *   exits, rather than waiting for ctest's timeout.
  * - Sizes scale with $GOCSP_TEST_SCALE (default 1) and shrink under
  *   sanitizers (gt_n()).
+ * - Every program runs its cases through GT_RUN_CASES (or
+ *   GT_MAIN_WITH_CHILD), so $GOCSP_TEST_FILTER picks cases in all of
+ *   them.  Cases that need a fresh process (an abort, an overflow, a
+ *   runtime not yet started) re-run the program as "--child MODE"
+ *   (gt_child, gt_expect_abort).
  */
 #ifndef GOCSP_TEST_H
 #define GOCSP_TEST_H
@@ -283,6 +288,46 @@ gt_child(const char *mode, char *err, size_t errsize)
 		;
 	return status;
 }
+
+/*
+ * Run "--child MODE" (gt_child) and fail the case unless it died of
+ * SIGABRT with stderr naming `names` -- in one line, as a misuse report
+ * must (sanitizers may add their own lines).
+ */
+static inline void
+gt_expect_abort(const char *mode, const char *names)
+{
+	char err[4096];
+	int status = gt_child(mode, err, sizeof err);
+	const char *hit = strstr(err, names);
+	int lines = 0;
+	const char *p;
+	for (p = err; *p; p++)
+		if (*p == '\n')
+			lines++;
+	if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT) ||
+	    hit == NULL || lines < 1 || (!GT_SANITIZED && lines > 1)) {
+		fprintf(stderr,
+		    "%s: child status %#x (signal %d, exit %d), stderr "
+		    "(%d lines):\n%s\n",
+		    mode, status,
+		    WIFSIGNALED(status) ? WTERMSIG(status) : 0,
+		    WIFEXITED(status) ? WEXITSTATUS(status) : -1, lines, err);
+		fail_msg("%s: expected an abort with one line naming %s",
+		    mode, names);
+	}
+}
+
+/*
+ * The main of a test program with child modes: "<exe> --child MODE
+ * [ARG...]" returns child(MODE, ARGs) (a NULL-terminated array), as
+ * gt_child starts it; any other command line runs the cases of tests[]
+ * (GT_RUN_CASES).
+ */
+#define GT_MAIN_WITH_CHILD(tests, argc, argv, child)                         \
+	((argc) >= 3 && strcmp((argv)[1], "--child") == 0                    \
+		? (child)((argv)[2], (argv) + 3)                             \
+		: GT_RUN_CASES(tests))
 
 /* A small per-caller PRNG (xorshift64*), safe to use from any thread. */
 static inline uint64_t

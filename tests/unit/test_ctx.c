@@ -973,5 +973,5 @@ main(void)
 		GT_CASE(test_ctx__cancel_races_release),
 		GT_CASE(test_ctx__shared_between_threads),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return GT_RUN_CASES(tests);
 }

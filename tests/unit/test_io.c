@@ -1397,6 +1397,15 @@ child_clients(int port, long n)
 	return a.ok == n ? 0 : 1;
 }
 
+static int
+child_main(const char *mode, char **args)
+{
+	if (strcmp(mode, "io-clients") != 0 || args[0] == NULL ||
+	    args[1] == NULL)
+		return 2;
+	return child_clients(atoi(args[0]), atol(args[1]));
+}
+
 /* Start the child, wait for it (killing it after a deadline) in a plain
  * thread, and report its wait status on a channel. */
 struct child_wait {
@@ -1535,10 +1544,7 @@ main(int argc, char **argv)
 		GT_CASE(test_io__ctx_on_thread),
 		GT_CASE(test_io__tcp_10k_connections),
 	};
-	if (argc == 5 && strcmp(argv[1], "--child") == 0 &&
-	    strcmp(argv[2], "io-clients") == 0)
-		return child_clients(atoi(argv[3]), atol(argv[4]));
 	/* Writes to a closed peer must fail with EPIPE, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return GT_MAIN_WITH_CHILD(tests, argc, argv, child_main);
 }

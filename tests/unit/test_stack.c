@@ -46,7 +46,7 @@ child_spawn_overflow(void *arg)
 }
 
 static int
-child_main(const char *mode)
+child_main(const char *mode, char **args)
 {
 	alarm(30); /* a hang ends as SIGALRM, without the message */
 	if (strcmp(mode, "overflow-go") == 0)
@@ -169,7 +169,5 @@ main(int argc, char **argv)
 		GT_CASE(test_stack__overflow_in_main_coroutine_reported),
 		GT_CASE(test_stack__default_stack_usable),
 	};
-	if (argc == 3 && strcmp(argv[1], "--child") == 0)
-		return child_main(argv[2]);
-	return GT_RUN_CASES(tests);
+	return GT_MAIN_WITH_CHILD(tests, argc, argv, child_main);
 }

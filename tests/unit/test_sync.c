@@ -1160,7 +1160,7 @@ unlock_unlocked_co(void *arg)
 }
 
 static int
-child_main(const char *mode)
+child_main(const char *mode, char **args)
 {
 	gocsp_mutex m = {0};
 	gocsp_rwmutex rw = {0};
@@ -1188,39 +1188,15 @@ child_main(const char *mode)
 }
 
 static void
-expect_abort(const char *mode, const char *names)
-{
-	char err[4096];
-	int status = gt_child(mode, err, sizeof err);
-	const char *hit = strstr(err, names);
-	int lines = 0;
-	const char *p;
-	for (p = err; *p; p++)
-		if (*p == '\n')
-			lines++;
-	if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT) ||
-	    hit == NULL || lines < 1 || (!GT_SANITIZED && lines > 1)) {
-		fprintf(stderr,
-		    "%s: child status %#x (signal %d, exit %d), stderr "
-		    "(%d lines):\n%s\n",
-		    mode, status,
-		    WIFSIGNALED(status) ? WTERMSIG(status) : 0,
-		    WIFEXITED(status) ? WEXITSTATUS(status) : -1, lines, err);
-		fail_msg("%s: expected an abort with one line naming %s",
-		    mode, names);
-	}
-}
-
-static void
 test_sync__misuse_aborts(void **state)
 {
 	(void) state;
-	expect_abort("mutex-unlock-thread", "gocsp_mutex_unlock");
-	expect_abort("mutex-unlock-coroutine", "gocsp_mutex_unlock");
-	expect_abort("rwmutex-runlock", "gocsp_rwmutex_runlock");
-	expect_abort("rwmutex-runlock-writer", "gocsp_rwmutex_runlock");
-	expect_abort("rwmutex-unlock", "gocsp_rwmutex_unlock");
-	expect_abort("rwmutex-unlock-reader", "gocsp_rwmutex_unlock");
+	gt_expect_abort("mutex-unlock-thread", "gocsp_mutex_unlock");
+	gt_expect_abort("mutex-unlock-coroutine", "gocsp_mutex_unlock");
+	gt_expect_abort("rwmutex-runlock", "gocsp_rwmutex_runlock");
+	gt_expect_abort("rwmutex-runlock-writer", "gocsp_rwmutex_runlock");
+	gt_expect_abort("rwmutex-unlock", "gocsp_rwmutex_unlock");
+	gt_expect_abort("rwmutex-unlock-reader", "gocsp_rwmutex_unlock");
 }
 
 int
@@ -1244,7 +1220,5 @@ main(int argc, char **argv)
 		GT_CASE(test_sync__pool_concurrent),
 		GT_CASE(test_sync__misuse_aborts),
 	};
-	if (argc == 3 && strcmp(argv[1], "--child") == 0)
-		return child_main(argv[2]);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return GT_MAIN_WITH_CHILD(tests, argc, argv, child_main);
 }

@@ -246,7 +246,7 @@ neg_in_coroutine(void *arg)
 }
 
 static int
-child_main(const char *mode)
+child_main(const char *mode, char **args)
 {
 	gocsp_waitgroup wg = {0};
 	alarm(30);
@@ -262,35 +262,11 @@ child_main(const char *mode)
 }
 
 static void
-expect_abort(const char *mode, const char *names)
-{
-	char err[4096];
-	int status = gt_child(mode, err, sizeof err);
-	const char *hit = strstr(err, names);
-	int lines = 0;
-	const char *p;
-	for (p = err; *p; p++)
-		if (*p == '\n')
-			lines++;
-	if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT) ||
-	    hit == NULL || lines < 1 || (!GT_SANITIZED && lines > 1)) {
-		fprintf(stderr,
-		    "%s: child status %#x (signal %d, exit %d), stderr "
-		    "(%d lines):\n%s\n",
-		    mode, status,
-		    WIFSIGNALED(status) ? WTERMSIG(status) : 0,
-		    WIFEXITED(status) ? WEXITSTATUS(status) : -1, lines, err);
-		fail_msg("%s: expected an abort with one line naming %s",
-		    mode, names);
-	}
-}
-
-static void
 test_wg__negative_counter_aborts(void **state)
 {
 	(void) state;
-	expect_abort("neg-add-thread", "gocsp_wg_");
-	expect_abort("neg-done-coroutine", "gocsp_wg_");
+	gt_expect_abort("neg-add-thread", "gocsp_wg_");
+	gt_expect_abort("neg-done-coroutine", "gocsp_wg_");
 }
 
 int
@@ -307,7 +283,5 @@ main(int argc, char **argv)
 		GT_CASE(test_wg__free_right_after_wait_thread),
 		GT_CASE(test_wg__negative_counter_aborts),
 	};
-	if (argc == 3 && strcmp(argv[1], "--child") == 0)
-		return child_main(argv[2]);
-	return GT_RUN_CASES(tests);
+	return GT_MAIN_WITH_CHILD(tests, argc, argv, child_main);
 }
