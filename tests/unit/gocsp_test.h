@@ -32,6 +32,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,6 +232,28 @@ gt_since(int64_t t0)
 
 /* Slack allowed on top of a requested duration before it is "too late". */
 #define GT_SLACK (GT_SANITIZED ? GOCSP_MS(2000) : GOCSP_MS(500))
+
+/* Wait (yielding) until *v >= want or timeout ns passed; true if
+ * reached. */
+static inline bool
+gt_wait_for(atomic_int *v, int want, int64_t timeout)
+{
+	int64_t t0 = gocsp_now();
+	while (atomic_load(v) < want) {
+		if (gt_since(t0) > timeout)
+			return false;
+		gocsp_yield();
+	}
+	return true;
+}
+
+/* Run on two workers (the machine may have one CPU: two workers still
+ * interleave at parks); returns GOMAXPROCS before, to restore. */
+static inline int
+gt_two_workers(void)
+{
+	return gocsp_maxprocs(2);
+}
 
 /* Start a plain thread; fail the case if it cannot be created. */
 static inline pthread_t

@@ -1,0 +1,287 @@
+/*
+ * Mutex: an exact counter under contention from coroutines on two
+ * workers and plain threads at once, trylock, starvation mode (a
+ * waiter that waited over 1 ms gets the lock handed over), and the abort
+ * on unlocking an unlocked mutex (in a re-run child process).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#define GT_CASE_SECONDS 20
+#include "gocsp_test.h"
+
+struct counter {
+	gocsp_mutex mu;
+	long value; /* under mu; deliberately not atomic */
+	long per;   /* increments per party */
+	atomic_int start;
+	gocsp_waitgroup wg;
+};
+
+static void
+count_loop(struct counter *c)
+{
+	long i;
+	while (!atomic_load(&c->start))
+		gocsp_yield();
+	for (i = 0; i < c->per; i++) {
+		long v;
+		gocsp_mutex_lock(&c->mu);
+		v = c->value;
+		/* Give others a chance to run inside the section: a
+		 * broken mutex loses updates for sure. */
+		if (i % 128 == 0)
+			gocsp_yield();
+		c->value = v + 1;
+		gocsp_mutex_unlock(&c->mu);
+	}
+}
+
+static void
+count_co(void *arg)
+{
+	struct counter *c = arg;
+	count_loop(c);
+	gocsp_wg_done(&c->wg);
+}
+
+static void *
+count_th(void *arg)
+{
+	count_loop(arg);
+	return NULL;
+}
+
+enum { COUNT_NCO = 8, COUNT_NTH = 4 };
+
+static void
+count_main(void *arg)
+{
+	struct counter *c = arg;
+	int i;
+	gocsp_wg_add(&c->wg, COUNT_NCO);
+	for (i = 0; i < COUNT_NCO; i++)
+		GO(count_co, c);
+	atomic_store(&c->start, 1);
+	gocsp_wg_wait(&c->wg);
+}
+
+static void
+test_mutex__counter_exact(void **state)
+{
+	static struct counter c; /* zero-filled: an unlocked mutex */
+	pthread_t t[COUNT_NTH];
+	int prev = gt_two_workers(), i;
+	(void) state;
+	c.per = gt_n(40000, 4000);
+	for (i = 0; i < COUNT_NTH; i++)
+		t[i] = gt_thread(count_th, &c);
+	gt_run(count_main, &c);
+	for (i = 0; i < COUNT_NTH; i++)
+		pthread_join(t[i], NULL);
+	gocsp_maxprocs(prev);
+	assert_int_equal(c.value, (COUNT_NCO + COUNT_NTH) * c.per);
+	/* Unlocked again: trylock succeeds. */
+	assert_int_equal(gocsp_mutex_trylock(&c.mu), 0);
+	gocsp_mutex_unlock(&c.mu);
+}
+
+/* ---------------------------------------------------------------------- */
+
+struct trylock {
+	gocsp_mutex mu;
+	int seen;
+};
+
+static void *
+trylock_th(void *arg)
+{
+	struct trylock *t = arg;
+	t->seen = gocsp_mutex_trylock(&t->mu);
+	return NULL;
+}
+
+CO_CASE(test_mutex__trylock)
+{
+	struct trylock t = {0};
+	pthread_t th;
+	EXPECT_EQ(gocsp_mutex_trylock(&t.mu), 0);
+	EXPECT_EQ(gocsp_mutex_trylock(&t.mu), GOCSP_EAGAIN);
+	/* Held by this coroutine: another thread cannot take it either. */
+	th = gt_thread(trylock_th, &t);
+	pthread_join(th, NULL);
+	EXPECT_EQ(t.seen, GOCSP_EAGAIN);
+	gocsp_mutex_unlock(&t.mu);
+	th = gt_thread(trylock_th, &t);
+	pthread_join(th, NULL);
+	EXPECT_EQ(t.seen, 0);
+	/* The thread left it locked: lock would wait, trylock fails. */
+	EXPECT_EQ(gocsp_mutex_trylock(&t.mu), GOCSP_EAGAIN);
+	gocsp_mutex_unlock(&t.mu);
+	gocsp_mutex_lock(&t.mu);
+	gocsp_mutex_unlock(&t.mu);
+}
+
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Starvation: a hog relocks the mutex right after each unlock and holds
+ * it nearly all the time.  A woken waiter would seldom win the race for
+ * it (it often waits tens or hundreds of ms); after 1 ms of waiting the
+ * mutex turns starving and the hog's unlock hands it to the waiter.  The
+ * waiter takes it STARVE_WAITS times; the longest wait must stay short.
+ */
+struct starve {
+	gocsp_mutex mu;
+	atomic_int hog_running;
+	atomic_int waiter_done;
+	atomic_long hog_rounds;
+	int64_t worst; /* longest wait of the waiter, ns */
+	gocsp_waitgroup wg;
+};
+
+#define STARVE_WAITS 5
+#define STARVE_GIVE_UP GOCSP_SEC(4)
+#define STARVE_LIMIT (GT_SANITIZED ? GOCSP_MS(1000) : GOCSP_MS(100))
+
+static void
+hog_co(void *arg)
+{
+	struct starve *s = arg;
+	int64_t t0 = gocsp_now();
+	gocsp_mutex_lock(&s->mu);
+	while (!atomic_load(&s->waiter_done) &&
+	    gt_since(t0) < STARVE_GIVE_UP) {
+		/* Hold it ~50 us, then unlock and relock at once. */
+		int64_t h = gocsp_now();
+		while (gocsp_now() - h < GOCSP_US(50))
+			;
+		gocsp_mutex_unlock(&s->mu);
+		gocsp_mutex_lock(&s->mu);
+		atomic_fetch_add(&s->hog_rounds, 1);
+	}
+	gocsp_mutex_unlock(&s->mu);
+	gocsp_wg_done(&s->wg);
+}
+
+static void
+starve_wait(struct starve *s)
+{
+	int k;
+	for (k = 0; k < STARVE_WAITS; k++) {
+		long r = atomic_load(&s->hog_rounds);
+		int64_t t0;
+		/* Let the hog take a few rounds alone first. */
+		while (atomic_load(&s->hog_rounds) < r + 10)
+			gocsp_yield();
+		t0 = gocsp_now();
+		gocsp_mutex_lock(&s->mu);
+		if (gt_since(t0) > s->worst)
+			s->worst = gt_since(t0);
+		gocsp_mutex_unlock(&s->mu);
+	}
+	atomic_store(&s->waiter_done, 1);
+}
+
+static void
+starve_waiter_co(void *arg)
+{
+	struct starve *s = arg;
+	starve_wait(s);
+	gocsp_wg_done(&s->wg);
+}
+
+static void
+starve_main_co(void *arg)
+{
+	struct starve *s = arg;
+	gocsp_wg_add(&s->wg, 2);
+	GO(hog_co, s);
+	GO(starve_waiter_co, s);
+	gocsp_wg_wait(&s->wg);
+}
+
+static void
+starve_main_th(void *arg)
+{
+	struct starve *s = arg;
+	gocsp_wg_add(&s->wg, 1);
+	GO(hog_co, s);
+	gocsp_wg_wait(&s->wg);
+}
+
+static void *
+starve_th(void *arg)
+{
+	starve_wait(arg);
+	return NULL;
+}
+
+static void
+test_mutex__starvation_hands_over(void **state)
+{
+	struct starve s1 = {0}, s2 = {0};
+	int prev = gt_two_workers();
+	pthread_t th;
+	(void) state;
+
+	/* A coroutine waiter against a coroutine hog. */
+	gt_run(starve_main_co, &s1);
+	/* A plain thread waiter against a coroutine hog. */
+	th = gt_thread(starve_th, &s2);
+	gt_run(starve_main_th, &s2);
+	pthread_join(th, NULL);
+	gocsp_maxprocs(prev);
+	if (getenv("GT_VERBOSE") != NULL)
+		fprintf(stderr, "starvation: worst waits %lld / %lld ns\n",
+		    (long long) s1.worst, (long long) s2.worst);
+	if (s1.worst > STARVE_LIMIT || s2.worst > STARVE_LIMIT)
+		fail_msg("worst waits for the lock %lld ns (coroutine), %lld "
+		         "ns (thread); limit %lld",
+		    (long long) s1.worst, (long long) s2.worst,
+		    (long long) STARVE_LIMIT);
+}
+
+static void
+unlock_unlocked_co(void *arg)
+{
+	gocsp_mutex m = {0};
+	(void) arg;
+	gocsp_mutex_lock(&m);
+	gocsp_mutex_unlock(&m);
+	gocsp_mutex_unlock(&m); /* aborts */
+}
+
+static int
+child_main(const char *mode, char **args)
+{
+	gocsp_mutex m = {0};
+	alarm(30);
+	if (strcmp(mode, "mutex-unlock-thread") == 0)
+		gocsp_mutex_unlock(&m);
+	else if (strcmp(mode, "mutex-unlock-coroutine") == 0)
+		gocsp_run(unlock_unlocked_co, NULL);
+	else
+		return 2;
+	return 5;
+}
+
+static void
+test_mutex__unlock_of_unlocked_aborts(void **state)
+{
+	(void) state;
+	gt_expect_abort("mutex-unlock-thread", "gocsp_mutex_unlock");
+	gt_expect_abort("mutex-unlock-coroutine", "gocsp_mutex_unlock");
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		GT_CASE(test_mutex__counter_exact),
+		GT_CASE(test_mutex__trylock),
+		GT_CASE(test_mutex__starvation_hands_over),
+		GT_CASE(test_mutex__unlock_of_unlocked_aborts),
+	};
+	return GT_MAIN_WITH_CHILD(tests, argc, argv, child_main);
+}
