@@ -133,7 +133,7 @@ CO_CASE(test_mutex__trylock)
  */
 struct starve {
 	gocsp_mutex mu;
-	atomic_int hog_running;
+	atomic_int hog_gone; /* the hog gave up: the waiter stops too */
 	atomic_int waiter_done;
 	atomic_long hog_rounds;
 	int64_t worst; /* longest wait of the waiter, ns */
@@ -161,6 +161,7 @@ hog_co(void *arg)
 		atomic_fetch_add(&s->hog_rounds, 1);
 	}
 	gocsp_mutex_unlock(&s->mu);
+	atomic_store(&s->hog_gone, 1);
 	gocsp_wg_done(&s->wg);
 }
 
@@ -171,8 +172,10 @@ starve_wait(struct starve *s)
 	for (k = 0; k < STARVE_WAITS; k++) {
 		long r = atomic_load(&s->hog_rounds);
 		int64_t t0;
-		/* Let the hog take a few rounds alone first. */
-		while (atomic_load(&s->hog_rounds) < r + 10)
+		/* Let the hog take a few rounds alone first.  A hog that
+		 * gave up leaves worst over the limit: fail, not hang. */
+		while (atomic_load(&s->hog_rounds) < r + 10 &&
+		    !atomic_load(&s->hog_gone))
 			gocsp_yield();
 		t0 = gocsp_now();
 		gocsp_mutex_lock(&s->mu);
