@@ -105,7 +105,7 @@ struct gocsp__sched {
 	struct gocsp__m *midle; /* under lock */
 	_Atomic int nmidle;
 	_Atomic int nmspinning;
-	int nm; /* Ms created, under lock */
+	int nm; /* Ms created, under lock; read without it as a hint */
 
 	/* The idle M that sleeps until the next timer, under lock. */
 	struct gocsp__m *timer_sleeper;

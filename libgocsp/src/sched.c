@@ -201,7 +201,7 @@ startm(bool spinning)
 	}
 	struct gocsp__m *m = gocsp__sched.midle;
 	if (m == NULL) {
-		gocsp__sched.nm++;
+		GOCSP__STORE(&gocsp__sched.nm, gocsp__sched.nm + 1);
 		gocsp__lock_release(&gocsp__sched.lock);
 		newm(p, spinning);
 		return;
@@ -1010,9 +1010,15 @@ void
 gocsp__timer_wakeup(int64_t when)
 {
 	/* Pairs with m_sleep: it counts itself idle, then reads the
-	 * timers; we published the timer, then read the idle count. */
-	if (atomic_load(&gocsp__sched.nmidle) == 0)
+	 * timers; we published the timer, then read the idle count.  No
+	 * worker idle: the running ones see the timer when they look for
+	 * work -- unless there is none yet (a timer made on a plain thread
+	 * before any coroutine), then start one to sleep until it. */
+	if (atomic_load(&gocsp__sched.nmidle) == 0) {
+		if (GOCSP__LOAD(&gocsp__sched.nm) == 0)
+			gocsp__wakep();
 		return;
+	}
 	struct gocsp__m *m = NULL;
 	bool polling = false;
 	gocsp__lock_acquire(&gocsp__sched.lock);

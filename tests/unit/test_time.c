@@ -1,7 +1,8 @@
 /*
  * Time: the monotonic clock, sleeping (coroutines and threads), many
  * concurrent sleepers, gocsp_after, tickers (period, first tick, a slow
- * reader losing ticks, stop), timeouts from plain threads.
+ * reader losing ticks, stop), timeouts from plain threads, timers made
+ * before any coroutine ran.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -386,8 +387,61 @@ test_time__parse_duration(void **state)
 	assert_int_equal(gocsp_parse_duration(NULL, &d), GOCSP_EINVAL);
 }
 
+/*
+ * Timers made on a plain thread before any coroutine ever ran: nothing
+ * else starts a worker, yet they must fire.  In a fresh process (a
+ * child), since any earlier case has started the runtime.
+ */
+static int
+child_main(const char *mode, char **args)
+{
+	gocsp_chan *c;
+	gocsp_ctx *ctx;
+	int64_t t0 = gocsp_now(), fired = 0;
+	int rc;
+	alarm(30);
+	if (strcmp(mode, "after-fresh") == 0) {
+		c = gocsp_after(GOCSP_MS(10));
+		rc = gocsp_chan_recv_timeout(c, &fired, GOCSP_SEC(5));
+		gocsp_chan_release(c);
+	} else if (strcmp(mode, "ctx-timeout-fresh") == 0) {
+		ctx = gocsp_ctx_with_timeout(gocsp_ctx_background(),
+		    GOCSP_MS(10));
+		rc = gocsp_chan_recv_timeout(gocsp_ctx_done(ctx), NULL,
+		    GOCSP_SEC(5));
+		rc = rc == GOCSP_ECLOSED ? gocsp_ctx_err(ctx) : rc;
+		rc = rc == GOCSP_ETIMEDOUT ? 0 : rc;
+		gocsp_ctx_release(ctx);
+	} else {
+		return 2;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "%s: %s after %lld ms\n", mode,
+		    gocsp_strerror(rc), (long long) (gt_since(t0) / 1000000));
+		return 1;
+	}
+	return 0;
+}
+
+static void
+expect_child_ok(const char *mode)
+{
+	char err[1024];
+	int status = gt_child(mode, err, sizeof err);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("%s: status %#x, stderr: %s", mode, status, err);
+}
+
+static void
+test_time__timers_fire_before_any_coroutine(void **state)
+{
+	(void) state;
+	expect_child_ok("after-fresh");
+	expect_child_ok("ctx-timeout-fresh");
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		GT_CASE(test_time__now_monotonic),
@@ -402,6 +456,7 @@ main(void)
 		GT_CASE(test_time__sleep_from_plain_thread),
 		GT_CASE(test_time__timeouts_from_plain_threads),
 		GT_CASE(test_time__parse_duration),
+		GT_CASE(test_time__timers_fire_before_any_coroutine),
 	};
-	return GT_RUN_CASES(tests);
+	return GT_MAIN_WITH_CHILD(tests, argc, argv, child_main);
 }
