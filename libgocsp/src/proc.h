@@ -75,6 +75,8 @@ struct gocsp__m {
 	                            found work since */
 	int spread;              /* Gs readied now that go to the global queue
 	                            (poll_ready) */
+	bool runs_next;          /* the next G it readies it runs itself, so
+	                            readying it wakes no other M (m_sleep) */
 	struct gocsp__g *prevg;  /* the G that just switched away */
 	int action;              /* what prevg asked for */
 	void (*unlockf)(void *); /* GOCSP__M_PARK: run once curg is parked */

@@ -238,7 +238,10 @@ gocsp__put_runnable(struct gocsp__g *g, bool next)
 		gocsp__globrunqput(g);
 		gocsp__lock_release(&gocsp__sched.lock);
 	}
-	gocsp__wakep();
+	if (m != NULL && m->runs_next)
+		m->runs_next = false;
+	else
+		gocsp__wakep();
 }
 
 void
@@ -728,9 +731,16 @@ m_sleep(struct gocsp__m *m)
 		if (watch)
 			deadline = gocsp__os_now() + WATCH_NS;
 		if (m->polling) {
-			/* Woken Gs go to the global queue: no P here yet. */
-			if (atomic_load(&m->wake) == 0)
+			/* Woken Gs go to the global queue: no P here yet.
+			 * The first is this M's own to run once it has taken
+			 * an idle P below, as in Go's findrunnable: waking
+			 * another M for it would only have two threads wake
+			 * for one G, and one go back to sleep. */
+			if (atomic_load(&m->wake) == 0) {
+				m->runs_next = true;
 				gocsp__netpoll(deadline);
+				m->runs_next = false;
+			}
 		} else {
 			while (atomic_load(&m->wake) == 0 &&
 			    gocsp__futex_wait((uint32_t *) &m->wake, 0,
