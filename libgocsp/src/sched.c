@@ -581,7 +581,7 @@ steal_work(struct gocsp__m *m, bool *recheck)
 	}
 	uint32_t off = (uint32_t) gocsp__rand();
 	for (uint32_t round = 0;; round++) {
-		bool coming = false; /* spawned Gs not yet old enough to take */
+		bool coming = false; /* queued Gs not yet old enough to take */
 		for (int k = 0; k < np; k++) {
 			int i = (int) ((off + (uint32_t) k) % (uint32_t) np);
 			struct gocsp__p *v = atomic_load_explicit(
@@ -608,7 +608,7 @@ steal_work(struct gocsp__m *m, bool *recheck)
 				g = gocsp__runqsteal(p, v);
 			if (g != NULL)
 				return g;
-			coming = coming || gocsp__spawnq_len(v) > 0;
+			coming = coming || !gocsp__runqempty(v);
 		}
 		if (atomic_load_explicit(
 		        &gocsp__sched.runqsize, memory_order_relaxed) > 0) {
@@ -621,9 +621,12 @@ steal_work(struct gocsp__m *m, bool *recheck)
 			continue;
 		}
 		now = gocsp__os_now();
-		/* Spawned Gs about to become stealable are worth the full
-		 * spin: the caller would otherwise find them, take an idle P
-		 * and come straight back here. */
+		/* Queued Gs are worth the full spin, however little
+		 * spinning has paid lately: they become stealable once
+		 * their P has not switched, or they have waited, for
+		 * STEAL_NS, which only a spin that long can see.  Given up
+		 * sooner, a G readied behind one that computes without
+		 * switching would wait for it to finish. */
 		if (now - start >= (coming ? SPIN_NS : m->spin_ns)) {
 			m->spun_out = now;
 			return NULL;
