@@ -23,6 +23,7 @@
  *   echo requests_per_s=... p50_us=... p99_us=... max_us=... errors=... ...
  * The exit status is 1 if any connection failed or got a wrong echo.
  */
+#define _POSIX_C_SOURCE 200809L /* getopt under -std=c11 */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
