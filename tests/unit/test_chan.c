@@ -3,7 +3,8 @@
  * elements, NULL channels, reference counting, waiter FIFO order, and
  * ports of Go's test/chan/{fifo,goroutines,zerosize}.go and
  * runtime/chan_test.go TestMultiConsumer.  Channels between plain threads
- * and coroutines.
+ * and coroutines.  The memory model: a send happens before the matching
+ * receive completes, a close before a receive that sees it.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -1164,6 +1165,123 @@ CO_CASE(test_chan__unrecv_closed_then_release)
 	gocsp_chan_release(u);
 }
 
+/* ---------------------------------------------------------------------- */
+
+/*
+ * The memory model programs rely on: a send happens before the matching
+ * receive completes, and a close before a receive that sees it.  The
+ * payload is plain memory, written before the send (or close) and read
+ * after the receive, never touched atomically: under ThreadSanitizer a
+ * channel that did not order the two is a reported race; in any build
+ * the values are checked.  Between coroutines on two workers, from a
+ * thread to a coroutine and back, unbuffered and buffered.
+ */
+enum { MM_ROUNDS = 2000, MM_WORDS = 16 };
+
+struct mm {
+	gocsp_chan *c;   /* long *: a block of MM_WORDS filled with its round */
+	gocsp_chan *end; /* closed once `after_close` is written */
+	long after_close[MM_WORDS];
+	long rounds;
+	gocsp_waitgroup wg;
+};
+
+static void
+mm_send(struct mm *m)
+{
+	long r, i, *block;
+	for (r = 0; r < m->rounds; r++) {
+		block = malloc(MM_WORDS * sizeof(*block));
+		for (i = 0; i < MM_WORDS; i++)
+			block[i] = r;
+		EXPECT_EQ(gocsp_chan_send(m->c, &block), 0);
+	}
+	for (i = 0; i < MM_WORDS; i++)
+		m->after_close[i] = -i;
+	EXPECT_EQ(gocsp_chan_close(m->end), 0);
+}
+
+static void
+mm_recv(struct mm *m)
+{
+	long r, i, *block, bad = 0;
+	for (r = 0; r < m->rounds; r++) {
+		EXPECT_EQ(gocsp_chan_recv(m->c, &block), 0);
+		for (i = 0; i < MM_WORDS; i++)
+			bad += block[i] != r;
+		free(block);
+	}
+	EXPECT_EQ(bad, 0);
+	EXPECT_EQ(gocsp_chan_recv(m->end, NULL), GOCSP_ECLOSED);
+	for (i = 0; i < MM_WORDS; i++)
+		EXPECT_EQ(m->after_close[i], -i);
+}
+
+static void
+mm_send_co(void *arg)
+{
+	mm_send(arg);
+	gocsp_wg_done(&((struct mm *) arg)->wg);
+}
+
+static void
+mm_recv_co(void *arg)
+{
+	mm_recv(arg);
+	gocsp_wg_done(&((struct mm *) arg)->wg);
+}
+
+static void *
+mm_send_th(void *arg)
+{
+	mm_send(arg);
+	return NULL;
+}
+
+static void *
+mm_recv_th(void *arg)
+{
+	mm_recv(arg);
+	return NULL;
+}
+
+/* pairing: 0 coroutines, 1 thread sends, 2 thread receives */
+static void
+mm_run(size_t cap, int pairing)
+{
+	struct mm m = {0};
+	pthread_t th;
+	m.c = gocsp_chan_make(sizeof(long *), cap);
+	m.end = gocsp_chan_make(0, 0);
+	m.rounds = gt_n(MM_ROUNDS, MM_ROUNDS / 4);
+	gocsp_wg_add(&m.wg, pairing == 0 ? 2 : 1);
+	if (pairing == 0) {
+		GO(mm_send_co, &m);
+		GO(mm_recv_co, &m);
+	} else if (pairing == 1) {
+		th = gt_thread(mm_send_th, &m);
+		GO(mm_recv_co, &m);
+	} else {
+		th = gt_thread(mm_recv_th, &m);
+		GO(mm_send_co, &m);
+	}
+	gocsp_wg_wait(&m.wg);
+	if (pairing != 0)
+		pthread_join(th, NULL);
+	gocsp_chan_release(m.c);
+	gocsp_chan_release(m.end);
+}
+
+CO_CASE(test_chan__send_and_close_happen_before_recv)
+{
+	int prev = gt_two_workers(), pairing;
+	for (pairing = 0; pairing < 3; pairing++) {
+		mm_run(0, pairing);
+		mm_run(4, pairing);
+	}
+	gocsp_maxprocs(prev);
+}
+
 int
 main(void)
 {
@@ -1194,6 +1312,7 @@ main(void)
 		GT_CASE(test_chan__unrecv_beyond_capacity),
 		GT_CASE(test_chan__unrecv_unbuffered),
 		GT_CASE(test_chan__unrecv_closed_then_release),
+		GT_CASE(test_chan__send_and_close_happen_before_recv),
 	};
 	return GT_RUN_CASES(tests);
 }
