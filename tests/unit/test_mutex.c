@@ -125,6 +125,74 @@ CO_CASE(test_mutex__trylock)
 /* ---------------------------------------------------------------------- */
 
 /*
+ * A locked mutex belongs to no coroutine, as in Go: one coroutine locks
+ * it, another unlocks it, and so does a plain thread; a waiter blocked
+ * meanwhile gets it.
+ */
+struct handover {
+	gocsp_mutex mu;
+	gocsp_chan *locked; /* int: the lock is taken, unlock it */
+	atomic_int waiter_in;
+	gocsp_waitgroup wg;
+};
+
+static void
+unlocker_co(void *arg)
+{
+	struct handover *h = arg;
+	EXPECT_EQ(gocsp_chan_recv(h->locked, NULL), 0);
+	gocsp_mutex_unlock(&h->mu);
+	gocsp_wg_done(&h->wg);
+}
+
+static void
+waiter_co(void *arg)
+{
+	struct handover *h = arg;
+	gocsp_mutex_lock(&h->mu);
+	atomic_store(&h->waiter_in, 1);
+	gocsp_wg_done(&h->wg);
+}
+
+static void *
+unlocker_th(void *arg)
+{
+	struct handover *h = arg;
+	EXPECT_EQ(gocsp_chan_recv(h->locked, NULL), 0);
+	gocsp_mutex_unlock(&h->mu);
+	return NULL;
+}
+
+CO_CASE(test_mutex__unlock_from_another_coroutine_or_thread)
+{
+	struct handover h = {0};
+	int i = 1;
+	pthread_t th;
+	h.locked = gocsp_chan_make(sizeof(int), 0);
+	/* Locked here, unlocked by another coroutine, with a waiter. */
+	gocsp_wg_add(&h.wg, 2);
+	gocsp_mutex_lock(&h.mu);
+	GO(waiter_co, &h);
+	GO(unlocker_co, &h);
+	gocsp_sleep(GOCSP_MS(5)); /* the waiter blocks on the lock */
+	EXPECT_EQ(atomic_load(&h.waiter_in), 0);
+	EXPECT_EQ(gocsp_chan_send(h.locked, &i), 0);
+	gocsp_wg_wait(&h.wg);
+	EXPECT_EQ(atomic_load(&h.waiter_in), 1);
+	gocsp_mutex_unlock(&h.mu); /* the waiter's lock, released here */
+	/* Locked here, unlocked by a plain thread. */
+	gocsp_mutex_lock(&h.mu);
+	th = gt_thread(unlocker_th, &h);
+	EXPECT_EQ(gocsp_chan_send(h.locked, &i), 0);
+	pthread_join(th, NULL);
+	EXPECT_EQ(gocsp_mutex_trylock(&h.mu), 0);
+	gocsp_mutex_unlock(&h.mu);
+	gocsp_chan_release(h.locked);
+}
+
+/* ---------------------------------------------------------------------- */
+
+/*
  * Starvation: a hog relocks the mutex right after each unlock and holds
  * it nearly all the time.  A woken waiter would seldom win the race for
  * it (it often waits tens or hundreds of ms); after 1 ms of waiting the
@@ -283,6 +351,7 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		GT_CASE(test_mutex__counter_exact),
 		GT_CASE(test_mutex__trylock),
+		GT_CASE(test_mutex__unlock_from_another_coroutine_or_thread),
 		GT_CASE(test_mutex__starvation_hands_over),
 		GT_CASE(test_mutex__unlock_of_unlocked_aborts),
 	};
