@@ -675,11 +675,65 @@ CO_CASE(test_sched__million_parked)
 	gocsp_chan_release(p.c);
 }
 
+/*
+ * GOCSP_MAXPROCS is read when the runtime starts: each mode runs in a
+ * fresh process with it set (gt_child passes the environment on).
+ */
+static int
+child_main(const char *mode, char **args)
+{
+	int want = atoi(mode);
+	int got = gocsp_maxprocs(0);
+	if (got != want) {
+		fprintf(stderr, "GOCSP_MAXPROCS=%s: %d processors, want %d\n",
+		    getenv("GOCSP_MAXPROCS"), got, want);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+maxprocs_env(const char *value, int want)
+{
+	char err[512], mode[16];
+	int status;
+	setenv("GOCSP_MAXPROCS", value, 1);
+	snprintf(mode, sizeof mode, "%d", want);
+	status = gt_child(mode, err, sizeof err);
+	unsetenv("GOCSP_MAXPROCS");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("GOCSP_MAXPROCS=%s: status %#x: %s", value, status,
+		    err);
+}
+
+/* The default is the CPU count; GOCSP_MAXPROCS sets it, at most 1024;
+ * a value that is not a positive number is ignored. */
+static void
+test_sched__maxprocs_from_environment(void **state)
+{
+	int ncpu = gocsp_numcpu();
+	const char *saved = getenv("GOCSP_MAXPROCS");
+	char *copy = saved != NULL ? strdup(saved) : NULL;
+	(void) state;
+	maxprocs_env("3", 3);
+	maxprocs_env("1", 1);
+	maxprocs_env("100000", 1024);
+	maxprocs_env("0", ncpu);
+	maxprocs_env("-2", ncpu);
+	maxprocs_env("many", ncpu);
+	maxprocs_env("", ncpu);
+	if (copy != NULL) {
+		setenv("GOCSP_MAXPROCS", copy, 1);
+		free(copy);
+	}
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		GT_CASE(test_sched__maxprocs),
+		GT_CASE(test_sched__maxprocs_from_environment),
 		GT_CASE(test_sched__run_returns_after_main),
 		GT_CASE(test_sched__go_from_coroutine),
 		GT_CASE(test_sched__go_from_plain_threads),
@@ -695,5 +749,5 @@ main(void)
 		GT_CASE(test_sched__sieve),
 		GT_CASE(test_sched__million_parked),
 	};
-	return GT_RUN_CASES(tests);
+	return GT_MAIN_WITH_CHILD(tests, argc, argv, child_main);
 }
