@@ -550,6 +550,35 @@ CO_CASE(test_select__same_channel_send_and_recv)
 	}
 }
 
+/* The same channel in two receive cases of one blocked select: one send
+ * completes exactly one of them, and no waiter is left behind on the
+ * channel (a second value finds no receiver). */
+static void
+send_one(void *arg)
+{
+	int v = 7;
+	gocsp_sleep(GOCSP_MS(5)); /* the select blocks first */
+	EXPECT_EQ(gocsp_chan_send(arg, &v), 0);
+}
+
+CO_CASE(test_select__same_channel_twice_one_wake)
+{
+	gocsp_chan *c = gocsp_chan_make(sizeof(int), 0);
+	int a = -1, b = -1, k, v = 8;
+	gocsp_case cs[2] = {{c, GOCSP_RECV, &a, 9}, {c, GOCSP_RECV, &b, 9}};
+	GO(send_one, c);
+	k = gocsp_select(cs, 2, GOCSP_SEC(10));
+	EXPECT(k == 0 || k == 1);
+	if (k == 0 || k == 1) {
+		EXPECT_EQ(cs[k].ok, 1);
+		EXPECT_EQ(cs[1 - k].ok, 9);
+		EXPECT_EQ(k == 0 ? a : b, 7);
+		EXPECT_EQ(k == 0 ? b : a, -1);
+	}
+	EXPECT_EQ(gocsp_chan_trysend(c, &v), GOCSP_EAGAIN);
+	gocsp_chan_release(c);
+}
+
 /* ---------------------------------------------------------------------- */
 
 struct thsel {
@@ -729,6 +758,7 @@ main(void)
 		GT_CASE(test_select__select3_blocking),
 		GT_CASE(test_select__nonblock),
 		GT_CASE(test_select__same_channel_send_and_recv),
+		GT_CASE(test_select__same_channel_twice_one_wake),
 		GT_CASE(test_select__from_plain_thread),
 		GT_CASE(test_select__timeout_races_sender),
 	};
