@@ -106,6 +106,8 @@ GOCSP_API void gocsp_yield(void);
 /**
  * runtime.GOMAXPROCS: n > 0 sets the number of processors (worker threads
  * running coroutines at once), n <= 0 queries.  @return the previous value.
+ * The runtime starts with $GOCSP_MAXPROCS processors when it holds a
+ * positive number, else gocsp_numcpu(); never more than 1024.
  */
 GOCSP_API int gocsp_maxprocs(int n);
 
@@ -121,6 +123,17 @@ GOCSP_API uint64_t gocsp_self(void);
 /* ---------------------------------------------------------------------- */
 /* Channels                                                                */
 /* ---------------------------------------------------------------------- */
+
+/*
+ * Memory model, Go's: a send happens before the matching receive
+ * completes; a close happens before a receive that returns because the
+ * channel is closed; for a buffered channel of capacity C, the k-th
+ * receive happens before the (k+C)-th send completes.  So plain memory
+ * written before a send may be read after the receive without atomics.
+ * Likewise a Mutex unlock happens before the next lock returns, a
+ * WaitGroup's done before the wait it releases returns, and once_do's
+ * fn before any gocsp_once_do returns.
+ */
 
 typedef struct gocsp_chan gocsp_chan;
 
@@ -151,7 +164,8 @@ GOCSP_API void gocsp_chan_release(gocsp_chan *c);
 GOCSP_API int gocsp_chan_send(gocsp_chan *c, const void *elem);
 
 /**
- * Receive into *elem (may be NULL to discard).
+ * Receive into *elem (may be NULL to discard).  A NULL channel blocks
+ * forever (Go's nil channel): bound it with gocsp_chan_recv_timeout.
  *
  * @return 0, or GOCSP_ECLOSED once the channel is closed and drained
  *         (*elem is then zeroed).
@@ -217,7 +231,13 @@ typedef struct gocsp_case {
 /**
  * Wait until one case can proceed and perform it.  Among the ready cases
  * one is chosen uniformly at random; only that case's ok (and elem for a
- * receive) is written.
+ * receive) is written.  A receive case that proceeds because its channel
+ * is closed and drained gets ok = 0 and *elem zeroed, as gocsp_chan_recv.
+ * A channel may appear in several cases, for the same or both directions;
+ * a select's send never meets its own receive.  With no cases (n == 0,
+ * cases may then be NULL) or only NULL channels, nothing is ever ready:
+ * GOCSP_FOREVER blocks forever (Go's `select {}`), 0 returns
+ * GOCSP_EAGAIN, a timeout GOCSP_ETIMEDOUT.
  *
  * @param timeout 0: Go's default (GOCSP_EAGAIN when none is ready);
  *                GOCSP_FOREVER: block; otherwise ns.
@@ -313,7 +333,11 @@ GOCSP_API void gocsp_wg_wait(gocsp_waitgroup *wg);
  */
 GOCSP_API void gocsp_mutex_lock(gocsp_mutex *m);
 
-/** sync.Mutex.Unlock.  Unlocking an unlocked mutex aborts. */
+/**
+ * sync.Mutex.Unlock.  Unlocking an unlocked mutex aborts.  As in Go, a
+ * locked mutex belongs to no coroutine: any coroutine or thread may
+ * unlock it.
+ */
 GOCSP_API void gocsp_mutex_unlock(gocsp_mutex *m);
 
 /** sync.Mutex.TryLock.  @return 0 (locked) or GOCSP_EAGAIN. */
