@@ -141,7 +141,10 @@ sys_io(int fd, void *buf, size_t n, bool writing, enum fdkind *kind)
 	for (;;) {
 		ssize_t r, res;
 		if (*kind == FD_SOCKET) {
-			r = writing ? send(fd, buf, n, MSG_DONTWAIT)
+			/* MSG_NOSIGNAL: a peer that closed is -EPIPE, not
+			 * a SIGPIPE that kills the process (Go's answer). */
+			r = writing ? send(fd, buf, n,
+			                  MSG_DONTWAIT | MSG_NOSIGNAL)
 			            : recv(fd, buf, n, MSG_DONTWAIT);
 			res = r < 0 ? -(ssize_t) errno : r;
 		} else {

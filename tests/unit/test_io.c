@@ -838,6 +838,45 @@ CO_CASE(test_io__write_closed_peer)
 	}
 }
 
+/*
+ * A socket whose peer closed: gocsp_write returns -EPIPE with SIGPIPE at
+ * its default action (which kills the process on a plain write).  Runs in
+ * a fresh process, since this one ignores SIGPIPE.
+ */
+static void
+write_closed_socket_co(void *arg)
+{
+	int fds[2];
+	int *result = arg;
+	make_socketpair(fds);
+	close(fds[0]);
+	*result = (int) gocsp_write(fds[1], "x", 1);
+	close(fds[1]);
+}
+
+static int
+child_write_closed_socket(void)
+{
+	int result = 0;
+	signal(SIGPIPE, SIG_DFL);
+	if (gocsp_run(write_closed_socket_co, &result) != 0)
+		return 3;
+	fprintf(stderr, "gocsp_write: %d\n", result);
+	return result == -EPIPE ? 0 : 1;
+}
+
+static void
+test_io__write_closed_socket_no_sigpipe(void **state)
+{
+	char err[512];
+	int status;
+	(void) state;
+	status = gt_child("write-closed-socket", err, sizeof err);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("child status %#x (signal %d), stderr: %s", status,
+		    WIFSIGNALED(status) ? WTERMSIG(status) : 0, err);
+}
+
 /* A regular file is not pollable: its reads and writes block a worker,
  * which hands its processor on first.  The data must be right, and with
  * one processor the counter coroutine still runs while a coroutine writes
@@ -1398,8 +1437,13 @@ child_clients(int port, long n)
 }
 
 static int
+child_write_closed_socket(void);
+
+static int
 child_main(const char *mode, char **args)
 {
+	if (strcmp(mode, "write-closed-socket") == 0)
+		return child_write_closed_socket();
 	if (strcmp(mode, "io-clients") != 0 || args[0] == NULL ||
 	    args[1] == NULL)
 		return 2;
@@ -1537,6 +1581,7 @@ main(int argc, char **argv)
 		GT_CASE(test_io__end_of_file),
 		GT_CASE(test_io__reused_fd_number),
 		GT_CASE(test_io__write_closed_peer),
+		GT_CASE(test_io__write_closed_socket_no_sigpipe),
 		GT_CASE(test_io__regular_file),
 		GT_CASE(test_io__tcp_echo),
 		GT_CASE(test_io__connect_refused),

@@ -465,8 +465,14 @@ GOCSP_API int gocsp_wait_fd(int fd, int events, int64_t timeout);
  */
 GOCSP_API ssize_t gocsp_read(int fd, void *buf, size_t n);
 
-/** Write all n bytes, parking while fd is full.
- * @return n, the bytes written before an error, or -errno if none. */
+/**
+ * Write all n bytes, parking while fd is full.  A socket whose peer has
+ * gone answers -EPIPE (no SIGPIPE is raised, as in Go); a pipe or FIFO
+ * whose reader has gone raises SIGPIPE as write(2) does, which kills the
+ * process unless SIGPIPE is ignored or handled (Go does the same for
+ * standard output and error).
+ * @return n, the bytes written before an error, or -errno if none.
+ */
 GOCSP_API ssize_t gocsp_write(int fd, const void *buf, size_t n);
 
 /** accept4(2) with SOCK_CLOEXEC|SOCK_NONBLOCK, parking while no connection
