@@ -29,7 +29,9 @@
 gocsp_chan *
 gocsp_chan_make(size_t elem_size, size_t cap)
 {
-	if (elem_size != 0 && cap > (SIZE_MAX - sizeof(gocsp_chan)) / elem_size)
+	if (elem_size > GOCSP_CHAN_ELEM_MAX ||
+	    (elem_size != 0 &&
+	        cap > (SIZE_MAX - sizeof(gocsp_chan)) / elem_size))
 		return NULL;
 	gocsp_chan *c = calloc(1, sizeof(*c) + elem_size * cap);
 	if (c == NULL)

@@ -149,7 +149,7 @@ new_goid(struct gocsp__p *p)
 int
 gocsp_go_stack(void (*fn)(void *), void *arg, size_t stack_size)
 {
-	if (fn == NULL)
+	if (fn == NULL || stack_size > GOCSP_STACK_MAX)
 		return GOCSP_EINVAL;
 	gocsp__runtime_init();
 	struct gocsp__m *m = gocsp__getm();

@@ -2,17 +2,23 @@
  * Design notes: reporting stack overflows.  A coroutine that runs off the
  * bottom of its stack hits the guard region below it; the SIGSEGV handler
  * runs on the worker's alternate signal stack (the coroutine's stack is
- * exhausted), recognizes a fault just below the running coroutine's
- * stack and reports it in one line before aborting.  Faults that are not
+ * exhausted), recognizes a fault in the guard below the running
+ * coroutine's stack, or any fault while the coroutine's stack pointer is
+ * below its stack (a frame larger than the guard that reached unmapped
+ * memory), and reports it in one line before aborting.  Faults that are not
  * ours go to the handler that was installed before, or to the default
  * action.  Stacks without a guard are checked at every switch instead
  * (sched.c check_stack), which reports through the same function.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* REG_RSP */
+#endif
 #include "internal.h"
 #include "stack.h"
 
 #include <signal.h>
 #include <string.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 static struct sigaction old_segv, old_bus;
@@ -55,16 +61,40 @@ gocsp__stack_overflow(uint64_t id, size_t size)
 	abort();
 }
 
+/* The stack pointer of the interrupted context, 0 where unknown. */
+static uintptr_t
+fault_sp(void *uctx)
+{
+	const ucontext_t *uc = uctx;
+#if defined(__x86_64__)
+	return (uintptr_t) uc->uc_mcontext.gregs[REG_RSP];
+#elif defined(__aarch64__)
+	return (uintptr_t) uc->uc_mcontext.sp;
+#else
+	(void) uc;
+	return 0;
+#endif
+}
+
+/* A fault of g's: in the guard below its stack, or with its stack
+ * pointer below its stack (by less than the largest stack: farther, it
+ * runs on a stack of its own making). */
+static bool
+overflowed(struct gocsp__g *g, uintptr_t addr, uintptr_t sp)
+{
+	uintptr_t lo = (uintptr_t) g->stack_lo;
+	if (addr < lo && addr >= lo - gocsp__stack_guard_size())
+		return true;
+	return sp != 0 && sp < lo && lo - sp <= GOCSP_STACK_MAX;
+}
+
 static void
 on_fault(int sig, siginfo_t *si, void *uctx)
 {
 	struct gocsp__g *g = gocsp__curg();
-	if (g != NULL && g->stack_lo != NULL) {
-		uintptr_t a = (uintptr_t) si->si_addr;
-		uintptr_t lo = (uintptr_t) g->stack_lo;
-		if (a < lo && a >= lo - gocsp__stack_guard_size())
-			gocsp__stack_overflow(g->id, g->stack_size);
-	}
+	if (g != NULL && g->stack_lo != NULL &&
+	    overflowed(g, (uintptr_t) si->si_addr, fault_sp(uctx)))
+		gocsp__stack_overflow(g->id, g->stack_size);
 	struct sigaction *old = sig == SIGSEGV ? &old_segv : &old_bus;
 	if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction != NULL) {
 		old->sa_sigaction(sig, si, uctx);

@@ -16,7 +16,6 @@
 #include <string.h>
 
 #define STACK_CASES 16
-#define MAX_CASES 65536
 
 struct sel {
 	gocsp_case *cases;
@@ -219,7 +218,7 @@ block(struct sel *s, int64_t deadline)
 int
 gocsp_select(gocsp_case *cases, size_t n, int64_t timeout)
 {
-	if (n > MAX_CASES || (n > 0 && cases == NULL))
+	if (n > GOCSP_SELECT_MAX || (n > 0 && cases == NULL))
 		return GOCSP_EINVAL;
 	int64_t deadline = gocsp__deadline(timeout);
 

@@ -19,8 +19,11 @@
 
 #include "internal.h"
 
-#define DEFAULT_STACK (64 * 1024)
-#define GUARD_SIZE (16 * 1024)
+#define DEFAULT_STACK GOCSP_STACK_DEFAULT
+/* Large enough that an ordinary big frame (an array of a few hundred KiB)
+ * faults in the guard rather than writing over the stack mapped below
+ * it, which in a batch is another coroutine's. */
+#define GUARD_SIZE GOCSP_STACK_GUARD
 #define BATCH 16
 #define POOL_MAX 1024
 #define CANARY_BYTES 64
@@ -46,8 +49,10 @@ gocsp__stack_round(size_t want)
 	size_t page = gocsp__os_pagesize();
 	if (want == 0)
 		return default_size;
-	if (want < 4 * page)
-		want = 4 * page;
+	if (want < GOCSP_STACK_MIN)
+		want = GOCSP_STACK_MIN;
+	if (want > GOCSP_STACK_MAX)
+		want = GOCSP_STACK_MAX;
 	return (want + page - 1) & ~(page - 1);
 }
 

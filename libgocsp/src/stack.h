@@ -33,7 +33,8 @@ struct gocsp__stackcache {
 /* Default usable size ($GOCSP_STACK_SIZE or 64 KiB), set at init. */
 void gocsp__stack_init(void);
 size_t gocsp__stack_default(void);
-/* Usable size for a request (0: default; rounded up to pages). */
+/* Usable size for a request (0: default; rounded up to pages, clamped
+ * to GOCSP_STACK_MIN and GOCSP_STACK_MAX). */
 size_t gocsp__stack_round(size_t want);
 /* The guard region's size below every stack. */
 size_t gocsp__stack_guard_size(void);

@@ -687,6 +687,30 @@ CO_CASE(test_chan__large_elements)
 	}
 }
 
+/* Elements above GOCSP_CHAN_ELEM_MAX are refused at make, so no send can
+ * copy more than that; GOCSP_CHAN_ELEM_MAX itself works. */
+CO_CASE(test_chan__element_size_limit)
+{
+	unsigned char *v = calloc(1, GOCSP_CHAN_ELEM_MAX);
+	unsigned char *got = malloc(GOCSP_CHAN_ELEM_MAX);
+	gocsp_chan *c;
+	EXPECT(gocsp_chan_make(SIZE_MAX, 0) == NULL);
+	EXPECT(gocsp_chan_make(GOCSP_CHAN_ELEM_MAX + 1, 0) == NULL);
+	EXPECT(gocsp_chan_make(GOCSP_CHAN_ELEM_MAX + 1, 1) == NULL);
+	c = gocsp_chan_make(GOCSP_CHAN_ELEM_MAX, 1);
+	EXPECT(c != NULL);
+	if (c != NULL && v != NULL && got != NULL) {
+		v[0] = 1;
+		v[GOCSP_CHAN_ELEM_MAX - 1] = 2;
+		EXPECT_EQ(gocsp_chan_send(c, v), 0);
+		EXPECT_EQ(gocsp_chan_recv(c, got), 0);
+		EXPECT(memcmp(v, got, GOCSP_CHAN_ELEM_MAX) == 0);
+	}
+	gocsp_chan_release(c);
+	free(v);
+	free(got);
+}
+
 /* ---------------------------------------------------------------------- */
 
 /* Go's test/chan/goroutines.go: left <- <-right along a chain. */
@@ -1304,6 +1328,7 @@ main(void)
 		GT_CASE(test_chan__fifo_go_port),
 		GT_CASE(test_chan__waiter_fifo_order),
 		GT_CASE(test_chan__large_elements),
+		GT_CASE(test_chan__element_size_limit),
 		GT_CASE(test_chan__goroutines_chain),
 		GT_CASE(test_chan__multi_consumer),
 		GT_CASE(test_chan__threads_and_coroutines),

@@ -121,6 +121,28 @@ CO_CASE(test_select__timeout)
 	gocsp_chan_release(u);
 }
 
+/* GOCSP_SELECT_MAX cases are taken (the ready one is found among them);
+ * one more is GOCSP_EINVAL before anything happens. */
+CO_CASE(test_select__case_limit)
+{
+	gocsp_chan *c = gocsp_chan_make(sizeof(int), 1);
+	gocsp_case *cs = calloc(GOCSP_SELECT_MAX + 1, sizeof *cs);
+	int v = 7, got = 0;
+	size_t i;
+	if (cs == NULL || c == NULL)
+		abort();
+	for (i = 0; i <= GOCSP_SELECT_MAX; i++)
+		cs[i] = (gocsp_case) {NULL, GOCSP_RECV, NULL, 9};
+	cs[GOCSP_SELECT_MAX - 1] = (gocsp_case) {c, GOCSP_RECV, &got, 9};
+	EXPECT_EQ(gocsp_chan_send(c, &v), 0);
+	EXPECT_EQ(gocsp_select(cs, GOCSP_SELECT_MAX + 1, 0), GOCSP_EINVAL);
+	EXPECT_EQ(gocsp_chan_len(c), 1);
+	EXPECT_EQ(gocsp_select(cs, GOCSP_SELECT_MAX, 0), GOCSP_SELECT_MAX - 1);
+	EXPECT_EQ(got, 7);
+	free(cs);
+	gocsp_chan_release(c);
+}
+
 CO_CASE(test_select__null_cases_never_ready)
 {
 	gocsp_chan *b = gocsp_chan_make(sizeof(int), 1);
@@ -751,6 +773,7 @@ main(void)
 		GT_CASE(test_select__default_when_none_ready),
 		GT_CASE(test_select__timeout),
 		GT_CASE(test_select__null_cases_never_ready),
+		GT_CASE(test_select__case_limit),
 		GT_CASE(test_select__send_and_recv_mixed),
 		GT_CASE(test_select__closed_channel_ok_zero),
 		GT_CASE(test_select__only_chosen_case_written),

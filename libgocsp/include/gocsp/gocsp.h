@@ -73,6 +73,45 @@ GOCSP_API const char *gocsp_strerror(int code);
 #define GOCSP_SEC(x) ((int64_t) (x) * 1000000000)
 
 /* ---------------------------------------------------------------------- */
+/* Limits                                                                  */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Every limit the library enforces.  A call that exceeds one fails with
+ * the code its documentation names; none is a crash.
+ */
+
+/* Largest channel element, in bytes (Go refuses element types of 64 KiB
+ * and more at compile time).  Send a pointer to bigger values. */
+#define GOCSP_CHAN_ELEM_MAX 65536
+
+/* Most cases one gocsp_select takes. */
+#define GOCSP_SELECT_MAX 65536
+
+/*
+ * Coroutine stacks do not grow (Go's do): each has a fixed size, chosen
+ * when the coroutine is started.  The default is GOCSP_STACK_DEFAULT,
+ * or $GOCSP_STACK_SIZE in bytes (suffix k or m allowed) read when the
+ * runtime starts; gocsp_go_stack asks for another.  Sizes are rounded up
+ * to whole pages, at least GOCSP_STACK_MIN; GOCSP_STACK_MAX is the most.
+ * Only the pages a coroutine touches cost memory.
+ *
+ * Below every stack lies an inaccessible guard of GOCSP_STACK_GUARD
+ * bytes.  A coroutine that runs off its stack into the guard, or faults
+ * while its stack pointer is below its stack, ends the process with
+ * "gocsp: fatal: stack overflow in coroutine N" (SIGABRT), never a bare
+ * SIGSEGV.  A single frame larger than the guard (a large local array)
+ * can step over it into memory that is mapped: compile coroutine code
+ * with -fstack-clash-protection (pkg-config --cflags gocsp suggests it),
+ * which touches every page of a large frame in order, so the guard
+ * catches any frame.
+ */
+#define GOCSP_STACK_DEFAULT (64 * 1024)
+#define GOCSP_STACK_MIN (16 * 1024)
+#define GOCSP_STACK_MAX ((size_t) 1 << 30)
+#define GOCSP_STACK_GUARD (256 * 1024)
+
+/* ---------------------------------------------------------------------- */
 /* Scheduler and coroutines                                                */
 /* ---------------------------------------------------------------------- */
 
@@ -86,8 +125,11 @@ GOCSP_API int gocsp_go(void (*fn)(void *), void *arg);
 
 /**
  * As gocsp_go(), with a stack of at least stack_size bytes (rounded up to
- * pages; 0 means the default, $GOCSP_STACK_SIZE or 64 KiB).  Only the pages
- * a coroutine touches cost memory.
+ * pages; 0 means the default, $GOCSP_STACK_SIZE or GOCSP_STACK_DEFAULT).
+ * Only the pages a coroutine touches cost memory.  See "Limits".
+ *
+ * @return 0, GOCSP_ENOMEM, or GOCSP_EINVAL (fn NULL, stack_size above
+ *         GOCSP_STACK_MAX).
  */
 GOCSP_API int gocsp_go_stack(void (*fn)(void *), void *arg, size_t stack_size);
 
@@ -141,7 +183,8 @@ typedef struct gocsp_chan gocsp_chan;
  * Make a channel of elements of elem_size bytes (0: signal-only) with a
  * buffer of cap elements (0: unbuffered).
  *
- * @return a channel holding one reference, or NULL when out of memory.
+ * @return a channel holding one reference, or NULL when out of memory or
+ *         elem_size is above GOCSP_CHAN_ELEM_MAX.
  */
 GOCSP_API gocsp_chan *gocsp_chan_make(size_t elem_size, size_t cap);
 
@@ -242,7 +285,8 @@ typedef struct gocsp_case {
  * @param timeout 0: Go's default (GOCSP_EAGAIN when none is ready);
  *                GOCSP_FOREVER: block; otherwise ns.
  * @return the index of the case that proceeded, GOCSP_EAGAIN,
- *         GOCSP_ETIMEDOUT, or GOCSP_EINVAL (bad op, n too large).
+ *         GOCSP_ETIMEDOUT, or GOCSP_EINVAL (bad op, n above
+ *         GOCSP_SELECT_MAX).
  *         A send case on a closed channel proceeds with ok = 0.
  */
 GOCSP_API int gocsp_select(gocsp_case *cases, size_t n, int64_t timeout);
