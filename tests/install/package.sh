@@ -105,6 +105,10 @@ got=$("$pkg_config" --variable=prefix gocsp)
 [ "$got" = "$prefix" ] || die "gocsp.pc has prefix=$got, not $prefix"
 flags=$("$pkg_config" --cflags --libs gocsp)
 echo "$flags"
+case " $flags " in
+*" -fstack-clash-protection "*) ;;
+*) die "gocsp.pc does not ask for -fstack-clash-protection" ;;
+esac
 # shellcheck disable=SC2086 # word splitting of the flags is intended
 "$cc" -std=c11 -Wall -Wextra -Werror $extra -o "$work/consumer" \
     "$consumer/consumer.c" $flags
