@@ -81,7 +81,7 @@ static int
 block_nil(int64_t deadline)
 {
 	struct gocsp__waiter w;
-	gocsp__waiter_init(&w, deadline);
+	gocsp__waiter_init(&w, deadline, GOCSP__WAIT_NIL_CHAN);
 	gocsp__waiter_wait(&w, NULL, NULL);
 	return GOCSP_ETIMEDOUT;
 }
@@ -116,7 +116,8 @@ chan_op(gocsp_chan *c, void *elem, bool send, int64_t deadline)
 	struct gocsp__waiter w;
 	struct gocsp__sudog s = {
 	    .w = &w, .elem = elem, .key = c, .claim = deadline > 0};
-	gocsp__waiter_init(&w, deadline);
+	gocsp__waiter_init(&w, deadline,
+	    send ? GOCSP__WAIT_CHAN_SEND : GOCSP__WAIT_CHAN_RECV);
 	struct gocsp__waitq *q = send ? &c->sendq : &c->recvq;
 	gocsp__waitq_push(q, &s);
 	gocsp__waiter_wait(&w, unlock_chan, c);

@@ -64,7 +64,7 @@ gocsp_cond_wait(gocsp_cond *c, gocsp_mutex *m)
 	}
 	struct gocsp__waiter w;
 	struct node n = {.w = &w, .ticket = t, .next = NULL};
-	gocsp__waiter_init(&w, -1);
+	gocsp__waiter_init(&w, -1, GOCSP__WAIT_COND);
 	if (c->tail_ == NULL)
 		c->head_ = &n;
 	else

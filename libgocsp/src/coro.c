@@ -20,6 +20,12 @@
  * overflow to the global queue and keep every child record alive at
  * once: a million spawns, a million records, and a cache miss per child
  * for whichever worker walks the global queue.
+ *
+ * Every G record that exists, live or cached, is in allg (for gocsp_dump
+ * and the debugger script): records are added when allocated and removed
+ * when freed, both rare next to spawns, which reuse cached records.  The
+ * fields the dump reads are written with relaxed atomic stores: it reads
+ * them while their coroutines run.
  */
 #include "proc.h"
 
@@ -27,6 +33,66 @@
 #include <string.h>
 
 #include "fiber.h"
+
+static struct {
+	gocsp__lock lock;
+	struct gocsp__g **a; /* under lock */
+	size_t n, cap;       /* under lock */
+} allg;
+
+/* Add g to allg; false when out of memory. */
+static bool
+allg_add(struct gocsp__g *g)
+{
+	gocsp__lock_acquire(&allg.lock);
+	if (allg.n == allg.cap) {
+		size_t cap = allg.cap != 0 ? 2 * allg.cap : 1024;
+		struct gocsp__g **a = realloc(allg.a, cap * sizeof(*a));
+		if (a == NULL) {
+			gocsp__lock_release(&allg.lock);
+			return false;
+		}
+		allg.a = a;
+		allg.cap = cap;
+	}
+	g->allgidx = allg.n;
+	allg.a[allg.n++] = g;
+	gocsp__lock_release(&allg.lock);
+	return true;
+}
+
+static void
+allg_remove(struct gocsp__g *g)
+{
+	gocsp__lock_acquire(&allg.lock);
+	struct gocsp__g *last = allg.a[--allg.n];
+	allg.a[g->allgidx] = last;
+	last->allgidx = g->allgidx;
+	gocsp__lock_release(&allg.lock);
+}
+
+bool
+gocsp__allg_walk(
+    void (*fn)(struct gocsp__g *g, void *arg), void *arg, bool try)
+{
+	if (try) {
+		int spins = 0;
+		uint32_t unlocked = 0;
+		while (!atomic_compare_exchange_weak(
+		    &allg.lock.state, &unlocked, 1)) {
+			unlocked = 0;
+			if (++spins == 1000)
+				return false;
+			gocsp__os_nap(100000);
+		}
+	} else {
+		gocsp__lock_acquire(&allg.lock);
+	}
+	for (size_t i = 0; i < allg.n; i++)
+		fn(allg.a[i], arg);
+	gocsp__lock_release(&allg.lock);
+	return true;
+}
 
 /*
  * The global list of dead Gs holds batches of GCACHE_MAX / 2, so moving a
@@ -61,6 +127,11 @@ gocsp__gnew(struct gocsp__p *p)
 	g = calloc(1, sizeof(*g));
 	if (g == NULL)
 		return NULL;
+	atomic_init(&g->status, GOCSP__G_DEAD);
+	if (!allg_add(g)) {
+		free(g);
+		return NULL;
+	}
 #ifdef GOCSP_TSAN
 	g->tsan_fiber = __tsan_create_fiber(0);
 #endif
@@ -81,6 +152,7 @@ drop_stack(struct gocsp__p *p, struct gocsp__g *g)
 static void
 gdestroy(struct gocsp__p *p, struct gocsp__g *g)
 {
+	allg_remove(g);
 	drop_stack(p, g);
 #ifdef GOCSP_TSAN
 	__tsan_destroy_fiber(g->tsan_fiber);
@@ -91,6 +163,7 @@ gdestroy(struct gocsp__p *p, struct gocsp__g *g)
 void
 gocsp__gfree(struct gocsp__p *p, struct gocsp__g *g)
 {
+	atomic_store_explicit(&g->status, GOCSP__G_DEAD, memory_order_relaxed);
 	g->schedlink = p->gfree;
 	p->gfree = g;
 	if (++p->ngfree < GOCSP__GCACHE_MAX)
@@ -146,8 +219,11 @@ new_goid(struct gocsp__p *p)
 	return p->goid_next++;
 }
 
-int
-gocsp_go_stack(void (*fn)(void *), void *arg, size_t stack_size)
+/* Start fn(arg); startfn and pc (where the public call was made) are
+ * what gocsp_dump shows of it. */
+static int
+spawn(void (*fn)(void *), void *arg, size_t stack_size,
+    void (*startfn)(void *), void *pc)
 {
 	if (fn == NULL || stack_size > GOCSP_STACK_MAX)
 		return GOCSP_EINVAL;
@@ -164,7 +240,11 @@ gocsp_go_stack(void (*fn)(void *), void *arg, size_t stack_size)
 		drop_stack(p, g); /* a kept stack has the default size */
 	g->stack_size = size;
 	g->fresh = true;
-	g->id = new_goid(p);
+	GOCSP__STORE(&g->id, new_goid(p));
+	GOCSP__STORE(&g->startfn, startfn);
+	GOCSP__STORE(&g->createdpc, pc);
+	GOCSP__STORE(&g->parentid,
+	    m != NULL && m->curg != NULL ? m->curg->id : (uint64_t) 0);
 	atomic_store_explicit(&g->status, GOCSP__G_RUNNABLE, memory_order_relaxed);
 	if (p != NULL)
 		atomic_store_explicit(&p->gcount,
@@ -187,9 +267,15 @@ gocsp_go_stack(void (*fn)(void *), void *arg, size_t stack_size)
 }
 
 int
+gocsp_go_stack(void (*fn)(void *), void *arg, size_t stack_size)
+{
+	return spawn(fn, arg, stack_size, fn, __builtin_return_address(0));
+}
+
+int
 gocsp_go(void (*fn)(void *), void *arg)
 {
-	return gocsp_go_stack(fn, arg, 0);
+	return spawn(fn, arg, 0, fn, __builtin_return_address(0));
 }
 
 struct run_main {
@@ -212,8 +298,8 @@ gocsp_run(void (*main_fn)(void *), void *arg)
 	if (main_fn == NULL || gocsp__curg() != NULL)
 		return GOCSP_EINVAL;
 	struct run_main r = {.fn = main_fn, .arg = arg};
-	gocsp__waiter_init(&r.done, -1);
-	int rc = gocsp_go(run_main, &r);
+	gocsp__waiter_init(&r.done, -1, GOCSP__WAIT_RUN);
+	int rc = spawn(run_main, &r, 0, main_fn, __builtin_return_address(0));
 	if (rc != 0)
 		return rc;
 	gocsp__waiter_wait(&r.done, NULL, NULL);

@@ -79,19 +79,42 @@ struct gocsp__sudog;
  * adds a timer, which may fire before the park: those waits park with a
  * CAS on the coroutine's status.
  */
+/* Why a coroutine waits, as gocsp_dump names it (dump.c). */
+enum gocsp__waitreason {
+	GOCSP__WAIT_OTHER = 0,
+	GOCSP__WAIT_CHAN_SEND,
+	GOCSP__WAIT_CHAN_RECV,
+	GOCSP__WAIT_NIL_CHAN,
+	GOCSP__WAIT_SELECT,
+	GOCSP__WAIT_SELECT_EMPTY,
+	GOCSP__WAIT_SLEEP,
+	GOCSP__WAIT_MUTEX,
+	GOCSP__WAIT_RWMUTEX,
+	GOCSP__WAIT_WAITGROUP,
+	GOCSP__WAIT_COND,
+	GOCSP__WAIT_FD,
+	GOCSP__WAIT_RUN,
+};
+
 struct gocsp__waiter {
 	struct gocsp__g *g;       /* NULL: a plain thread */
 	_Atomic uint32_t futex;   /* thread: 0 waiting, 1 woken */
 	_Atomic uint32_t claimed; /* select/timeout: first waker CASes 0->1 */
 	int64_t deadline;         /* monotonic ns, < 0: none */
 	bool racy;                /* may be woken before it parks (below) */
+	uint8_t reason;           /* enum gocsp__waitreason */
 	struct gocsp__sudog *param; /* the winning sudog; NULL: timed out */
+	/* A plain thread waiting without a deadline: in the list of
+	 * blocked threads (gocsp__tblock_*), under its lock. */
+	struct gocsp__waiter *tnext, *tprev;
 };
 
-/* Initialize w for the calling coroutine or thread.  A deadline makes it
- * racy; so must a caller whose wakers do not all hold the lock that the
- * wait's unlock releases (set w->racy). */
-void gocsp__waiter_init(struct gocsp__waiter *w, int64_t deadline);
+/* Initialize w for the calling coroutine or thread, waiting for reason
+ * (enum gocsp__waitreason).  A deadline makes it racy; so must a caller
+ * whose wakers do not all hold the lock that the wait's unlock releases
+ * (set w->racy). */
+void gocsp__waiter_init(
+    struct gocsp__waiter *w, int64_t deadline, int reason);
 
 /*
  * Call unlock(arg) (may be NULL) and block until gocsp__waiter_wake(w)
@@ -109,6 +132,19 @@ void gocsp__waiter_wait(
  * stack) afterwards: the waiter may already have returned.
  */
 void gocsp__waiter_wake(struct gocsp__waiter *w);
+
+/*
+ * The plain threads blocked in the library with no deadline: each can be
+ * woken only by a coroutine, another thread or a timer, which is what
+ * makes a deadlock provable (sched.c).  lock freezes the list: threads
+ * that would join or leave it wait.  Between lock and unlock, count is
+ * its length and all_waiting tells whether none of them has been woken
+ * yet.
+ */
+void gocsp__tblock_lock(void);
+void gocsp__tblock_unlock(void);
+long gocsp__tblock_count(void);
+bool gocsp__tblock_all_waiting(void);
 
 /* Claim w for the caller (select/timeout).  true if the caller won. */
 static inline bool
@@ -172,6 +208,7 @@ enum gocsp__gstatus {
 	GOCSP__G_RUNNING,      /* on a worker */
 	GOCSP__G_WAITING,      /* parked; gocsp__ready makes it runnable */
 	GOCSP__G_WOKEN,        /* readied while still running: park returns */
+	GOCSP__G_DEAD,         /* ended, or never started: a cached record */
 };
 
 struct gocsp__g {
@@ -191,6 +228,14 @@ struct gocsp__g {
 	                                 in a P's cache keeps its own */
 	size_t stack_size;            /* requested size, 0 = default */
 	uint64_t id;
+	/* For gocsp_dump: written by the G itself (or its spawner before
+	 * it runs), read racily by the dump. */
+	uint8_t waitreason;           /* enum gocsp__waitreason, parked */
+	int64_t waitsince;            /* coarse clock when it parked */
+	void (*startfn)(void *);      /* the function it was started with */
+	void *createdpc;              /* where gocsp_go was called */
+	uint64_t parentid;            /* the spawner, 0: a plain thread */
+	size_t allgidx;               /* in the list of all Gs (coro.c) */
 #ifdef GOCSP_TSAN
 	void *tsan_fiber;
 #endif
@@ -198,6 +243,23 @@ struct gocsp__g {
 
 /* The running coroutine, or NULL on a plain thread or a scheduler. */
 struct gocsp__g *gocsp__curg(void);
+
+/*
+ * Call fn(g, arg) for every G record, live or cached (status DEAD), while
+ * no G is created or freed (coro.c).  try: give up, returning false,
+ * when the list stays busy (a signal handler that may have interrupted
+ * its holder).
+ */
+bool gocsp__allg_walk(
+    void (*fn)(struct gocsp__g *g, void *arg), void *arg, bool try);
+
+/* dump.c: read $GOCSP_TRACEBACK and take SIGQUIT if the program left it
+ * at its default action (at runtime start). */
+void gocsp__dump_install(void);
+
+/* Print "gocsp: fatal: what", then every coroutine as $GOCSP_TRACEBACK
+ * says, and exit with status 2 (SIGABRT for GOCSP_TRACEBACK=crash). */
+_Noreturn void gocsp__fatal(const char *what);
 
 /*
  * Park the running coroutine g until gocsp__ready(g, false), then, on its
@@ -282,9 +344,9 @@ gocsp__deadline(int64_t timeout)
  *
  * gocsp__semacquire: take one unit for key, waiting for it if there is
  * none.  lifo: queue at the head (a waiter that already waited, as Go's
- * Mutex starvation handling).  May park.
+ * Mutex starvation handling); reason: enum gocsp__waitreason.  May park.
  */
-void gocsp__semacquire(const void *key, bool lifo);
+void gocsp__semacquire(const void *key, bool lifo, int reason);
 
 /* Give n units for key: to waiters in queue order, the rest are kept for
  * those still to come. */

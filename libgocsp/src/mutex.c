@@ -144,7 +144,7 @@ lock_slow(gocsp_mutex *m)
 		bool lifo = wait_start != 0;
 		if (wait_start == 0)
 			wait_start = gocsp_now();
-		gocsp__semacquire(&m->sema_, lifo);
+		gocsp__semacquire(&m->sema_, lifo, GOCSP__WAIT_MUTEX);
 		starving =
 		    starving || gocsp_now() - wait_start > STARVATION_NS;
 		old = load_state(m);

@@ -212,7 +212,7 @@ gocsp__netpoll_wait(int fd, int events, int64_t deadline, gocsp_chan *cancel)
 	struct gocsp__sudog cs = {.w = &w};
 	/* Up to three parties may complete the wait: each claims it. */
 	rs.claim = ws.claim = cs.claim = true;
-	gocsp__waiter_init(&w, deadline);
+	gocsp__waiter_init(&w, deadline, GOCSP__WAIT_FD);
 	/* A close of cancel wakes the waiter without holding pd->lock. */
 	w.racy = w.racy || cancel != NULL;
 

@@ -108,6 +108,8 @@ struct gocsp__sched {
 	_Atomic int nmidle;
 	_Atomic int nmspinning;
 	int nm; /* Ms created, under lock; read without it as a hint */
+	int64_t deadlock_wait; /* all idle this long: check for a deadlock
+	                          (m_sleep), under lock */
 
 	/* The idle M that sleeps until the next timer, under lock. */
 	struct gocsp__m *timer_sleeper;

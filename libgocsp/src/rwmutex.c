@@ -25,7 +25,8 @@ gocsp_rwmutex_rlock(gocsp_rwmutex *m)
 {
 	if (__atomic_add_fetch(&m->reader_count_, 1, __ATOMIC_ACQ_REL) < 0) {
 		/* A writer is pending: wait for its Unlock. */
-		gocsp__semacquire(&m->reader_sem_, false);
+		gocsp__semacquire(
+		    &m->reader_sem_, false, GOCSP__WAIT_RWMUTEX);
 	}
 }
 
@@ -53,7 +54,8 @@ gocsp_rwmutex_lock(gocsp_rwmutex *m)
 	    RWMUTEX_MAX_READERS;
 	if (r != 0 &&
 	    __atomic_add_fetch(&m->reader_wait_, r, __ATOMIC_ACQ_REL) != 0)
-		gocsp__semacquire(&m->writer_sem_, false);
+		gocsp__semacquire(
+		    &m->writer_sem_, false, GOCSP__WAIT_RWMUTEX);
 }
 
 void

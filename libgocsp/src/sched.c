@@ -45,6 +45,8 @@
                                   this long (steal_work) */
 #define ALTSTACK_SIZE (64 * 1024)
 #define WATCH_NS 10000000 /* idle Ms look for stranded work this often */
+#define DEADLOCK_NS 10000000     /* all idle this long: check for a */
+#define DEADLOCK_MAX_NS 1000000000 /* deadlock; then back off to this */
 
 struct gocsp__sched gocsp__sched;
 
@@ -695,6 +697,48 @@ work_visible(void)
 }
 
 /*
+ * Go's checkdead, sched.lock held, by an idle M that has left the idle
+ * list: true when no coroutine runs or can ever run again, and no plain
+ * thread can call the library.  The rules (gocsp.h, "Deadlock"):
+ *  - every other M is idle, so none runs a coroutine, is in a blocking
+ *    system call, or is about to take a P; no run queue holds a G.  While
+ *    sched.lock is held none of that can change: a G is readied through
+ *    a P (none is held) or the global queue (under this lock);
+ *  - every thread of the process is an M or a plain thread blocked in
+ *    the library without a deadline (waiter.c's list), so no thread is
+ *    outside the library, where it could call it, and none is blocked
+ *    elsewhere (in poll, in read, on a lock of its own);
+ *  - after the threads were counted: no timer is pending, no coroutine
+ *    waits on an fd, and none of the listed threads has been woken.
+ * Frozen at the count are the Ms (this lock) and the listed threads
+ * (their list's lock); nothing else exists then, so nothing can wake a
+ * listed thread, add a timer or start a thread after it but a listed
+ * thread already woken, which the last rule sees.  A thread the library
+ * does not know (a sanitizer's, another library's) makes the counts
+ * differ: a missed report, never a false one.
+ */
+static bool
+world_asleep(void)
+{
+	if (atomic_load(&gocsp__sched.nmidle) != gocsp__sched.nm - 1 ||
+	    atomic_load(&gocsp__sched.runqsize) != 0)
+		return false;
+	int np = atomic_load(&gocsp__sched.nallp);
+	for (int i = 0; i < np; i++) {
+		struct gocsp__p *p = gocsp__sched.allp[i];
+		if (p->status == GOCSP__P_RUNNING || !gocsp__runqempty(p))
+			return false;
+	}
+	gocsp__tblock_lock();
+	bool asleep = gocsp__os_nthreads() ==
+	        gocsp__sched.nm + gocsp__tblock_count() &&
+	    timers_deadline() == INT64_MAX && gocsp__netpoll_waiters() == 0 &&
+	    gocsp__tblock_all_waiting();
+	gocsp__tblock_unlock();
+	return asleep;
+}
+
+/*
  * Sleep until another M hands this one a P, or until the earliest timer.
  * One idle M at a time sleeps in the netpoller (bounded by the next
  * timer) rather than on its futex, so ready fds wake their coroutines
@@ -722,6 +766,7 @@ m_sleep(struct gocsp__m *m)
 		    gocsp__netpoll_active() && gocsp__sched.poller == NULL;
 		if (m->polling)
 			GOCSP__STORE(&gocsp__sched.poller, m);
+		int64_t check_after = gocsp__sched.deadlock_wait;
 		gocsp__lock_release(&gocsp__sched.lock);
 
 		/* While some P is busy, wake now and then to look for work
@@ -733,6 +778,11 @@ m_sleep(struct gocsp__m *m)
 		        atomic_load(&gocsp__sched.nprocs);
 		if (watch)
 			deadline = gocsp__os_now() + WATCH_NS;
+		/* Every P idle and no timer: if that lasts, look for a
+		 * deadlock, less often while none is found. */
+		bool check = !timed && !watch;
+		if (check)
+			deadline = gocsp__os_now() + check_after;
 		if (m->polling) {
 			/* Woken Gs go to the global queue: no P here yet.
 			 * The first is this M's own to run once it has taken
@@ -759,16 +809,28 @@ m_sleep(struct gocsp__m *m)
 		bool woken = atomic_load(&m->wake) != 0;
 		if (!woken)
 			mwake(m, NULL, false); /* timed out, or polled */
+		if (woken) {
+			gocsp__sched.deadlock_wait = DEADLOCK_NS;
+		} else if (check) {
+			if (world_asleep())
+				gocsp__fatal("all coroutines are asleep - "
+				             "deadlock!");
+			if (check_after < DEADLOCK_MAX_NS)
+				gocsp__sched.deadlock_wait = 2 * check_after;
+		}
 		struct gocsp__p *p = m->nextp;
 		m->nextp = NULL;
 		/* Woken for a timer or an fd, or watching and found work. */
-		if (p == NULL && (woken || timed || !watch || work_visible()))
+		if (p == NULL &&
+		    (woken || timed || (!watch && !check) || work_visible()))
 			p = pidleget();
 		gocsp__lock_release(&gocsp__sched.lock);
 		if (p != NULL) {
 			m->p = p;
 			return;
 		}
+		if (check && !woken)
+			continue; /* still idle: check again later */
 		/* Every P is busy: their Ms run the timers when they
 		 * schedule, so sleep without a deadline. */
 		timers_ok = false;
@@ -1112,7 +1174,9 @@ runtime_init_once(void)
 		n = GOCSP__MAX_PROCS;
 	gocsp__stack_init();
 	gocsp__fault_install();
+	gocsp__dump_install();
 	gocsp__sched.sleep_until = INT64_MAX;
+	gocsp__sched.deadlock_wait = DEADLOCK_NS;
 	atomic_init(&gocsp__sched.goid_gen, 1);
 	gocsp__lock_acquire(&gocsp__sched.lock);
 	procresize(n);

@@ -162,7 +162,7 @@ static int
 block(struct sel *s, int64_t deadline)
 {
 	struct gocsp__waiter w;
-	gocsp__waiter_init(&w, deadline);
+	gocsp__waiter_init(&w, deadline, GOCSP__WAIT_SELECT);
 	lock_all(s);
 	int i = poll_locked(s);
 	if (i >= 0)
@@ -251,7 +251,8 @@ gocsp_select(gocsp_case *cases, size_t n, int64_t timeout)
 			rc = GOCSP_EAGAIN;
 		} else if (s.n == 0) {
 			struct gocsp__waiter w;
-			gocsp__waiter_init(&w, deadline);
+			gocsp__waiter_init(
+			    &w, deadline, GOCSP__WAIT_SELECT_EMPTY);
 			gocsp__waiter_wait(&w, NULL, NULL);
 			rc = GOCSP_ETIMEDOUT;
 		} else {

@@ -191,7 +191,7 @@ unlock_root(void *r)
 }
 
 void
-gocsp__semacquire(const void *key, bool lifo)
+gocsp__semacquire(const void *key, bool lifo, int reason)
 {
 	struct semroot *r = root_of(key);
 	gocsp__lock_acquire(&r->lock);
@@ -200,7 +200,7 @@ gocsp__semacquire(const void *key, bool lifo)
 		return;
 	}
 	struct semwaiter s = {.key = key};
-	gocsp__waiter_init(&s.w, -1);
+	gocsp__waiter_init(&s.w, -1, reason);
 	int probes;
 	uint32_t i = find(r, key, &probes);
 	struct semwaiter *first = r->slots[i];

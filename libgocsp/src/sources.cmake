@@ -5,6 +5,7 @@ set(GOCSP_SOURCES
 	chan.c
 	coro.c
 	ctx.c
+	dump.c
 	duration.c
 	error.c
 	fault.c

@@ -32,7 +32,7 @@ gocsp_sleep(int64_t d)
 		return;
 	}
 	struct gocsp__waiter w;
-	gocsp__waiter_init(&w, deadline);
+	gocsp__waiter_init(&w, deadline, GOCSP__WAIT_SLEEP);
 	gocsp__waiter_wait(&w, NULL, NULL);
 }
 

@@ -8,18 +8,86 @@
  * Exactly one wake per wait: a party that may race another (a select's
  * cases, a timeout) claims the waiter first, and only the claimant wakes.
  * The wait returns only when no waker can still touch the waiter.
+ *
+ * A plain thread that waits without a deadline is listed (tblocked) from
+ * before it first sleeps until after it was woken; its waker sets the
+ * futex word first, so a listed thread whose word is 0 has not been woken
+ * by anyone.  The deadlock check (sched.c) relies on exactly that.
  */
 #include "internal.h"
 
 void
-gocsp__waiter_init(struct gocsp__waiter *w, int64_t deadline)
+gocsp__waiter_init(struct gocsp__waiter *w, int64_t deadline, int reason)
 {
 	w->g = gocsp__curg();
 	atomic_init(&w->futex, 0);
 	atomic_init(&w->claimed, 0);
 	w->deadline = deadline;
 	w->racy = deadline >= 0;
+	w->reason = (uint8_t) reason;
 	w->param = NULL;
+}
+
+/* ---- plain threads blocked without a deadline ---- */
+
+static struct {
+	gocsp__lock lock;
+	struct gocsp__waiter *head; /* under lock */
+	long n;                     /* under lock */
+} tblocked;
+
+static void
+tblock_add(struct gocsp__waiter *w)
+{
+	gocsp__lock_acquire(&tblocked.lock);
+	w->tprev = NULL;
+	w->tnext = tblocked.head;
+	if (w->tnext != NULL)
+		w->tnext->tprev = w;
+	tblocked.head = w;
+	tblocked.n++;
+	gocsp__lock_release(&tblocked.lock);
+}
+
+static void
+tblock_remove(struct gocsp__waiter *w)
+{
+	gocsp__lock_acquire(&tblocked.lock);
+	if (w->tprev != NULL)
+		w->tprev->tnext = w->tnext;
+	else
+		tblocked.head = w->tnext;
+	if (w->tnext != NULL)
+		w->tnext->tprev = w->tprev;
+	tblocked.n--;
+	gocsp__lock_release(&tblocked.lock);
+}
+
+void
+gocsp__tblock_lock(void)
+{
+	gocsp__lock_acquire(&tblocked.lock);
+}
+
+void
+gocsp__tblock_unlock(void)
+{
+	gocsp__lock_release(&tblocked.lock);
+}
+
+long
+gocsp__tblock_count(void)
+{
+	return tblocked.n;
+}
+
+bool
+gocsp__tblock_all_waiting(void)
+{
+	for (struct gocsp__waiter *w = tblocked.head; w != NULL; w = w->tnext)
+		if (atomic_load(&w->futex) != 0)
+			return false;
+	return true;
 }
 
 /* Timer callback: the deadline passed. */
@@ -51,6 +119,8 @@ wait_racy(struct gocsp__waiter *w, void (*unlock)(void *), void *arg)
 		gocsp__timer_del(&t);
 		return;
 	}
+	if (deadline < 0)
+		tblock_add(w);
 	while (atomic_load_explicit(&w->futex, memory_order_acquire) == 0) {
 		if (gocsp__futex_wait((uint32_t *) &w->futex, 0, deadline) !=
 		    GOCSP_ETIMEDOUT)
@@ -61,12 +131,18 @@ wait_racy(struct gocsp__waiter *w, void (*unlock)(void *), void *arg)
 		}
 		deadline = -1; /* a waker won the claim: wait for its wake */
 	}
+	if (w->deadline < 0)
+		tblock_remove(w);
 }
 
 void
 gocsp__waiter_wait(
     struct gocsp__waiter *w, void (*unlock)(void *), void *arg)
 {
+	if (w->g != NULL) {
+		GOCSP__STORE(&w->g->waitreason, w->reason);
+		GOCSP__STORE(&w->g->waitsince, gocsp__os_now_coarse());
+	}
 	if (gocsp__likely(w->g != NULL && !w->racy))
 		gocsp__park_unlock(w->g, unlock, arg);
 	else

@@ -164,7 +164,7 @@ static void
 acquire_and_record(void *arg)
 {
 	struct order_arg *a = arg;
-	gocsp__semacquire(a->key, a->lifo);
+	gocsp__semacquire(a->key, a->lifo, GOCSP__WAIT_OTHER);
 	a->o->seen[a->o->nseen++] = a->index;
 }
 

@@ -57,7 +57,7 @@ test_waitq__dequeue_skips_claimed(void **state)
 	int i;
 	(void) state;
 	for (i = 0; i < 3; i++)
-		gocsp__waiter_init(&w[i], -1);
+		gocsp__waiter_init(&w[i], -1, GOCSP__WAIT_OTHER);
 	memset(s, 0, sizeof(s));
 	/* s[0] and s[1]: two cases of one select (waiter 0). */
 	s[0].w = &w[0];
@@ -103,7 +103,7 @@ waker_th(void *arg)
 static void
 wait_for_wake(struct handoff *h, int64_t deadline)
 {
-	gocsp__waiter_init(&h->w, deadline);
+	gocsp__waiter_init(&h->w, deadline, GOCSP__WAIT_OTHER);
 	/* The waker holds no lock the wait releases: it may come first. */
 	h->w.racy = true;
 	h->s.w = &h->w;
@@ -140,7 +140,7 @@ deadline_passes(void)
 {
 	struct gocsp__waiter w;
 	int64_t t0 = gocsp_now();
-	gocsp__waiter_init(&w, t0 + GOCSP_MS(20));
+	gocsp__waiter_init(&w, t0 + GOCSP_MS(20), GOCSP__WAIT_OTHER);
 	gocsp__waiter_wait(&w, NULL, NULL);
 	EXPECT(w.param == NULL);
 	EXPECT_EQ(atomic_load(&w.claimed), 1);
@@ -187,7 +187,7 @@ claimed_before_deadline(void)
 {
 	struct late l = {0};
 	pthread_t t;
-	gocsp__waiter_init(&l.w, gocsp_now() + GOCSP_MS(5));
+	gocsp__waiter_init(&l.w, gocsp_now() + GOCSP_MS(5), GOCSP__WAIT_OTHER);
 	l.s.w = &l.w;
 	t = gt_thread(late_waker_th, &l);
 	while (!atomic_load(&l.claimed))

@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -161,6 +162,61 @@ GOCSP_API long gocsp_num_coroutines(void);
 
 /** Id of the running coroutine (>= 1), 0 on a plain thread. */
 GOCSP_API uint64_t gocsp_self(void);
+
+/* ---------------------------------------------------------------------- */
+/* Deadlocks, dumps and crashes                                            */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Deadlock.  When no coroutine can ever run again, the runtime prints
+ *
+ *     gocsp: fatal: all coroutines are asleep - deadlock!
+ *
+ * then the dump below, and exits with status 2, as Go does.  It reports
+ * only what it can prove, so a report is never false but some deadlocks
+ * go unreported.  It reports when all of these hold at once, for 10 ms
+ * and more (then it looks again less and less often, at least once a
+ * second, while the runtime stays idle):
+ *  - no coroutine is running or runnable, and none is in a blocking
+ *    system call (gocsp_read of a regular file);
+ *  - no timer is pending: no coroutine sleeps or waits with a timeout,
+ *    and no gocsp_after channel or ticker is live (stop tickers you no
+ *    longer need);
+ *  - no coroutine waits on an fd (gocsp_wait_fd, gocsp_read, ...): an
+ *    fd may become ready from outside the process;
+ *  - every thread of the process is either a worker of the runtime or
+ *    a plain thread blocked in a gocsp call without a timeout (a channel
+ *    operation, select, a sync call, gocsp_run), and none of those has
+ *    been woken.  One plain thread doing anything else (computing, in
+ *    read(2) or poll, in gocsp_wait_fd, on a pthread mutex, sleeping)
+ *    might call the library later: no report.  So is any thread the
+ *    library does not know, such as a sanitizer's or another library's
+ *    (ThreadSanitizer's, nng's in gocspd).
+ * A signal handler must not call the library (it is not async-signal-
+ * safe); one that writes to a pipe a coroutine waits on is an fd wait.
+ */
+
+/*
+ * Print every coroutine to f: its id, its state (running, runnable, or
+ * what it waits for: chan send, chan receive, select, sleep, mutex lock,
+ * fd wait, ... with how long, from a second on), the function it was
+ * started with and where it was started (gocsp_go's caller), as
+ * "file(symbol+0xoff) [0xaddr]" (addr2line -e file 0xoff resolves
+ * static functions).  The calling coroutine also gets its backtrace;
+ * parked ones do not (tools/gocsp-gdb.py prints theirs in gdb).
+ * Coroutines keep running meanwhile: each line is a snapshot.
+ *
+ * SIGQUIT (Ctrl-\) prints "SIGQUIT: quit" and the same dump to stderr,
+ * then exits with status 2, as Go does, unless the program handles or
+ * ignores SIGQUIT when the runtime starts.
+ *
+ * $GOCSP_TRACEBACK, read when the runtime starts, as Go's GOTRACEBACK
+ * for these fatal reports (deadlock, SIGQUIT): "none" or "0", the one
+ * line only; "single", "all", "system" or unset, the dump too; "crash",
+ * the dump and then SIGABRT (a core dump where enabled) instead of
+ * exit status 2.
+ */
+GOCSP_API void gocsp_dump(FILE *f);
 
 /* ---------------------------------------------------------------------- */
 /* Channels                                                                */

@@ -36,6 +36,12 @@ void gocsp__futex_wake(uint32_t *addr, int n);
 /* Monotonic clock, ns. */
 int64_t gocsp__os_now(void);
 
+/* The same clock to a few milliseconds, cheaper (stamps for the dump). */
+int64_t gocsp__os_now_coarse(void);
+
+/* Threads in this process now, or -1 when the kernel does not say. */
+long gocsp__os_nthreads(void);
+
 /* CPUs this process may run on (sched_getaffinity), at least 1. */
 int gocsp__os_ncpu(void);
 
