@@ -12,6 +12,8 @@
 #                          against xargs -P2 and GNU parallel -j2)
 #   make sanitize-thread   TSan build in build-tsan/, run the unit tests
 #   make sanitize-address  ASan+UBSan build in build-asan/, run the unit tests
+#   make valgrind          build, then run an example under valgrind (no
+#                          error, nothing definitely lost)
 #   make install           install build/ into PREFIX (default /usr/local)
 #   make clean             remove the build directories
 #
@@ -37,6 +39,7 @@ DEPS       = cmake gcc g++ make pkg-config libcmocka-dev libnng-dev \
              libprotobuf-c-dev protobuf-c-compiler openssl python3 scdoc \
              python3-prometheus-client man-db systemd \
              systemd-container
+VALGRIND_DEPS = $(DEPS) valgrind
 BENCH_DEPS = $(DEPS) golang-go
 DAEMON_BENCH_DEPS = $(DEPS) libhiredis-dev redis-server redis-tools
 POOL_BENCH_DEPS = $(DEPS) parallel bc findutils
@@ -72,7 +75,7 @@ define cmake-build
 endef
 
 .PHONY: all deps build test demo bench sanitize-thread sanitize-address \
-	install clean
+	valgrind install clean
 
 all: build
 
@@ -121,6 +124,11 @@ sanitize-address: deps
 	$(call cmake-build,build-asan,-DCMAKE_BUILD_TYPE=Debug -DGOCSP_SANITIZE=address$(comma)undefined)
 	cd build-asan && ctest --output-on-failure -j $(CTEST_JOBS) \
 		-L '$(SAN_LABEL)' --no-tests=error
+
+valgrind:
+	$(call install-deps,$(VALGRIND_DEPS))
+	$(call cmake-build,$(BUILD))
+	cd $(BUILD) && ctest --output-on-failure -L valgrind --no-tests=error
 
 install: build
 	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"

@@ -221,6 +221,7 @@ struct gocsp__g {
 	} batch;
 	_Atomic uint32_t status;      /* enum gocsp__gstatus */
 	uint32_t stack_kind;          /* guard kind of the stack (stack.c) */
+	unsigned valgrind_stack;      /* its stack's id for valgrind, live */
 	bool fresh;                   /* spawned, not yet run */
 	void (*fn)(void *);
 	void *arg;

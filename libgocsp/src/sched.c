@@ -296,6 +296,7 @@ check_stack(struct gocsp__g *g)
 __attribute__((noinline)) static void
 exit_g(struct gocsp__p *p, struct gocsp__g *g)
 {
+	gocsp__fiber_stack_forget(g->valgrind_stack);
 	/* A default stack stays with the G in the P's cache: the next
 	 * spawn there reuses both (coro.c). */
 	if (g->stack_size != gocsp__stack_default()) {
@@ -385,6 +386,8 @@ start_g(struct gocsp__p *p, struct gocsp__g *g)
 			gocsp__throw("out of memory for a coroutine stack");
 	}
 	gocsp__fiber_stack_reset(g->stack_lo, g->stack_size);
+	g->valgrind_stack =
+	    gocsp__fiber_stack_register(g->stack_lo, g->stack_size);
 	gocsp__regs_make(&g->regs, g->stack_lo, g->stack_size, gocsp__g_entry, g);
 	g->fresh = false;
 }
