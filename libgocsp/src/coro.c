@@ -21,6 +21,10 @@
  * once: a million spawns, a million records, and a cache miss per child
  * for whichever worker walks the global queue.
  *
+ * gocsp_go_args copies the arguments to the top of the new G's stack,
+ * which it therefore takes at once (a recycled G usually has one): the
+ * copy costs no allocation, and is gone with the stack when the G ends.
+ *
  * Every G record that exists, live or cached, is in allg (for gocsp_dump
  * and the debugger script): records are added when allocated and removed
  * when freed, both rare next to spawns, which reuse cached records.  The
@@ -219,13 +223,41 @@ new_goid(struct gocsp__p *p)
 	return p->goid_next++;
 }
 
-/* Start fn(arg); startfn and pc (where the public call was made) are
- * what gocsp_dump shows of it. */
-static int
-spawn(void (*fn)(void *), void *arg, size_t stack_size,
-    void (*startfn)(void *), void *pc)
+/*
+ * Copy the argsize bytes at args to the top of g's stack, taking the
+ * stack now rather than at the first run.  Returns the copy, NULL when
+ * out of memory.
+ */
+static void *
+put_args(struct gocsp__p *p, struct gocsp__g *g, const void *args,
+    size_t argsize)
 {
-	if (fn == NULL || stack_size > GOCSP_STACK_MAX)
+	if (g->stack_lo == NULL) {
+		g->stack_lo = gocsp__stack_get(p != NULL ? &p->stacks : NULL,
+		    g->stack_size, &g->stack_kind);
+		if (g->stack_lo == NULL)
+			return NULL;
+	}
+	/* Rounded so that the copy and the first frame below it keep the
+	 * alignment the ABI gives a stack top. */
+	size_t space = (argsize + 15) & ~(size_t) 15;
+	unsigned char *copy = g->stack_lo + g->stack_size - space;
+	/* The last coroutine on this stack may have left ASan redzones. */
+	gocsp__fiber_stack_reset(copy, space);
+	memcpy(copy, args, argsize);
+	g->argspace = space;
+	return copy;
+}
+
+/* Start fn(arg), or fn(its own copy of the argsize bytes at args) when
+ * argsize > 0; startfn and pc (where the public call was made) are what
+ * gocsp_dump shows of it. */
+static int
+spawn(void (*fn)(void *), void *arg, const void *args, size_t argsize,
+    size_t stack_size, void (*startfn)(void *), void *pc)
+{
+	if (fn == NULL || stack_size > GOCSP_STACK_MAX ||
+	    argsize > GOCSP_GO_ARGS_MAX || (args == NULL && argsize > 0))
 		return GOCSP_EINVAL;
 	gocsp__runtime_init();
 	struct gocsp__m *m = gocsp__getm();
@@ -239,6 +271,14 @@ spawn(void (*fn)(void *), void *arg, size_t stack_size,
 	if (size != gocsp__stack_default())
 		drop_stack(p, g); /* a kept stack has the default size */
 	g->stack_size = size;
+	g->argspace = 0;
+	if (argsize > 0 && (g->arg = put_args(p, g, args, argsize)) == NULL) {
+		if (p != NULL)
+			gocsp__gfree(p, g);
+		else
+			gdestroy(NULL, g);
+		return GOCSP_ENOMEM;
+	}
 	g->fresh = true;
 	GOCSP__STORE(&g->id, new_goid(p));
 	GOCSP__STORE(&g->startfn, startfn);
@@ -269,13 +309,21 @@ spawn(void (*fn)(void *), void *arg, size_t stack_size,
 int
 gocsp_go_stack(void (*fn)(void *), void *arg, size_t stack_size)
 {
-	return spawn(fn, arg, stack_size, fn, __builtin_return_address(0));
+	return spawn(fn, arg, NULL, 0, stack_size, fn,
+	    __builtin_return_address(0));
 }
 
 int
 gocsp_go(void (*fn)(void *), void *arg)
 {
-	return spawn(fn, arg, 0, fn, __builtin_return_address(0));
+	return spawn(fn, arg, NULL, 0, 0, fn, __builtin_return_address(0));
+}
+
+int
+gocsp_go_args(void (*fn)(void *), const void *args, size_t size)
+{
+	return spawn(fn, NULL, args, size, 0, fn,
+	    __builtin_return_address(0));
 }
 
 struct run_main {
@@ -299,7 +347,8 @@ gocsp_run(void (*main_fn)(void *), void *arg)
 		return GOCSP_EINVAL;
 	struct run_main r = {.fn = main_fn, .arg = arg};
 	gocsp__waiter_init(&r.done, -1, GOCSP__WAIT_RUN);
-	int rc = spawn(run_main, &r, 0, main_fn, __builtin_return_address(0));
+	int rc = spawn(run_main, &r, NULL, 0, 0, main_fn,
+	    __builtin_return_address(0));
 	if (rc != 0)
 		return rc;
 	gocsp__waiter_wait(&r.done, NULL, NULL);

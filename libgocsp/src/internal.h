@@ -228,6 +228,8 @@ struct gocsp__g {
 	unsigned char *stack_lo;      /* usable stack, or NULL; a dead G
 	                                 in a P's cache keeps its own */
 	size_t stack_size;            /* requested size, 0 = default */
+	size_t argspace;              /* bytes at the stack's top holding
+	                                 gocsp_go_args' copy */
 	uint64_t id;
 	/* For gocsp_dump: written by the G itself (or its spawner before
 	 * it runs), read racily by the dump. */

@@ -388,7 +388,8 @@ start_g(struct gocsp__p *p, struct gocsp__g *g)
 	gocsp__fiber_stack_reset(g->stack_lo, g->stack_size);
 	g->valgrind_stack =
 	    gocsp__fiber_stack_register(g->stack_lo, g->stack_size);
-	gocsp__regs_make(&g->regs, g->stack_lo, g->stack_size, gocsp__g_entry, g);
+	gocsp__regs_make(&g->regs, g->stack_lo, g->stack_size - g->argspace,
+	    gocsp__g_entry, g);
 	g->fresh = false;
 }
 

@@ -610,6 +610,97 @@ CO_CASE(test_sched__sieve)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Arguments by value (gocsp_go_args, GOCSP_GO)                            */
+
+struct job {
+	long a, b;
+	gocsp_chan *out;
+};
+
+static void
+add_job(void *arg)
+{
+	struct job *j = arg;
+	long sum = j->a + j->b;
+	EXPECT_EQ((uintptr_t) arg % _Alignof(max_align_t), 0);
+	gocsp_yield(); /* the copy outlives a switch, and a move of worker */
+	EXPECT_EQ(j->a + j->b, sum);
+	gocsp_chan_send(j->out, &sum);
+}
+
+static void *
+spawn_jobs_thread(void *out)
+{
+	for (long i = 0; i < 100; i++)
+		EXPECT_EQ(GOCSP_GO(add_job, struct job, .a = i, .b = 1000,
+		              .out = out),
+		    0);
+	return NULL;
+}
+
+/* Each coroutine gets its own copy of its arguments, taken when it is
+ * started: the caller's compound literal is gone by the time most run,
+ * and spawns from a plain thread work the same. */
+CO_CASE(test_sched__go_args_copied)
+{
+	enum { N = 2000 };
+	gocsp_chan *out = gocsp_chan_make(sizeof(long), 64);
+	long total = 0, want = 0, v;
+	pthread_t t = gt_thread(spawn_jobs_thread, out);
+	for (long i = 0; i < N; i++) {
+		EXPECT_EQ(GOCSP_GO(add_job, struct job, .a = i, .b = 2 * i,
+		              .out = out),
+		    0);
+		want += 3 * i;
+	}
+	for (long i = 0; i < 100; i++)
+		want += i + 1000;
+	for (long i = 0; i < N + 100; i++) {
+		EXPECT_EQ(gocsp_chan_recv(out, &v), 0);
+		total += v;
+	}
+	pthread_join(t, NULL);
+	EXPECT_EQ(total, want);
+	gocsp_chan_release(out);
+}
+
+struct big_args {
+	unsigned char bytes[GOCSP_GO_ARGS_MAX - sizeof(gocsp_waitgroup *)];
+	gocsp_waitgroup *wg;
+};
+
+static void
+check_big_args(void *arg)
+{
+	struct big_args *b = arg;
+	for (size_t i = 0; i < sizeof b->bytes; i++)
+		if (b->bytes[i] != (unsigned char) (i * 7)) {
+			EXPECT_EQ(b->bytes[i], (unsigned char) (i * 7));
+			break;
+		}
+	gocsp_wg_done(b->wg);
+}
+
+/* GOCSP_GO_ARGS_MAX bytes are copied whole; one more is refused. */
+CO_CASE(test_sched__go_args_limit)
+{
+	static unsigned char raw[GOCSP_GO_ARGS_MAX + 1];
+	gocsp_waitgroup wg = {0};
+	struct big_args a;
+	for (size_t i = 0; i < sizeof a.bytes; i++)
+		a.bytes[i] = (unsigned char) (i * 7);
+	a.wg = &wg;
+	EXPECT_EQ(sizeof a, GOCSP_GO_ARGS_MAX);
+	gocsp_wg_add(&wg, 1);
+	EXPECT_EQ(gocsp_go_args(check_big_args, &a, sizeof a), 0);
+	memset(&a, 0, sizeof a.bytes); /* the coroutine has its own copy */
+	gocsp_wg_wait(&wg);
+	EXPECT_EQ(gocsp_go_args(check_big_args, raw, sizeof raw),
+	    GOCSP_EINVAL);
+	EXPECT_EQ(gocsp_go_args(check_big_args, NULL, 8), GOCSP_EINVAL);
+}
+
+/* ---------------------------------------------------------------------- */
 
 static long
 rss_bytes(void)
@@ -747,6 +838,8 @@ main(int argc, char **argv)
 		GT_CASE(test_sched__fork_join_runs_depth_first),
 		GT_CASE(test_sched__go_stack_large),
 		GT_CASE(test_sched__sieve),
+		GT_CASE(test_sched__go_args_copied),
+		GT_CASE(test_sched__go_args_limit),
 		GT_CASE(test_sched__million_parked),
 	};
 	return GT_MAIN_WITH_CHILD(tests, argc, argv, child_main);

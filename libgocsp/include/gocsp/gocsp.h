@@ -107,6 +107,9 @@ GOCSP_API const char *gocsp_strerror(int code);
  * which touches every page of a large frame in order, so the guard
  * catches any frame.
  */
+/* Most bytes of arguments gocsp_go_args copies into a coroutine. */
+#define GOCSP_GO_ARGS_MAX 4096
+
 #define GOCSP_STACK_DEFAULT (64 * 1024)
 #define GOCSP_STACK_MIN (16 * 1024)
 #define GOCSP_STACK_MAX ((size_t) 1 << 30)
@@ -133,6 +136,35 @@ GOCSP_API int gocsp_go(void (*fn)(void *), void *arg);
  *         GOCSP_STACK_MAX).
  */
 GOCSP_API int gocsp_go_stack(void (*fn)(void *), void *arg, size_t stack_size);
+
+/**
+ * Start fn with its own copy of the size bytes at args: Go's `go f(x, y)`,
+ * whose arguments are evaluated and copied when the go statement runs.
+ * fn gets a pointer to the copy, which lives at the top of the new
+ * coroutine's stack (aligned for any type) until fn returns: no heap
+ * struct, no free, and the caller's args may change or go out of scope as
+ * soon as this returns.  The coroutine takes its stack now rather than
+ * when it first runs.  Callable from a coroutine or from any thread.
+ *
+ * @return 0, GOCSP_ENOMEM, or GOCSP_EINVAL (fn NULL, size above
+ *         GOCSP_GO_ARGS_MAX, args NULL with size > 0).
+ */
+GOCSP_API int gocsp_go_args(void (*fn)(void *), const void *args, size_t size);
+
+/*
+ * gocsp_go_args with the arguments as a compound literal of type:
+ *
+ *     struct job { int id; gocsp_chan *out; };
+ *     static void worker(void *arg) { struct job *j = arg; ... }
+ *     ...
+ *     for (int i = 0; i < n; i++)
+ *             GOCSP_GO(worker, struct job, .id = i, .out = results);
+ *
+ * Evaluates to gocsp_go_args' result.  C only (C++ has no compound
+ * literals).
+ */
+#define GOCSP_GO(fn, type, ...)                                              \
+	gocsp_go_args((fn), &(type) {__VA_ARGS__}, sizeof(type))
 
 /**
  * Run main_fn(arg) as a coroutine and return when it returns.  Like Go's
