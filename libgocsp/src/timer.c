@@ -89,11 +89,14 @@ gocsp__timer_add(struct gocsp__timer *t)
 	place(h, h->n++, t);
 	sift_up(h, h->n - 1);
 	bool earliest = t->index == 0;
+	/* Read under the lock: once it is released, a worker may run a
+	 * ticker and move its time on. */
+	int64_t when = t->when;
 	if (earliest)
 		publish_when0(h);
 	gocsp__lock_release(&h->lock);
 	if (earliest)
-		gocsp__timer_wakeup(t->when);
+		gocsp__timer_wakeup(when);
 }
 
 void
