@@ -12,6 +12,8 @@
  *    (a worker's own stack bounds, for the sanitizers) and sigaltstack
  *    (the signal stack of the overflow report);
  *  - fault.c: sigaction, signal and write(2) (the overflow report);
+ *  - dump.c: sigaction, signal, write(2), _exit, backtrace and dladdr
+ *    (the coroutine dump, SIGQUIT and the fatal reports);
  *  - error.c: write(2) (gocsp__throw) and strerrordesc_np;
  *  - time.c: clock_nanosleep (a plain thread's gocsp_sleep);
  *  - coro.c, lock.c: sched_yield.
