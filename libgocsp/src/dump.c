@@ -27,9 +27,9 @@
 #include <unistd.h>
 
 enum traceback {
-	TB_NONE,   /* fatal reports print their one line only */
-	TB_ALL,    /* and every coroutine (single, all, system) */
-	TB_CRASH,  /* and then abort (SIGABRT: a core dump) */
+	TB_NONE,  /* fatal reports print their one line only */
+	TB_ALL,   /* and every coroutine (single, all, system) */
+	TB_CRASH, /* and then abort (SIGABRT: a core dump) */
 };
 
 static int traceback_level = TB_ALL;
@@ -60,8 +60,8 @@ struct out {
 	long shown;
 };
 
-static void
-emit(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void emit(struct out *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void
 emit(struct out *o, const char *fmt, ...)
@@ -110,7 +110,8 @@ fmt_wait(char *buf, size_t size, int64_t ns)
 	if (ns < GOCSP_SEC(1))
 		buf[0] = '\0';
 	else if (ns < GOCSP_SEC(120))
-		snprintf(buf, size, ", %lld s", (long long) (ns / GOCSP_SEC(1)));
+		snprintf(buf, size, ", %lld s",
+		    (long long) (ns / GOCSP_SEC(1)));
 	else
 		snprintf(buf, size, ", %lld minutes",
 		    (long long) (ns / GOCSP_SEC(60)));
@@ -120,7 +121,8 @@ static void
 show(struct gocsp__g *g, void *arg)
 {
 	struct out *o = arg;
-	uint32_t status = atomic_load_explicit(&g->status, memory_order_relaxed);
+	uint32_t status =
+	    atomic_load_explicit(&g->status, memory_order_relaxed);
 	uint64_t id = GOCSP__LOAD(&g->id);
 	if (status == GOCSP__G_DEAD || id == 0)
 		return;

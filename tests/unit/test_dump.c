@@ -61,7 +61,8 @@ child_select(void *arg)
 {
 	static gocsp_waitgroup wg;
 	gocsp_chan *a = gocsp_chan_make(0, 0), *b = gocsp_chan_make(0, 0);
-	gocsp_case cs[2] = {{a, GOCSP_RECV, NULL, 0}, {b, GOCSP_RECV, NULL, 0}};
+	gocsp_case cs[2] = {{a, GOCSP_RECV, NULL, 0},
+	    {b, GOCSP_RECV, NULL, 0}};
 	(void) arg;
 	gocsp_wg_add(&wg, 1);
 	gocsp_go(wg_forever, &wg);
@@ -227,21 +228,22 @@ expect_no_report(const char *mode)
 
 /* ThreadSanitizer runs a thread of its own, which the library cannot
  * account for: the report is rightly withheld there. */
-#define SKIP_UNDER_TSAN()                                                    \
-	do {                                                                 \
-		if (GT_TSAN) {                                               \
-			fprintf(stderr, "a sanitizer thread withholds "      \
-			                "the report; skipped\n");            \
-			skip();                                              \
-		}                                                            \
+#define SKIP_UNDER_TSAN()                                   \
+	do {                                                \
+		if (GT_TSAN) {                              \
+			fprintf(stderr,                     \
+			    "a sanitizer thread withholds " \
+			    "the report; skipped\n");       \
+			skip();                             \
+		}                                           \
 	} while (0)
 
 static void
 test_dump__deadlock_recv_reported(void **state)
 {
-	static const char *const wants[] = {
-	    "coroutine 1 [chan receive]:\n", "started as ",
-	    "created by a thread at ", "created by coroutine 1 at "};
+	static const char *const wants[] = {"coroutine 1 [chan receive]:\n",
+	    "started as ", "created by a thread at ",
+	    "created by coroutine 1 at "};
 	(void) state;
 	SKIP_UNDER_TSAN();
 	expect_deadlock("recv", wants, 4);
@@ -259,8 +261,8 @@ test_dump__deadlock_double_lock_reported(void **state)
 static void
 test_dump__deadlock_select_and_waitgroup_reported(void **state)
 {
-	static const char *const wants[] = {
-	    "[select]:\n", "[waitgroup wait]:\n"};
+	static const char *const wants[] = {"[select]:\n",
+	    "[waitgroup wait]:\n"};
 	(void) state;
 	SKIP_UNDER_TSAN();
 	expect_deadlock("select", wants, 2);
@@ -403,7 +405,8 @@ CO_CASE(test_dump__dump_shows_states)
 	snprintf(want, sizeof want, "coroutine %llu [running]:\n\t",
 	    (unsigned long long) self);
 	EXPECT(strstr(text, want) != NULL &&
-	    strncmp(strstr(text, want) + strlen(want), "started as ", 11) != 0);
+	    strncmp(strstr(text, want) + strlen(want), "started as ", 11) !=
+	        0);
 	/* Four coroutines: this one and the three parked. */
 	{
 		int n = 0;
@@ -428,16 +431,16 @@ int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		GT_CASE(test_dump__deadlock_recv_reported),
-		GT_CASE(test_dump__deadlock_double_lock_reported),
-		GT_CASE(test_dump__deadlock_select_and_waitgroup_reported),
-		GT_CASE(test_dump__deadlock_main_thread_reported),
-		GT_CASE(test_dump__traceback_levels),
-		GT_CASE(test_dump__timer_is_not_deadlock),
-		GT_CASE(test_dump__fd_wait_is_not_deadlock),
-		GT_CASE(test_dump__busy_thread_is_not_deadlock),
-		GT_CASE(test_dump__sigquit_dumps),
-		GT_CASE(test_dump__dump_shows_states),
+	    GT_CASE(test_dump__deadlock_recv_reported),
+	    GT_CASE(test_dump__deadlock_double_lock_reported),
+	    GT_CASE(test_dump__deadlock_select_and_waitgroup_reported),
+	    GT_CASE(test_dump__deadlock_main_thread_reported),
+	    GT_CASE(test_dump__traceback_levels),
+	    GT_CASE(test_dump__timer_is_not_deadlock),
+	    GT_CASE(test_dump__fd_wait_is_not_deadlock),
+	    GT_CASE(test_dump__busy_thread_is_not_deadlock),
+	    GT_CASE(test_dump__sigquit_dumps),
+	    GT_CASE(test_dump__dump_shows_states),
 	};
 	return GT_MAIN_WITH_CHILD(tests, argc, argv, child_main);
 }
