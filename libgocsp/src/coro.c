@@ -80,12 +80,10 @@ gocsp__allg_walk(
     void (*fn)(struct gocsp__g *g, void *arg), void *arg, bool try)
 {
 	if (try) {
-		int spins = 0;
-		uint32_t unlocked = 0;
-		while (!atomic_compare_exchange_weak(
-		    &allg.lock.state, &unlocked, 1)) {
-			unlocked = 0;
-			if (++spins == 1000)
+		/* For up to 0.1 s: the holder may be the thread this
+		 * handler interrupted, which would never let go. */
+		for (int i = 0; !gocsp__lock_try(&allg.lock); i++) {
+			if (i == 1000)
 				return false;
 			gocsp__os_nap(100000);
 		}

@@ -11,6 +11,7 @@
 #define GOCSP_LOCK_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "os/os.h"
@@ -31,6 +32,15 @@ gocsp__lock_acquire(gocsp__lock *l)
 	        1))
 		return;
 	gocsp__lock_slow(l);
+}
+
+/* Take l if it is free, at once: true if taken. */
+static inline bool
+gocsp__lock_try(gocsp__lock *l)
+{
+	uint32_t unlocked = 0;
+	return atomic_compare_exchange_strong_explicit(&l->state, &unlocked, 1,
+	    memory_order_acquire, memory_order_relaxed);
 }
 
 static inline void
