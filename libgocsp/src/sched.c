@@ -712,8 +712,10 @@ work_visible(void)
  *    the library without a deadline (waiter.c's list), so no thread is
  *    outside the library, where it could call it, and none is blocked
  *    elsewhere (in poll, in read, on a lock of its own);
- *  - after the threads were counted: no timer is pending, no coroutine
- *    waits on an fd, and none of the listed threads has been woken.
+ *  - no coroutine waits on an fd (only a running coroutine starts such a
+ *    wait, and the waiting one ends it, so this too is frozen);
+ *  - after the threads were counted: no timer is pending and none of the
+ *    listed threads has been woken.
  * Frozen at the count are the Ms (this lock) and the listed threads
  * (their list's lock); nothing else exists then, so nothing can wake a
  * listed thread, add a timer or start a thread after it but a listed
@@ -733,11 +735,12 @@ world_asleep(void)
 		if (p->status == GOCSP__P_RUNNING || !gocsp__runqempty(p))
 			return false;
 	}
+	if (gocsp__netpoll_waiters() != 0)
+		return false;
 	gocsp__tblock_lock();
 	bool asleep = gocsp__os_nthreads() ==
 	        gocsp__sched.nm + gocsp__tblock_count() &&
-	    timers_deadline() == INT64_MAX && gocsp__netpoll_waiters() == 0 &&
-	    gocsp__tblock_all_waiting();
+	    timers_deadline() == INT64_MAX && gocsp__tblock_all_waiting();
 	gocsp__tblock_unlock();
 	return asleep;
 }
@@ -782,9 +785,12 @@ m_sleep(struct gocsp__m *m)
 		        atomic_load(&gocsp__sched.nprocs);
 		if (watch)
 			deadline = gocsp__os_now() + WATCH_NS;
-		/* Every P idle and no timer: if that lasts, look for a
-		 * deadlock, less often while none is found. */
-		bool check = !timed && !watch;
+		/* Every P idle, no timer and no fd wait: if that lasts, look
+		 * for a deadlock, less often while none is found.  (An fd
+		 * wait or a timer rules one out until it ends, and a
+		 * coroutine then runs: the runtime comes back here.) */
+		bool check =
+		    !timed && !watch && gocsp__netpoll_waiters() == 0;
 		if (check)
 			deadline = gocsp__os_now() + check_after;
 		if (m->polling) {
