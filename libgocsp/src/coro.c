@@ -79,17 +79,10 @@ bool
 gocsp__allg_walk(
     void (*fn)(struct gocsp__g *g, void *arg), void *arg, bool try)
 {
-	if (try) {
-		/* For up to 0.1 s: the holder may be the thread this
-		 * handler interrupted, which would never let go. */
-		for (int i = 0; !gocsp__lock_try(&allg.lock); i++) {
-			if (i == 1000)
-				return false;
-			gocsp__os_nap(100000);
-		}
-	} else {
+	if (!try)
 		gocsp__lock_acquire(&allg.lock);
-	}
+	else if (!gocsp__lock_try_patient(&allg.lock))
+		return false;
 	for (size_t i = 0; i < allg.n; i++)
 		fn(allg.a[i], arg);
 	gocsp__lock_release(&allg.lock);

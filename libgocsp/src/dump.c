@@ -4,7 +4,9 @@
  *
  * The dump walks the list of all G records (coro.c) and prints each live
  * one: id, state (what it waits for, and for how long), the function it
- * was started with and where it was started.  Parked coroutines have no
+ * was started with and where it was started; then the plain threads
+ * blocked in the library without a timeout (waiter.c), what each waits
+ * for and for how long.  Parked coroutines have no
  * cheap stack trace here (their stacks would have to be unwound from the
  * saved registers: tools/gocsp-gdb.py does that in gdb); the coroutine
  * that calls gocsp_dump gets its own backtrace.  Addresses are printed as
@@ -49,6 +51,14 @@ static const char *const reasons[] = {
     [GOCSP__WAIT_FD] = "fd wait",
     [GOCSP__WAIT_RUN] = "gocsp_run",
 };
+
+static const char *
+reason_name(unsigned r)
+{
+	if (r < sizeof(reasons) / sizeof(reasons[0]) && reasons[r] != NULL)
+		return reasons[r];
+	return reasons[GOCSP__WAIT_OTHER];
+}
 
 /* Where the dump goes: a FILE, or fd 2 on the fatal paths. */
 struct out {
@@ -132,16 +142,11 @@ show(struct gocsp__g *g, void *arg)
 	case GOCSP__G_RUNNING:
 		state = "running";
 		break;
-	case GOCSP__G_WAITING: {
-		unsigned r = GOCSP__LOAD(&g->waitreason);
-		state = r < sizeof(reasons) / sizeof(reasons[0]) &&
-		        reasons[r] != NULL
-		    ? reasons[r]
-		    : reasons[GOCSP__WAIT_OTHER];
+	case GOCSP__G_WAITING:
+		state = reason_name(GOCSP__LOAD(&g->waitreason));
 		fmt_wait(waited, sizeof(waited),
 		    o->now - GOCSP__LOAD(&g->waitsince));
 		break;
-	}
 	default: /* RUNNABLE, WOKEN */
 		state = "runnable";
 		break;
@@ -163,13 +168,26 @@ show(struct gocsp__g *g, void *arg)
 	emit_pc(o, by, GOCSP__LOAD(&g->createdpc));
 }
 
+/* A plain thread blocked in the library without a timeout. */
+static void
+show_thread(const struct gocsp__waiter *w, void *arg)
+{
+	struct out *o = arg;
+	char waited[32];
+	fmt_wait(waited, sizeof(waited), o->now - w->tsince);
+	emit(o, "%splain thread [%s%s]\n", o->shown > 0 ? "\n" : "",
+	    reason_name(w->reason), waited);
+	o->shown++;
+}
+
 /* The dump proper; try: a signal handler's (see gocsp__allg_walk). */
 static void
 dump(struct out *o, bool try)
 {
 	o->now = gocsp__os_now_coarse();
-	if (!gocsp__allg_walk(show, o, try))
-		emit(o, "(the list of coroutines is busy: no dump)\n");
+	if (!gocsp__allg_walk(show, o, try) ||
+	    !gocsp__tblock_walk(show_thread, o, try))
+		emit(o, "(a list is busy: the dump is cut short)\n");
 }
 
 __attribute__((noinline)) void

@@ -105,8 +105,10 @@ struct gocsp__waiter {
 	uint8_t reason;           /* enum gocsp__waitreason */
 	struct gocsp__sudog *param; /* the winning sudog; NULL: timed out */
 	/* A plain thread waiting without a deadline: in the list of
-	 * blocked threads (gocsp__tblock_*), under its lock. */
+	 * blocked threads (gocsp__tblock_*), under its lock, since when
+	 * (coarse clock, for the dump). */
 	struct gocsp__waiter *tnext, *tprev;
+	int64_t tsince;
 };
 
 /* Initialize w for the calling coroutine or thread, waiting for reason
@@ -145,6 +147,11 @@ void gocsp__tblock_lock(void);
 void gocsp__tblock_unlock(void);
 long gocsp__tblock_count(void);
 bool gocsp__tblock_all_waiting(void);
+
+/* Call fn(w, arg) for every listed thread's waiter, the list frozen (for
+ * the dump); try as for gocsp__allg_walk. */
+bool gocsp__tblock_walk(void (*fn)(const struct gocsp__waiter *w, void *arg),
+    void *arg, bool try);
 
 /* Claim w for the caller (select/timeout).  true if the caller won. */
 static inline bool

@@ -15,6 +15,17 @@
 #define LOCK_YIELDS 10
 #define LOCK_NAP_NS 50000
 
+bool
+gocsp__lock_try_patient(gocsp__lock *l)
+{
+	for (int i = 0; !gocsp__lock_try(l); i++) {
+		if (i == 1000)
+			return false;
+		gocsp__os_nap(100000);
+	}
+	return true;
+}
+
 void
 gocsp__lock_slow(gocsp__lock *l)
 {

@@ -43,6 +43,10 @@ gocsp__lock_try(gocsp__lock *l)
 	    memory_order_acquire, memory_order_relaxed);
 }
 
+/* In a signal handler: take l within about 0.1 s, or give up and return
+ * false (its holder may be the very thread the handler interrupted). */
+bool gocsp__lock_try_patient(gocsp__lock *l);
+
 static inline void
 gocsp__lock_release(gocsp__lock *l)
 {

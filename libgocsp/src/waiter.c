@@ -39,6 +39,7 @@ static struct {
 static void
 tblock_add(struct gocsp__waiter *w)
 {
+	w->tsince = gocsp__os_now_coarse();
 	gocsp__lock_acquire(&tblocked.lock);
 	w->tprev = NULL;
 	w->tnext = tblocked.head;
@@ -79,6 +80,20 @@ long
 gocsp__tblock_count(void)
 {
 	return tblocked.n;
+}
+
+bool
+gocsp__tblock_walk(void (*fn)(const struct gocsp__waiter *w, void *arg),
+    void *arg, bool try)
+{
+	if (!try)
+		gocsp__lock_acquire(&tblocked.lock);
+	else if (!gocsp__lock_try_patient(&tblocked.lock))
+		return false;
+	for (struct gocsp__waiter *w = tblocked.head; w != NULL; w = w->tnext)
+		fn(w, arg);
+	gocsp__lock_release(&tblocked.lock);
+	return true;
 }
 
 bool

@@ -243,10 +243,10 @@ test_dump__deadlock_recv_reported(void **state)
 {
 	static const char *const wants[] = {"coroutine 1 [chan receive]:\n",
 	    "started as ", "created by a thread at ",
-	    "created by coroutine 1 at "};
+	    "created by coroutine 1 at ", "\nplain thread [gocsp_run]\n"};
 	(void) state;
 	SKIP_UNDER_TSAN();
-	expect_deadlock("recv", wants, 4);
+	expect_deadlock("recv", wants, 5);
 }
 
 static void
@@ -272,10 +272,11 @@ test_dump__deadlock_select_and_waitgroup_reported(void **state)
 static void
 test_dump__deadlock_main_thread_reported(void **state)
 {
-	static const char *const wants[] = {"[chan receive]:\n"};
+	static const char *const wants[] = {"[chan receive]:\n",
+	    "\nplain thread [chan receive]\n"};
 	(void) state;
 	SKIP_UNDER_TSAN();
-	expect_deadlock("thread-recv", wants, 1);
+	expect_deadlock("thread-recv", wants, 2);
 }
 
 /* GOCSP_TRACEBACK=none: the line alone; crash: SIGABRT after the dump. */

@@ -235,8 +235,11 @@ GOCSP_API uint64_t gocsp_self(void);
  * started with and where it was started (gocsp_go's caller), as
  * "file(symbol+0xoff) [0xaddr]" (addr2line -e file 0xoff resolves
  * static functions).  The calling coroutine also gets its backtrace;
- * parked ones do not (tools/gocsp-gdb.py prints theirs in gdb).
- * Coroutines keep running meanwhile: each line is a snapshot.
+ * parked ones do not (tools/gocsp-gdb.py prints theirs in gdb).  Then
+ * one "plain thread [...]" line for each thread blocked in a gocsp call
+ * without a timeout, with what it waits for (gocsp_run: its main
+ * coroutine).  Coroutines keep running meanwhile: each line is a
+ * snapshot.
  *
  * SIGQUIT (Ctrl-\) prints "SIGQUIT: quit" and the same dump to stderr,
  * then exits with status 2, as Go does, unless the program handles or
