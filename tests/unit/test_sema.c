@@ -4,6 +4,8 @@
  * not grow with their number; the order of a key's waiters (FIFO, and
  * lifo at the head); units released before their waiter comes.
  *
+ * Plain threads and coroutines contending for one key lose no unit.
+ *
  * Wake cost is measured, not timed: gocsp__sema_probes (internal.h) gives
  * how many slots a wake of a key looks at, with the search that
  * gocsp__semrelease itself makes.
@@ -222,12 +224,86 @@ CO_CASE(test_sema__order_of_a_keys_waiters)
 	gocsp_maxprocs(prev);
 }
 
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Plain threads and coroutines on two workers acquire one key while a
+ * releaser gives out exactly as many units, one or several at a time,
+ * before or after the waiters come: every acquire returns (no unit is
+ * lost), and the key leaves the table.
+ */
+enum { CT_NTH = 3, CT_NCO = 8, CT_EACH = 2000 };
+
+struct contend {
+	const void *key;
+	long each;
+	atomic_long acquired;
+	gocsp_waitgroup wg;
+};
+
+static void
+contend_loop(struct contend *c)
+{
+	long i;
+	for (i = 0; i < c->each; i++) {
+		gocsp__semacquire(c->key, false, GOCSP__WAIT_OTHER);
+		atomic_fetch_add(&c->acquired, 1);
+	}
+}
+
+static void
+contend_co(void *arg)
+{
+	contend_loop(arg);
+	gocsp_wg_done(&((struct contend *) arg)->wg);
+}
+
+static void *
+contend_th(void *arg)
+{
+	contend_loop(arg);
+	return NULL;
+}
+
+CO_CASE(test_sema__threads_and_coroutines_lose_no_unit)
+{
+	static uint64_t key;
+	struct contend c = {.key = &key};
+	pthread_t th[CT_NTH];
+	long total, given = 0;
+	uint64_t seed = 7;
+	int prev = gt_two_workers(), i;
+	c.each = gt_n(CT_EACH, CT_EACH / 10);
+	total = c.each * (CT_NTH + CT_NCO);
+	gocsp_wg_add(&c.wg, CT_NCO);
+	for (i = 0; i < CT_NTH; i++)
+		th[i] = gt_thread(contend_th, &c);
+	for (i = 0; i < CT_NCO; i++)
+		GO(contend_co, &c);
+	while (given < total) {
+		uint32_t n = (uint32_t) (1 + gt_rand(&seed) % 4);
+		if (n > total - given)
+			n = (uint32_t) (total - given);
+		gocsp__semrelease(c.key, n);
+		given += n;
+		if (gt_rand(&seed) % 8 == 0)
+			gocsp_yield();
+	}
+	gocsp_wg_wait(&c.wg);
+	for (i = 0; i < CT_NTH; i++)
+		pthread_join(th[i], NULL);
+	EXPECT_EQ(atomic_load(&c.acquired), total);
+	EXPECT_EQ(gocsp__sema_probes(c.key), -1);
+	gocsp_maxprocs(prev);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		GT_CASE(test_sema__many_keys_blocked_at_once),
 		GT_CASE(test_sema__order_of_a_keys_waiters),
+		GT_CASE(test_sema__threads_and_coroutines_lose_no_unit),
 	};
 	return GT_RUN_CASES(tests);
 }
