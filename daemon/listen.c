@@ -29,7 +29,7 @@
  * ipc:// endpoint has no such state; tcp:// still has.  The watchdog
  * checks every listener by doing what a client does -- connect,
  * handshake, send a ping, expect the reply -- and re-listens on one that
- * fails.  On tcp:// the port cannot be shared, so the wedged listener is
+ * fails PROBES_MISSED rounds in a row.  On tcp:// the port cannot be shared, so the wedged listener is
  * replaced and its clients reconnect.  tls+tcp:// cannot be probed
  * without a TLS client, and a connect-and-close is what wedges it: there
  * the watchdog reads the listener's error counter instead, which is where
@@ -66,6 +66,8 @@
 
 enum kind { IPC, TCP, TLS };
 
+#define PROBES_MISSED 2 /* failed probes in a row that mean wedged */
+
 struct listener {
 	char url[PATH_MAX + 16];
 	enum kind kind;
@@ -76,6 +78,7 @@ struct listener {
 	ino_t ino;
 	int lock_fd;               /* ipc: the lock file, held */
 	uint64_t errors;           /* tls: the error count last seen */
+	int missed;                /* probes failed in a row */
 };
 
 static struct listener listeners[GOCSPD_MAX_URLS];
@@ -618,8 +621,17 @@ check(struct listener *L, int64_t timeout)
 		            "accepting");
 		return false;
 	}
-	if (probe(L, timeout))
+	if (probe(L, timeout)) {
+		L->missed = 0;
 		return true;
+	}
+	/* One probe can miss on a machine too busy to answer it in time;
+	 * a wedged listener misses every one.  Re-listening on the first
+	 * miss would drop every connection and, on tcp://, refuse new ones
+	 * while the port is let go. */
+	if (++L->missed < PROBES_MISSED)
+		return false;
+	L->missed = 0;
 	relisten(L, L->kind == IPC ? "it stopped answering"
 	                           : "it stopped accepting connections "
 	                             "(nng #1518)");
