@@ -400,12 +400,29 @@ prepare(struct gocsp__p *p, struct gocsp__g *g)
 		start_g(p, g);
 }
 
+/*
+ * Count a switch on p.  Every 64th also reads the coarse clock into
+ * p->switched_at, the time a parking G is stamped with for gocsp_dump's
+ * "how long": a clock read per park would cost a tenth of a channel
+ * handoff.  The stamp is early by at most 64 switches, or by the time
+ * its P ran without switching, which the dump's whole seconds hide.
+ */
 static uint32_t
 tick(struct gocsp__p *p)
 {
 	uint32_t t = atomic_load_explicit(&p->schedtick, memory_order_relaxed) + 1;
 	atomic_store_explicit(&p->schedtick, t, memory_order_relaxed);
+	if (gocsp__unlikely(t % 64 == 0))
+		p->switched_at = gocsp__os_now_coarse();
 	return t;
+}
+
+/* Stamp g, about to park, for gocsp_dump (tick). */
+static inline void
+stamp_park(struct gocsp__m *m, struct gocsp__g *g)
+{
+	GOCSP__STORE(&g->waitsince,
+	    m->p != NULL ? m->p->switched_at : gocsp__os_now_coarse());
 }
 
 /*
@@ -459,12 +476,14 @@ gocsp__park_unlock(struct gocsp__g *g, void (*unlock)(void *), void *arg)
 	struct gocsp__m *m = gocsp__getm();
 	m->unlockf = unlock;
 	m->unlockarg = arg;
+	stamp_park(m, g);
 	gocsp__switch_out(g, GOCSP__M_PARK);
 }
 
 void
 gocsp__park_racy(struct gocsp__g *g)
 {
+	stamp_park(gocsp__getm(), g);
 	gocsp__switch_out(g, GOCSP__M_PARK_RACY);
 }
 
@@ -836,6 +855,7 @@ m_sleep(struct gocsp__m *m)
 			p = pidleget();
 		gocsp__lock_release(&gocsp__sched.lock);
 		if (p != NULL) {
+			p->switched_at = gocsp__os_now_coarse(); /* idle till now */
 			m->p = p;
 			return;
 		}
@@ -1131,6 +1151,7 @@ newp(int id)
 	memset(p, 0, sizeof(*p));
 	p->id = id;
 	p->status = GOCSP__P_RETIRED;
+	p->switched_at = gocsp__os_now_coarse();
 	atomic_init(&p->timers.when0, INT64_MAX);
 	return p;
 }

@@ -154,10 +154,8 @@ void
 gocsp__waiter_wait(
     struct gocsp__waiter *w, void (*unlock)(void *), void *arg)
 {
-	if (w->g != NULL) {
+	if (w->g != NULL) /* the park stamps the time (sched.c) */
 		GOCSP__STORE(&w->g->waitreason, w->reason);
-		GOCSP__STORE(&w->g->waitsince, gocsp__os_now_coarse());
-	}
 	if (gocsp__likely(w->g != NULL && !w->racy))
 		gocsp__park_unlock(w->g, unlock, arg);
 	else

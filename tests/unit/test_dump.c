@@ -428,6 +428,33 @@ CO_CASE(test_dump__dump_shows_states)
 	gocsp_chan_release(c);
 }
 
+/* A coroutine parked for over a second shows how long; one that parked
+ * just now does not.  (Parks are stamped with a time their worker reads
+ * now and then, not with a clock read each: sched.c, tick.) */
+CO_CASE(test_dump__dump_shows_how_long)
+{
+	gocsp_chan *old = gocsp_chan_make(0, 0), *young = gocsp_chan_make(0, 0);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	GO(recv_forever, old);
+	gocsp_sleep(GOCSP_MS(1300));
+	GO(recv_forever, young);
+	gocsp_sleep(GOCSP_MS(20));
+	gocsp_dump(f);
+	fclose(f);
+	EXPECT(strstr(text, "[chan receive, 1 s]:\n") != NULL);
+	EXPECT(strstr(text, "[chan receive]:\n") != NULL);
+	if (gt_failures != 0)
+		fprintf(stderr, "dump:\n%s", text);
+	free(text);
+	gocsp_chan_close(old);
+	gocsp_chan_close(young);
+	gocsp_chan_release(old);
+	gocsp_chan_release(young);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -442,6 +469,7 @@ main(int argc, char **argv)
 	    GT_CASE(test_dump__busy_thread_is_not_deadlock),
 	    GT_CASE(test_dump__sigquit_dumps),
 	    GT_CASE(test_dump__dump_shows_states),
+	    GT_CASE(test_dump__dump_shows_how_long),
 	};
 	return GT_MAIN_WITH_CHILD(tests, argc, argv, child_main);
 }

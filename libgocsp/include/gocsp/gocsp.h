@@ -231,8 +231,10 @@ GOCSP_API uint64_t gocsp_self(void);
 /*
  * Print every coroutine to f: its id, its state (running, runnable, or
  * what it waits for: chan send, chan receive, select, sleep, mutex lock,
- * fd wait, ... with how long, from a second on), the function it was
- * started with and where it was started (gocsp_go's caller), as
+ * fd wait, ... with how long, from a second on: counted from its
+ * worker's last switches before the park, so a coroutine that ran long
+ * without switching before it parked shows that time too), the function
+ * it was started with and where it was started (gocsp_go's caller), as
  * "file(symbol+0xoff) [0xaddr]" (addr2line -e file 0xoff resolves
  * static functions).  The calling coroutine also gets its backtrace;
  * parked ones do not (tools/gocsp-gdb.py prints theirs in gdb).  Then
