@@ -42,7 +42,8 @@ struct gocsp__p {
 
 	_Atomic uint32_t schedtick; /* written by the owner only */
 	int64_t switched_at; /* owner only: coarse clock at a recent switch,
-	                        what parked Gs are stamped with (tick) */
+	                        what parked Gs are stamped with
+	                        (find_runnable) */
 	uint32_t ring_skips; /* owner only: runs in a row taken before the
 	                        ring (runnext, spawnq) */
 

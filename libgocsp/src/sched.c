@@ -239,11 +239,12 @@ gocsp__put_runnable(struct gocsp__g *g, bool next)
 		gocsp__lock_acquire(&gocsp__sched.lock);
 		gocsp__globrunqput(g);
 		gocsp__lock_release(&gocsp__sched.lock);
+		if (m != NULL && m->runs_next) { /* m_sleep: m runs it */
+			m->runs_next = false;
+			return;
+		}
 	}
-	if (m != NULL && m->runs_next)
-		m->runs_next = false;
-	else
-		gocsp__wakep();
+	gocsp__wakep();
 }
 
 void
@@ -400,29 +401,12 @@ prepare(struct gocsp__p *p, struct gocsp__g *g)
 		start_g(p, g);
 }
 
-/*
- * Count a switch on p.  Every 64th also reads the coarse clock into
- * p->switched_at, the time a parking G is stamped with for gocsp_dump's
- * "how long": a clock read per park would cost a tenth of a channel
- * handoff.  The stamp is early by at most 64 switches, or by the time
- * its P ran without switching, which the dump's whole seconds hide.
- */
 static uint32_t
 tick(struct gocsp__p *p)
 {
 	uint32_t t = atomic_load_explicit(&p->schedtick, memory_order_relaxed) + 1;
 	atomic_store_explicit(&p->schedtick, t, memory_order_relaxed);
-	if (gocsp__unlikely(t % 64 == 0))
-		p->switched_at = gocsp__os_now_coarse();
 	return t;
-}
-
-/* Stamp g, about to park, for gocsp_dump (tick). */
-static inline void
-stamp_park(struct gocsp__m *m, struct gocsp__g *g)
-{
-	GOCSP__STORE(&g->waitsince,
-	    m->p != NULL ? m->p->switched_at : gocsp__os_now_coarse());
 }
 
 /*
@@ -441,6 +425,9 @@ gocsp__switch_out(struct gocsp__g *g, int action)
 	void *fake = NULL;
 	m->prevg = g;
 	m->action = action;
+	/* When g parks, for gocsp_dump's "how long" (find_runnable). */
+	if (gocsp__likely(p != NULL))
+		GOCSP__STORE(&g->waitsince, p->switched_at);
 	if (gocsp__likely(p != NULL) && gocsp__likely(tick(p) % 61 != 0 &&
 	                  p->id < atomic_load_explicit(&gocsp__sched.nprocs,
 	                              memory_order_relaxed)))
@@ -476,14 +463,12 @@ gocsp__park_unlock(struct gocsp__g *g, void (*unlock)(void *), void *arg)
 	struct gocsp__m *m = gocsp__getm();
 	m->unlockf = unlock;
 	m->unlockarg = arg;
-	stamp_park(m, g);
 	gocsp__switch_out(g, GOCSP__M_PARK);
 }
 
 void
 gocsp__park_racy(struct gocsp__g *g)
 {
-	stamp_park(gocsp__getm(), g);
 	gocsp__switch_out(g, GOCSP__M_PARK_RACY);
 }
 
@@ -855,7 +840,6 @@ m_sleep(struct gocsp__m *m)
 			p = pidleget();
 		gocsp__lock_release(&gocsp__sched.lock);
 		if (p != NULL) {
-			p->switched_at = gocsp__os_now_coarse(); /* idle till now */
 			m->p = p;
 			return;
 		}
@@ -895,6 +879,13 @@ find_runnable(struct gocsp__m *m)
 	struct gocsp__p *p;
 top:
 	p = m->p;
+	/* The time Gs that switch out on p are stamped with (switch_out):
+	 * read here, every 61st switch and whenever p runs dry, rather than
+	 * per park, where a clock read would cost a tenth of a channel
+	 * handoff.  A stamp is early by at most 60 quick switches, or by
+	 * however long p ran one G without switching; gocsp_dump shows
+	 * whole seconds. */
+	p->switched_at = gocsp__os_now_coarse();
 	if (gocsp__unlikely(p->id >= atomic_load_explicit(&gocsp__sched.nprocs,
 	                                 memory_order_relaxed))) {
 		if (m->spinning) {

@@ -128,6 +128,7 @@ wait_racy(struct gocsp__waiter *w, void (*unlock)(void *), void *arg)
 	if (w->g != NULL) {
 		struct gocsp__timer t = {
 		    .when = deadline, .fn = expire, .arg = w, .index = -1};
+		GOCSP__STORE(&w->g->waitreason, w->reason);
 		if (deadline >= 0)
 			gocsp__timer_add(&t);
 		gocsp__park_racy(w->g);
@@ -154,12 +155,14 @@ void
 gocsp__waiter_wait(
     struct gocsp__waiter *w, void (*unlock)(void *), void *arg)
 {
-	if (w->g != NULL) /* the park stamps the time (sched.c) */
-		GOCSP__STORE(&w->g->waitreason, w->reason);
-	if (gocsp__likely(w->g != NULL && !w->racy))
-		gocsp__park_unlock(w->g, unlock, arg);
-	else
+	struct gocsp__g *g = w->g;
+	if (gocsp__likely(g != NULL && !w->racy)) {
+		/* For gocsp_dump; the park stamps the time (sched.c). */
+		GOCSP__STORE(&g->waitreason, w->reason);
+		gocsp__park_unlock(g, unlock, arg);
+	} else {
 		wait_racy(w, unlock, arg);
+	}
 }
 
 void
