@@ -74,7 +74,8 @@ gocspd_op_remove(struct gocspd_op *op)
 		return;
 	uint64_t discarded = 0;
 	if (gocspd_chan_remove(name, &discarded) != 0) {
-		gocspd_op_fail(op, GOCSP_ENOENT, "no channel named '%s'", name);
+		gocspd_op_fail(op, GOCSP_ENOENT, "no channel named '%s'",
+		    name);
 		return;
 	}
 	gocspd_log(GOCSPD_INFO, "channel '%s' removed, %llu values discarded",
@@ -101,8 +102,9 @@ gocspd_op_list(struct gocspd_op *op)
 {
 	struct gocspd_chan_figures f;
 	if (gocspd_figures_chans(&f) != 0) {
-		gocspd_op_fail(op, GOCSP_ENOMEM, "out of memory listing "
-		                                  "channels");
+		gocspd_op_fail(op, GOCSP_ENOMEM,
+		    "out of memory listing "
+		    "channels");
 		return;
 	}
 	Gocsp__Reply r = GOCSP__REPLY__INIT;

@@ -169,8 +169,10 @@ nomem:
 	free(dv);
 	free(dvp);
 	put_back(c, msgs, n);
-	gocspd_op_fail(op, GOCSP_ENOMEM, "out of memory delivering from "
-	                                  "channel '%s'", c->name);
+	gocspd_op_fail(op, GOCSP_ENOMEM,
+	    "out of memory delivering from "
+	    "channel '%s'",
+	    c->name);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -219,8 +221,8 @@ send_reply(struct gocspd_op *op, int rc)
 		    (unsigned long long) gocspd_msg_bytes());
 		break;
 	default:
-		snprintf(why, sizeof(why), "sending on channel '%s': %s",
-		    name, gocsp_strerror(rc));
+		snprintf(why, sizeof(why), "sending on channel '%s': %s", name,
+		    gocsp_strerror(rc));
 		break;
 	}
 	r.status = rc;
@@ -406,9 +408,9 @@ gocspd_op_recv(struct gocspd_op *op)
 struct sel {
 	size_t n;
 	struct gocspd_chan **chans;
-	struct gocspd_msg **msgs;        /* send cases: the value, if ours */
-	struct gocspd_msg **slots;       /* receive cases: where it lands */
-	struct gocspd_handoff **hs;      /* unbuffered send cases */
+	struct gocspd_msg **msgs;   /* send cases: the value, if ours */
+	struct gocspd_msg **slots;  /* receive cases: where it lands */
+	struct gocspd_handoff **hs; /* unbuffered send cases */
 	gocsp_case *cs;
 };
 
@@ -464,8 +466,8 @@ sel_prepare(struct gocspd_op *op, struct sel *s)
 		}
 		s->cs[i].op = GOCSP_SEND;
 		s->cs[i].elem = &s->msgs[i];
-		int rc = gocspd_msg_new(&s->msgs[i], k->value.data,
-		    k->value.len);
+		int rc =
+		    gocspd_msg_new(&s->msgs[i], k->value.data, k->value.len);
 		if (rc == 0 && c->cap == 0 &&
 		    (s->hs[i] = gocspd_handoff_new()) == NULL)
 			rc = GOCSP_ENOMEM;
@@ -488,8 +490,8 @@ count_waiting(struct sel *s, int delta)
 {
 	for (size_t i = 0; i < s->n; i++)
 		atomic_fetch_add(s->cs[i].op == GOCSP_SEND
-		                     ? &s->chans[i]->send_waiting
-		                     : &s->chans[i]->recv_waiting,
+		        ? &s->chans[i]->send_waiting
+		        : &s->chans[i]->recv_waiting,
 		    (uint32_t) delta);
 }
 
@@ -523,9 +525,9 @@ select_run(struct gocspd_op *op)
 		}
 		if (r < 0) {
 			r = gocspd_op_wait_result(op, r);
-			gocspd_op_fail(op, r, r == GOCSP_EAGAIN
-			                          ? "no select case is ready"
-			                          : "select timed out");
+			gocspd_op_fail(op, r,
+			    r == GOCSP_EAGAIN ? "no select case is ready"
+			                      : "select timed out");
 			break;
 		}
 		struct gocspd_chan *c = s.chans[r];

@@ -32,7 +32,7 @@
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct gocspd_conn **table; /* under table_lock */
 static size_t nbuckets;
-static uint32_t count;             /* under table_lock */
+static uint32_t count; /* under table_lock */
 static const struct gocspd_limits *limits;
 static _Atomic uint64_t next_delivery = 1;
 
@@ -60,8 +60,8 @@ slot(uint32_t id)
 }
 
 int
-gocspd_conn_add(
-    uint32_t id, uint64_t uid, bool remote, void (*kick)(uint32_t id))
+gocspd_conn_add(uint32_t id, uint64_t uid, bool remote,
+    void (*kick)(uint32_t id))
 {
 	struct gocspd_conn *c = calloc(1, sizeof(*c));
 	if (c == NULL)
@@ -295,8 +295,8 @@ gocspd_conn_next_id(void)
 }
 
 int
-gocspd_conn_deliver(
-    struct gocspd_conn *c, struct gocspd_delivery **ds, size_t n)
+gocspd_conn_deliver(struct gocspd_conn *c, struct gocspd_delivery **ds,
+    size_t n)
 {
 	pthread_mutex_lock(&c->lock);
 	if (c->dead) {

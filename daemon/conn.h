@@ -29,20 +29,20 @@
 
 struct gocspd_conn {
 	_Atomic uint32_t refs;
-	uint32_t id;              /* its server's (conn.c) */
+	uint32_t id;               /* its server's (conn.c) */
 	void (*kick)(uint32_t id); /* its server closes it */
-	uint64_t uid;             /* peer uid (ipc), UINT64_MAX if unknown */
-	bool remote;              /* tcp or tls+tcp */
-	gocsp_chan *gone;         /* signal-only; closed when it goes */
+	uint64_t uid;              /* peer uid (ipc), UINT64_MAX if unknown */
+	bool remote;               /* tcp or tls+tcp */
+	gocsp_chan *gone;          /* signal-only; closed when it goes */
 	pthread_mutex_t lock;
-	bool dead;                /* under lock */
-	uint64_t last_op;         /* under lock: highest op_id seen */
+	bool dead;        /* under lock */
+	uint64_t last_op; /* under lock: highest op_id seen */
 	uint64_t seen[GOCSPD_OP_WINDOW / 64]; /* under lock: op_ids seen,
 	                             the last GOCSPD_OP_WINDOW of them */
-	uint32_t ops;             /* under lock: operations under way */
-	uint32_t unacked;         /* under lock */
+	uint32_t ops;     /* under lock: operations under way */
+	uint32_t unacked; /* under lock */
 	struct gocspd_delivery *first, *last; /* under lock */
-	struct gocspd_conn *hnext; /* under the table's lock */
+	struct gocspd_conn *hnext;            /* under the table's lock */
 };
 
 /* Size the connection table.  0 or GOCSP_ENOMEM. */
@@ -52,8 +52,8 @@ int gocspd_conns_init(const struct gocspd_limits *limits);
  * A new connection, id, which its server closes with kick(id).
  * @return 0, GOCSP_ELIMIT (--max-clients reached) or GOCSP_ENOMEM.
  */
-int gocspd_conn_add(
-    uint32_t id, uint64_t uid, bool remote, void (*kick)(uint32_t id));
+int gocspd_conn_add(uint32_t id, uint64_t uid, bool remote,
+    void (*kick)(uint32_t id));
 
 /* The connection id, with a reference, or NULL if it has gone. */
 struct gocspd_conn *gocspd_conn_get(uint32_t id);
@@ -99,7 +99,7 @@ uint64_t gocspd_conn_next_id(void);
  * @return 0, or GOCSP_ECONNRESET if the connection ended: then nothing
  *         is recorded and the caller puts the messages back.
  */
-int gocspd_conn_deliver(
-    struct gocspd_conn *c, struct gocspd_delivery **ds, size_t n);
+int gocspd_conn_deliver(struct gocspd_conn *c, struct gocspd_delivery **ds,
+    size_t n);
 
 #endif /* GOCSPD_CONN_H */

@@ -48,8 +48,8 @@
 #include "log.h"
 #include "wire.h"
 
-#define READ_BUFFER (64u << 10)     /* a connection's buffer, at rest */
-#define MAX_HOPS 8                  /* backtrace words, as nng's TTL */
+#define READ_BUFFER (64u << 10) /* a connection's buffer, at rest */
+#define MAX_HOPS 8              /* backtrace words, as nng's TTL */
 #define HANDSHAKE_TIMEOUT GOCSP_SEC(10)
 #define BACKLOG 512
 /* A reader decodes (protobuf-c wants more than 2 KiB) and runs requests:
@@ -77,25 +77,25 @@ struct conn {
 	uint32_t id;
 	int fd;
 	pthread_mutex_t lock;
-	bool broken;               /* under lock: replies are dropped */
-	bool flushing;             /* under lock: a flusher owns the queue */
+	bool broken;                /* under lock: replies are dropped */
+	bool flushing;              /* under lock: a flusher owns the queue */
 	struct queued *head, *tail; /* under lock */
-	struct conn *prev, *next;  /* live connections, under conns_lock */
+	struct conn *prev, *next;   /* live connections, under conns_lock */
 };
 
 /* One request of a connection, until its reply. */
 struct request {
 	struct gocspd_rctx base; /* first: what the request carries */
 	struct conn *c;
-	size_t nback;            /* bytes of backtrace */
+	size_t nback; /* bytes of backtrace */
 	unsigned char back[MAX_HOPS * GOCSP_WIRE_REQID];
 };
 
 static const struct gocspd_options *options;
 static gocspd_frame_fn *handle_frame;
 static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct conn *conns;          /* under conns_lock */
-static _Atomic long records;        /* connection records not yet freed */
+static struct conn *conns;   /* under conns_lock */
+static _Atomic long records; /* connection records not yet freed */
 static _Atomic uint32_t next_id;
 
 void
@@ -299,8 +299,10 @@ take_frame(struct conn *c, const unsigned char *p, size_t len)
 		return false;
 	struct request *r = malloc(sizeof(*r));
 	if (r == NULL) {
-		gocspd_log(GOCSPD_ERR, "out of memory for a request: closing "
-		                       "client %u", c->id);
+		gocspd_log(GOCSPD_ERR,
+		    "out of memory for a request: closing "
+		    "client %u",
+		    c->id);
 		return false;
 	}
 	r->base.ops = &request_ops;
@@ -318,7 +320,8 @@ read_exactly(int fd, void *buf, size_t n, int64_t timeout)
 {
 	int64_t deadline = gocsp_now() + timeout;
 	for (size_t got = 0; got < n;) {
-		ssize_t r = recv(fd, (char *) buf + got, n - got, MSG_DONTWAIT);
+		ssize_t r =
+		    recv(fd, (char *) buf + got, n - got, MSG_DONTWAIT);
 		if (r > 0) {
 			got += (size_t) r;
 			continue;
@@ -340,8 +343,9 @@ admit(struct conn *c)
 	if (read_exactly(c->fd, hs, sizeof(hs), HANDSHAKE_TIMEOUT) != 0)
 		return false; /* gone, or silent: not worth a word */
 	if (!gocsp__wire_handshake_ok(hs, GOCSP_WIRE_PROTO_REQ)) {
-		gocspd_log(GOCSPD_WARN, "refused a connection that is not an "
-		                        "SP REQ peer (bad handshake)");
+		gocspd_log(GOCSPD_WARN,
+		    "refused a connection that is not an "
+		    "SP REQ peer (bad handshake)");
 		return false;
 	}
 	gocsp__wire_handshake(hs, GOCSP_WIRE_PROTO_REP);
@@ -350,8 +354,10 @@ admit(struct conn *c)
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
 	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0) {
-		gocspd_log(GOCSPD_WARN, "refused a connection: its peer's "
-		                        "credentials: %s", strerror(errno));
+		gocspd_log(GOCSPD_WARN,
+		    "refused a connection: its peer's "
+		    "credentials: %s",
+		    strerror(errno));
 		return false;
 	}
 	if (cred.uid != geteuid() && cred.uid != 0 && !options->allow_group) {
@@ -377,8 +383,8 @@ admit(struct conn *c)
 static void
 read_frames(struct conn *c)
 {
-	size_t max = (size_t) options->limits.max_msg +
-	    GOCSP_WIRE_FRAME_OVERHEAD;
+	size_t max =
+	    (size_t) options->limits.max_msg + GOCSP_WIRE_FRAME_OVERHEAD;
 	size_t cap = READ_BUFFER, start = 0, have = 0;
 	unsigned char *buf = malloc(cap);
 	while (buf != NULL) {
@@ -402,7 +408,8 @@ read_frames(struct conn *c)
 			        (size_t) len)) {
 				gocspd_log(GOCSPD_WARN,
 				    "client %u sent a frame without a request "
-				    "id: connection closed", c->id);
+				    "id: connection closed",
+				    c->id);
 				goto out;
 			}
 			start += need;
@@ -411,7 +418,8 @@ read_frames(struct conn *c)
 		/* Room for the rest of the frame under way. */
 		if (start == have) {
 			start = have = 0;
-			if (cap > READ_BUFFER) { /* back to size after a big one */
+			if (cap >
+			    READ_BUFFER) { /* back to size after a big one */
 				free(buf);
 				buf = malloc(cap = READ_BUFFER);
 				if (buf == NULL)
@@ -435,8 +443,10 @@ read_frames(struct conn *c)
 			goto out; /* gone */
 		have += (size_t) n;
 	}
-	gocspd_log(GOCSPD_ERR, "out of memory reading client %u: "
-	                       "connection closed", c->id);
+	gocspd_log(GOCSPD_ERR,
+	    "out of memory reading client %u: "
+	    "connection closed",
+	    c->id);
 out:
 	free(buf);
 }
@@ -521,7 +531,8 @@ accept_loop(void *arg)
 			continue;
 		}
 		if (gocsp_go_stack(serve, c, READER_STACK) != 0) {
-			gocspd_log(GOCSPD_ERR, "out of memory for a connection");
+			gocspd_log(GOCSPD_ERR,
+			    "out of memory for a connection");
 			conn_unlist(c);
 		}
 	}
@@ -542,8 +553,8 @@ gocspd_ipc_listen(const char *path, struct gocspd_ipc **out)
 	struct stat st;
 	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
 		unlink(path); /* stale: the caller holds the lock */
-	if ((l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	         0)) < 0 ||
+	if ((l->fd = socket(AF_UNIX,
+	         SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0 ||
 	    bind(l->fd, (struct sockaddr *) &sun, sizeof(sun)) != 0 ||
 	    chmod(path, 0600) != 0 || stat(path, &st) != 0 ||
 	    listen(l->fd, BACKLOG) != 0) {

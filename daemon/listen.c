@@ -71,14 +71,14 @@ enum kind { IPC, TCP, TLS };
 struct listener {
 	char url[PATH_MAX + 16];
 	enum kind kind;
-	nng_listener l;            /* tcp, tls */
-	struct gocspd_ipc *ipc;    /* ipc; NULL when not listening */
-	const char *path;          /* ipc: in url */
-	dev_t dev;                 /* ipc: the socket file we made */
+	nng_listener l;         /* tcp, tls */
+	struct gocspd_ipc *ipc; /* ipc; NULL when not listening */
+	const char *path;       /* ipc: in url */
+	dev_t dev;              /* ipc: the socket file we made */
 	ino_t ino;
-	int lock_fd;               /* ipc: the lock file, held */
-	uint64_t errors;           /* tls: the error count last seen */
-	int missed;                /* probes failed in a row */
+	int lock_fd;     /* ipc: the lock file, held */
+	uint64_t errors; /* tls: the error count last seen */
+	int missed;      /* probes failed in a row */
 };
 
 static struct listener listeners[GOCSPD_MAX_URLS];
@@ -152,8 +152,9 @@ set_group(const char *path, const struct stat *st)
 	gid_t gid = options->allow_gid;
 	if (st->st_gid == gid || chown(path, (uid_t) -1, gid) == 0)
 		return 0;
-	gocspd_log(GOCSPD_ERR, "--allow-group: giving %s to group %u: %s "
-	                       "(gocspd's user must be in the group)",
+	gocspd_log(GOCSPD_ERR,
+	    "--allow-group: giving %s to group %u: %s "
+	    "(gocspd's user must be in the group)",
 	    path, (unsigned) gid, strerror(errno));
 	return -1;
 }
@@ -287,8 +288,8 @@ start(struct listener *L)
 	int rv = nng_listener_create(&l, gocspd_server_socket(), L->url);
 	if (rv != 0)
 		goto fail;
-	size_t max = (size_t) options->limits.max_msg +
-	    GOCSP_WIRE_FRAME_OVERHEAD;
+	size_t max =
+	    (size_t) options->limits.max_msg + GOCSP_WIRE_FRAME_OVERHEAD;
 	if ((rv = nng_listener_set_size(l, NNG_OPT_RECVMAXSZ, max)) != 0)
 		goto fail_close;
 	if (L->kind == TLS &&
@@ -331,8 +332,9 @@ tls_setup(const struct gocspd_options *o)
 {
 	int rv;
 	if (o->tls_cert == NULL) {
-		gocspd_log(GOCSPD_ERR, "tls+tcp:// needs --tls-cert FILE "
-		                       "(PEM certificate and key)");
+		gocspd_log(GOCSPD_ERR,
+		    "tls+tcp:// needs --tls-cert FILE "
+		    "(PEM certificate and key)");
 		return -1;
 	}
 	if ((rv = nng_tls_config_alloc(&tls_config, NNG_TLS_MODE_SERVER)) !=
@@ -367,11 +369,13 @@ open_one(struct listener *L, const char *url, bool is_default)
 	L->lock_fd = -1;
 	if ((L->path = gocsp__wire_ipc_path(L->url)) != NULL) {
 		L->kind = IPC;
-		if (strlen(L->path) >= sizeof(((struct sockaddr_un *) 0)->sun_path)) {
+		if (strlen(L->path) >=
+		    sizeof(((struct sockaddr_un *) 0)->sun_path)) {
 			gocspd_log(GOCSPD_ERR,
 			    "%s: the socket path is longer than the %zu bytes "
 			    "a unix socket allows",
-			    url, sizeof(((struct sockaddr_un *) 0)->sun_path) - 1);
+			    url,
+			    sizeof(((struct sockaddr_un *) 0)->sun_path) - 1);
 			return -1;
 		}
 		if (prepare_dir(L->path, is_default) != 0 || take_lock(L) != 0)
@@ -402,8 +406,8 @@ gocspd_listeners_open(const struct gocspd_options *o)
 	int rv;
 	if ((rv = nng_pipe_notify(sock, NNG_PIPE_EV_ADD_PRE, pipe_cb, NULL)) !=
 	        0 ||
-	    (rv = nng_pipe_notify(sock, NNG_PIPE_EV_REM_POST, pipe_cb, NULL)) !=
-	        0) {
+	    (rv = nng_pipe_notify(sock, NNG_PIPE_EV_REM_POST, pipe_cb,
+	         NULL)) != 0) {
 		gocspd_log(GOCSPD_ERR, "pipe events: %s", nng_strerror(rv));
 		return -1;
 	}
@@ -413,8 +417,9 @@ gocspd_listeners_open(const struct gocspd_options *o)
 		return open_one(&listeners[nlisteners++], env, false);
 	if (o->nurls == 0) {
 		if (gocsp__wire_default_url(def, sizeof(def)) != 0) {
-			gocspd_log(GOCSPD_ERR, "the default socket path is "
-			                       "too long");
+			gocspd_log(GOCSPD_ERR,
+			    "the default socket path is "
+			    "too long");
 			return -1;
 		}
 		return open_one(&listeners[nlisteners++], def, true);
@@ -458,7 +463,8 @@ read_full(int fd, void *buf, size_t n, int64_t deadline)
 {
 	size_t got = 0;
 	while (got < n) {
-		ssize_t r = recv(fd, (char *) buf + got, n - got, MSG_DONTWAIT);
+		ssize_t r =
+		    recv(fd, (char *) buf + got, n - got, MSG_DONTWAIT);
 		if (r > 0) {
 			got += (size_t) r;
 			continue;
@@ -495,7 +501,8 @@ round_trip(int fd, int64_t deadline)
 	gocsp__wire_put_u32(frame + GOCSP_WIRE_IPC_HEADER,
 	    gocsp__wire_reqid(req.op_id));
 	gocsp__request__pack(&req, frame + head);
-	if (send(fd, frame, head + len, MSG_NOSIGNAL) != (ssize_t) (head + len))
+	if (send(fd, frame, head + len, MSG_NOSIGNAL) !=
+	    (ssize_t) (head + len))
 		return false;
 
 	/* Any reply will do: a served connection is what is checked. */
@@ -548,8 +555,8 @@ probe(struct listener *L, int64_t timeout)
 	socklen_t len = probe_addr(L, &ss);
 	if (len == 0)
 		return true; /* nothing to probe with: assume well */
-	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	        SOCK_CLOEXEC, 0);
+	int fd = socket(ss.ss_family,
+	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return true; /* out of descriptors: not the listener's fault */
 	bool ok = gocsp_connect(fd, (struct sockaddr *) &ss, len) == 0 &&
@@ -617,8 +624,9 @@ check(struct listener *L, int64_t timeout)
 		if (errors == L->errors)
 			return true;
 		L->errors = errors;
-		relisten(L, "a failed TLS handshake may have stopped it "
-		            "accepting");
+		relisten(L,
+		    "a failed TLS handshake may have stopped it "
+		    "accepting");
 		return false;
 	}
 	if (probe(L, timeout)) {
@@ -632,9 +640,10 @@ check(struct listener *L, int64_t timeout)
 	if (++L->missed < PROBES_MISSED)
 		return false;
 	L->missed = 0;
-	relisten(L, L->kind == IPC ? "it stopped answering"
-	                           : "it stopped accepting connections "
-	                             "(nng #1518)");
+	relisten(L,
+	    L->kind == IPC ? "it stopped answering"
+	                   : "it stopped accepting connections "
+	                     "(nng #1518)");
 	return false;
 }
 

@@ -18,11 +18,11 @@ static _Atomic int max_level = GOCSPD_INFO;
 static _Atomic int journal = -1; /* unknown yet */
 
 static const char *const names[] = {
-	[GOCSPD_ERR] = "error",
-	[GOCSPD_WARN] = "warning",
-	[GOCSPD_NOTICE] = "notice",
-	[GOCSPD_INFO] = "info",
-	[GOCSPD_DEBUG] = "debug",
+    [GOCSPD_ERR] = "error",
+    [GOCSPD_WARN] = "warning",
+    [GOCSPD_NOTICE] = "notice",
+    [GOCSPD_INFO] = "info",
+    [GOCSPD_DEBUG] = "debug",
 };
 
 void

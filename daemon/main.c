@@ -91,8 +91,9 @@ serve(void *arg)
 		return;
 	}
 	if (gocspd_listeners_watch(r->o) != 0)
-		gocspd_log(GOCSPD_WARN, "out of memory: listeners are not "
-		                        "watched");
+		gocspd_log(GOCSPD_WARN,
+		    "out of memory: listeners are not "
+		    "watched");
 	gocspd_log(GOCSPD_NOTICE, "gocspd %d.%d.%d ready, pid %d",
 	    GOCSP_VERSION_MAJOR, GOCSP_VERSION_MINOR, GOCSP_VERSION_PATCH,
 	    (int) getpid());

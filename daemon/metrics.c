@@ -101,8 +101,9 @@ gocspd_metrics_start(const struct gocspd_options *o)
 	int rv;
 	if ((rv = nng_url_parse(&url, o->metrics_url)) != 0 ||
 	    strcmp(url->u_scheme, "http") != 0) {
-		gocspd_log(GOCSPD_ERR, "--metrics %s: not an http://HOST:PORT "
-		                       "URL",
+		gocspd_log(GOCSPD_ERR,
+		    "--metrics %s: not an http://HOST:PORT "
+		    "URL",
 		    o->metrics_url);
 		goto fail;
 	}

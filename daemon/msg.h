@@ -31,7 +31,7 @@ struct gocspd_delivery {
 };
 
 struct gocspd_msg {
-	struct gocspd_handoff *handoff; /* NULL unless a sender waits */
+	struct gocspd_handoff *handoff;  /* NULL unless a sender waits */
 	struct gocspd_delivery delivery; /* while a client holds it */
 	size_t len;
 	unsigned char data[];
@@ -58,9 +58,9 @@ void gocspd_msg_free(struct gocspd_msg *m);
  * the message: gocspd_msg_acked() or gocspd_msg_returned() answers.
  */
 struct gocspd_handoff {
-	_Atomic uint32_t refs;          /* the sender, the message if out */
-	gocsp_chan *done;               /* int: 1 acked, 0 returned */
-	struct gocspd_msg *returned;    /* set before 0 is sent */
+	_Atomic uint32_t refs;       /* the sender, the message if out */
+	gocsp_chan *done;            /* int: 1 acked, 0 returned */
+	struct gocspd_msg *returned; /* set before 0 is sent */
 };
 
 /* @return a hand-off holding the sender's reference, or NULL. */

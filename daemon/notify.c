@@ -28,11 +28,11 @@
 
 #include "log.h"
 
-static int fd = -1;                /* set by gocspd_notify_init only */
+static int fd = -1; /* set by gocspd_notify_init only */
 static struct sockaddr_un addr;
 static socklen_t addr_len;
-static int64_t watchdog_interval;  /* ns; 0: none */
-static atomic_bool send_failed;    /* logged once */
+static int64_t watchdog_interval; /* ns; 0: none */
+static atomic_bool send_failed;   /* logged once */
 
 /* The watchdog interval the environment asks of this process, in ns. */
 static int64_t
@@ -50,8 +50,10 @@ watchdog_from_env(void)
 	unsigned long long us = strtoull(usec, &end, 10);
 	if (errno != 0 || end == usec || *end != '\0' || us == 0 ||
 	    us > (unsigned long long) INT64_MAX / 1000) {
-		gocspd_log(GOCSPD_WARN, "WATCHDOG_USEC=%s is not a number "
-		                        "of microseconds: no watchdog", usec);
+		gocspd_log(GOCSPD_WARN,
+		    "WATCHDOG_USEC=%s is not a number "
+		    "of microseconds: no watchdog",
+		    usec);
 		return 0;
 	}
 	return (int64_t) us * 1000 / 2;
@@ -65,8 +67,10 @@ gocspd_notify_init(void)
 		return;
 	size_t n = strlen(path);
 	if ((path[0] != '/' && path[0] != '@') || n >= sizeof(addr.sun_path)) {
-		gocspd_log(GOCSPD_WARN, "NOTIFY_SOCKET=%s is not a socket "
-		                        "address: not notifying", path);
+		gocspd_log(GOCSPD_WARN,
+		    "NOTIFY_SOCKET=%s is not a socket "
+		    "address: not notifying",
+		    path);
 		return;
 	}
 	addr.sun_family = AF_UNIX;

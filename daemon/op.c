@@ -208,7 +208,8 @@ gocspd_op_find(struct gocspd_op *op, const char *name)
 	if (gocspd_op_check_name(op, name) != 0)
 		return -1;
 	if (gocspd_chan_find(name, &op->chan) != 0) {
-		gocspd_op_fail(op, GOCSP_ENOENT, "no channel named '%s'", name);
+		gocspd_op_fail(op, GOCSP_ENOENT, "no channel named '%s'",
+		    name);
 		return -1;
 	}
 	return 0;

@@ -24,17 +24,17 @@
 #include "wire.h"
 
 struct gocspd_op {
-	struct gocspd_rctx *rctx;       /* where the reply goes */
-	struct gocspd_conn *conn;       /* holds a reference */
+	struct gocspd_rctx *rctx; /* where the reply goes */
+	struct gocspd_conn *conn; /* holds a reference */
 	const struct gocspd_limits *limits;
 	struct gocsp__wire_arena arena; /* req's allocator */
 	Gocsp__Request *req;
-	int64_t deadline;               /* monotonic ns; -1 none; 0 no wait */
+	int64_t deadline; /* monotonic ns; -1 none; 0 no wait */
 	void (*resume)(struct gocspd_op *op); /* runs in a coroutine */
-	struct gocspd_chan *chan;       /* the channel of send/recv, if held */
-	uint32_t done;                  /* send: values that went */
-	struct gocspd_msg *pending;     /* send: the value being sent */
-	bool admitted;                  /* counted by gocspd_op_admit */
+	struct gocspd_chan *chan;   /* the channel of send/recv, if held */
+	uint32_t done;              /* send: values that went */
+	struct gocspd_msg *pending; /* send: the value being sent */
+	bool admitted;              /* counted by gocspd_op_admit */
 };
 
 /* The limits every operation is checked against (kept, not copied). */

@@ -83,9 +83,21 @@ parse_size(const char *s, uint64_t max, uint64_t *out)
 		return -1;
 	unsigned shift = 0;
 	switch (*end) {
-	case 'K': case 'k': shift = 10; end++; break;
-	case 'M': case 'm': shift = 20; end++; break;
-	case 'G': case 'g': shift = 30; end++; break;
+	case 'K':
+	case 'k':
+		shift = 10;
+		end++;
+		break;
+	case 'M':
+	case 'm':
+		shift = 20;
+		end++;
+		break;
+	case 'G':
+	case 'g':
+		shift = 30;
+		end++;
+		break;
 	}
 	if (*end == 'B' || *end == 'b')
 		end++;
@@ -117,9 +129,10 @@ parse_group(const char *s, gid_t *gid)
 static int
 parse_level(const char *s)
 {
-	static const char *const names[] = {
-	    [GOCSPD_ERR] = "error", [GOCSPD_WARN] = "warning",
-	    [GOCSPD_NOTICE] = "notice", [GOCSPD_INFO] = "info",
+	static const char *const names[] = {[GOCSPD_ERR] = "error",
+	    [GOCSPD_WARN] = "warning",
+	    [GOCSPD_NOTICE] = "notice",
+	    [GOCSPD_INFO] = "info",
 	    [GOCSPD_DEBUG] = "debug"};
 	for (int i = GOCSPD_ERR; i <= GOCSPD_DEBUG; i++)
 		if (strcmp(s, names[i]) == 0)
@@ -190,23 +203,59 @@ set_limit(struct gocspd_limits *l, int opt, const char *arg, const char *name)
 	uint32_t *u32 = NULL;
 	uint64_t lo = 1, hi = UINT32_MAX;
 	switch (opt) {
-	case OPT_MAX_MSG: u32 = &l->max_msg; hi = 1u << 30; break;
-	case OPT_MAX_CHANNELS: u32 = &l->max_channels; hi = 1u << 24; break;
+	case OPT_MAX_MSG:
+		u32 = &l->max_msg;
+		hi = 1u << 30;
+		break;
+	case OPT_MAX_CHANNELS:
+		u32 = &l->max_channels;
+		hi = 1u << 24;
+		break;
 	case OPT_MAX_QUEUED:
 		if (parse_size(arg, UINT64_MAX / 2, &v) != 0 || v < 1)
 			goto bad;
 		l->max_queued = v;
 		return 0;
-	case OPT_MAX_OPS: u32 = &l->max_ops; hi = 1u << 20; break;
-	case OPT_MAX_CASES: u32 = &l->max_cases; hi = 65535; break;
-	case OPT_MAX_NAME: u32 = &l->max_name; hi = 4096; break;
-	case OPT_MAX_CAP: u32 = &l->max_cap; lo = 0; hi = 1u << 30; break;
-	case OPT_MAX_UNACKED: u32 = &l->max_unacked; hi = 1u << 24; break;
-	case OPT_MAX_CLIENTS: u32 = &l->max_clients; hi = 1u << 20; break;
-	case OPT_MAX_BATCH: u32 = &l->max_batch; hi = 1u << 16; break;
-	case OPT_MAX_POOLS: u32 = &l->max_pools; hi = 1u << 16; break;
-	case OPT_MAX_WORKERS: u32 = &l->max_workers; hi = 1u << 16; break;
-	case OPT_MAX_WAITGROUPS: u32 = &l->max_waitgroups; hi = 1u << 24;
+	case OPT_MAX_OPS:
+		u32 = &l->max_ops;
+		hi = 1u << 20;
+		break;
+	case OPT_MAX_CASES:
+		u32 = &l->max_cases;
+		hi = 65535;
+		break;
+	case OPT_MAX_NAME:
+		u32 = &l->max_name;
+		hi = 4096;
+		break;
+	case OPT_MAX_CAP:
+		u32 = &l->max_cap;
+		lo = 0;
+		hi = 1u << 30;
+		break;
+	case OPT_MAX_UNACKED:
+		u32 = &l->max_unacked;
+		hi = 1u << 24;
+		break;
+	case OPT_MAX_CLIENTS:
+		u32 = &l->max_clients;
+		hi = 1u << 20;
+		break;
+	case OPT_MAX_BATCH:
+		u32 = &l->max_batch;
+		hi = 1u << 16;
+		break;
+	case OPT_MAX_POOLS:
+		u32 = &l->max_pools;
+		hi = 1u << 16;
+		break;
+	case OPT_MAX_WORKERS:
+		u32 = &l->max_workers;
+		hi = 1u << 16;
+		break;
+	case OPT_MAX_WAITGROUPS:
+		u32 = &l->max_waitgroups;
+		hi = 1u << 24;
 		break;
 	}
 	if (parse_size(arg, hi, &v) != 0 || v < lo)
@@ -214,15 +263,15 @@ set_limit(struct gocspd_limits *l, int opt, const char *arg, const char *name)
 	*u32 = (uint32_t) v;
 	return 0;
 bad:
-	fprintf(stderr, "gocspd: --%s: '%s' is not a valid value\n", name, arg);
+	fprintf(stderr, "gocspd: --%s: '%s' is not a valid value\n", name,
+	    arg);
 	return -1;
 }
 
 int
 gocspd_options_parse(struct gocspd_options *o, int argc, char **argv)
 {
-	*o = (struct gocspd_options){
-	    .probe_interval = GOCSP_SEC(1),
+	*o = (struct gocspd_options){.probe_interval = GOCSP_SEC(1),
 	    .log_level = GOCSPD_INFO,
 	    .limits = {
 	        .max_msg = GOCSP_WIRE_MAX_MSG,
@@ -264,8 +313,9 @@ gocspd_options_parse(struct gocspd_options *o, int argc, char **argv)
 			break;
 		case OPT_ALLOW_GROUP:
 			if (parse_group(optarg, &o->allow_gid) != 0) {
-				fprintf(stderr, "gocspd: --allow-group: no "
-				                "group '%s'\n",
+				fprintf(stderr,
+				    "gocspd: --allow-group: no "
+				    "group '%s'\n",
 				    optarg);
 				return 2;
 			}
@@ -318,8 +368,9 @@ gocspd_options_parse(struct gocspd_options *o, int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "gocspd: unexpected argument '%s'; try "
-		                "'gocspd --help'\n",
+		fprintf(stderr,
+		    "gocspd: unexpected argument '%s'; try "
+		    "'gocspd --help'\n",
 		    argv[optind]);
 		return 2;
 	}

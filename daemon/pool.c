@@ -44,25 +44,25 @@
 #include "log.h"
 #include "proc.h"
 
-#define TAIL 1024            /* bytes of a job's stderr kept */
-#define MSG_ENV_MAX 4096     /* values up to this size go in $GOCSP_MSG */
-#define ERRORS_CAP 65536     /* capacity of POOL.errors when gocspd makes it */
+#define TAIL 1024        /* bytes of a job's stderr kept */
+#define MSG_ENV_MAX 4096 /* values up to this size go in $GOCSP_MSG */
+#define ERRORS_CAP 65536 /* capacity of POOL.errors when gocspd makes it */
 #define STREAM_GRACE GOCSP_SEC(10) /* for a worker to exit at the end */
 
 struct slot {
 	struct gocspd_pool *pool;
 	uint32_t index;
-	struct gocspd_proc proc;      /* the worker (pid 0: none) */
-	gocsp_waitgroup drained;      /* its stderr drainer */
-	char tail[TAIL];              /* the end of its stderr */
+	struct gocspd_proc proc; /* the worker (pid 0: none) */
+	gocsp_waitgroup drained; /* its stderr drainer */
+	char tail[TAIL];         /* the end of its stderr */
 	size_t tail_len;
-	char *buf;                    /* stream: what it printed, unread */
+	char *buf; /* stream: what it printed, unread */
 	size_t cap, start, end;
 };
 
 struct gocspd_pool {
 	_Atomic uint32_t refs;
-	struct gocspd_pool *next;        /* the registry's list, its lock */
+	struct gocspd_pool *next; /* the registry's list, its lock */
 	char *name;
 	struct gocspd_chan *in, *out, *errors;
 	char *path, **argv, **env, *cwd;
@@ -70,22 +70,22 @@ struct gocspd_pool {
 	int64_t timeout;
 	bool stream;
 	int64_t started;
-	_Atomic int64_t ended;           /* when the last slot ended, or 0 */
-	_Atomic int state;               /* enum gocspd_pool_state */
+	_Atomic int64_t ended; /* when the last slot ended, or 0 */
+	_Atomic int state;     /* enum gocspd_pool_state */
 	_Atomic uint32_t running, live_slots;
 	_Atomic uint64_t done, failed, retried;
-	gocsp_chan *stop;                /* closed by a kill */
-	gocsp_chan *finished;            /* closed by the last slot */
-	pthread_mutex_t lock;            /* pgids */
-	pid_t *pgids;                    /* each slot's running worker */
+	gocsp_chan *stop;     /* closed by a kill */
+	gocsp_chan *finished; /* closed by the last slot */
+	pthread_mutex_t lock; /* pgids */
+	pid_t *pgids;         /* each slot's running worker */
 	struct slot *slots;
 };
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct gocspd_pool *pools;        /* under registry_lock */
+static struct gocspd_pool *pools; /* under registry_lock */
 static uint32_t max_pools, max_workers;
-static uint32_t workers_running;         /* under registry_lock */
-static uint64_t next_number;             /* under registry_lock */
+static uint32_t workers_running; /* under registry_lock */
+static uint64_t next_number;     /* under registry_lock */
 
 void
 gocspd_pools_init(uint32_t pools_limit, uint32_t workers_limit)
@@ -150,8 +150,8 @@ take_job(struct gocspd_pool *p, struct gocspd_msg **m)
 	/* The wait below might take a value rather than see the stop. */
 	if (killed(p))
 		return GOCSP_ECANCELED;
-	int rc = gocspd_chan_wait(p->in, GOCSP_RECV, m, p->stop,
-	    GOCSP_FOREVER);
+	int rc =
+	    gocspd_chan_wait(p->in, GOCSP_RECV, m, p->stop, GOCSP_FOREVER);
 	if (rc != 0)
 		return rc;
 	gocspd_msg_taken(*m);
@@ -212,7 +212,8 @@ json_string(char *buf, size_t size, size_t *n, const char *data, size_t len)
 		}
 		unsigned char c = (unsigned char) data[i - 1];
 		if (c == '"' || c == '\\')
-			*n += (size_t) snprintf(buf + *n, size - *n, "\\%c", c);
+			*n +=
+			    (size_t) snprintf(buf + *n, size - *n, "\\%c", c);
 		else if (c < 0x20 || c >= 0x7f)
 			*n += (size_t) snprintf(buf + *n, size - *n, "\\u%04x",
 			    c);
@@ -224,9 +225,9 @@ json_string(char *buf, size_t size, size_t *n, const char *data, size_t len)
 /* What became of one attempt at a job. */
 struct outcome {
 	bool ok;
-	bool hopeless;       /* not ok, and no use trying again */
-	char error[160];     /* when not ok */
-	char *out;           /* its output (malloc'd) */
+	bool hopeless;   /* not ok, and no use trying again */
+	char error[160]; /* when not ok */
+	char *out;       /* its output (malloc'd) */
 	size_t out_len;
 };
 
@@ -245,8 +246,8 @@ report(struct slot *s, struct gocspd_msg *m, const struct outcome *o,
 	json_string(buf, size, &n, p->name, strlen(p->name));
 	n += (size_t) snprintf(buf + n, size - n, ",\"job\":");
 	json_string(buf, size, &n, (const char *) m->data, m->len);
-	n += (size_t) snprintf(buf + n, size - n, ",\"attempts\":%u,\"error\":",
-	    attempts);
+	n += (size_t) snprintf(buf + n, size - n,
+	    ",\"attempts\":%u,\"error\":", attempts);
 	json_string(buf, size, &n, o->error, strlen(o->error));
 	n += (size_t) snprintf(buf + n, size - n, ",\"stderr\":");
 	json_string(buf, size, &n, s->tail, s->tail_len);
@@ -317,7 +318,8 @@ job_env(struct gocspd_pool *p, const struct gocspd_msg *m, uint32_t attempt)
 	if (msg) {
 		env[k++] = s;
 		s += snprintf(s, (size_t) (end - s), "GOCSP_MSG=%.*s",
-		         (int) m->len, (const char *) m->data) + 1;
+		         (int) m->len, (const char *) m->data) +
+		    1;
 	}
 	env[k] = NULL;
 	return env;
@@ -342,9 +344,9 @@ start_worker(struct slot *s, char **env, struct outcome *o)
 {
 	struct gocspd_pool *p = s->pool;
 	s->tail_len = 0;
-	int rc = env == NULL ? -ENOMEM
-	                     : gocspd_proc_spawn(&s->proc, p->path, p->argv,
-	                           env, p->cwd);
+	int rc = env == NULL
+	    ? -ENOMEM
+	    : gocspd_proc_spawn(&s->proc, p->path, p->argv, env, p->cwd);
 	if (rc != 0) {
 		snprintf(o->error, sizeof(o->error), "cannot start %s: %s",
 		    p->path, strerror(-rc));
@@ -528,7 +530,8 @@ read_line(struct slot *s, int64_t deadline, char **line, size_t *len)
 			s->buf = b;
 			s->cap *= 2;
 		}
-		ssize_t n = read(s->proc.out, s->buf + s->end, s->cap - s->end);
+		ssize_t n =
+		    read(s->proc.out, s->buf + s->end, s->cap - s->end);
 		if (n > 0) {
 			s->end += (size_t) n;
 			continue;
@@ -616,7 +619,8 @@ stream_loop(struct slot *s)
 					up = stream_start(s, &o) == 0;
 				if (up)
 					stream_once(s, m, &o);
-				if (up && !o.ok) { /* replaced, whatever it did */
+				if (up &&
+				    !o.ok) { /* replaced, whatever it did */
 					end_worker(s, true, GOCSP_FOREVER, &o);
 					up = false;
 				}
@@ -766,8 +770,9 @@ gocspd_pool_start(struct gocspd_pool_spec *spec, struct gocspd_pool **out,
 	}
 	struct gocspd_pool *p = NULL;
 	char *pname_copy = NULL;
-	if (rc == 0 && ((pname_copy = strdup(pname)) == NULL ||
-	                   (p = pool_new(spec)) == NULL))
+	if (rc == 0 &&
+	    ((pname_copy = strdup(pname)) == NULL ||
+	        (p = pool_new(spec)) == NULL))
 		rc = GOCSP_ENOMEM;
 	if (rc != 0) {
 		pthread_mutex_unlock(&registry_lock);
@@ -792,8 +797,10 @@ gocspd_pool_start(struct gocspd_pool_spec *spec, struct gocspd_pool **out,
 	for (uint32_t i = 0; i < p->workers; i++) {
 		p->slots[i] = (struct slot){.pool = p, .index = i};
 		if (gocsp_go(slot_main, &p->slots[i]) != 0) {
-			gocspd_log(GOCSPD_ERR, "pool %s: out of memory for "
-			                       "worker %u", p->name, i);
+			gocspd_log(GOCSPD_ERR,
+			    "pool %s: out of memory for "
+			    "worker %u",
+			    p->name, i);
 			slot_end(p);
 		}
 	}

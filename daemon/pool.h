@@ -24,16 +24,16 @@ struct gocspd_pool;
 
 /* What a pool is made of.  gocspd_pool_start takes everything in it. */
 struct gocspd_pool_spec {
-	char *name;                  /* valid; NULL: gocspd names it */
-	struct gocspd_chan *in;      /* a reference */
-	struct gocspd_chan *out;     /* a reference, or NULL */
-	char *path;                  /* the command, resolved */
-	char **argv, **env;          /* NULL-terminated */
+	char *name;              /* valid; NULL: gocspd names it */
+	struct gocspd_chan *in;  /* a reference */
+	struct gocspd_chan *out; /* a reference, or NULL */
+	char *path;              /* the command, resolved */
+	char **argv, **env;      /* NULL-terminated */
 	char *cwd;
 	uint32_t workers, retries;
-	int64_t timeout;             /* per job, ns; 0: none */
+	int64_t timeout; /* per job, ns; 0: none */
 	bool stream;
-	uint32_t max_msg;            /* the largest output value */
+	uint32_t max_msg; /* the largest output value */
 };
 
 enum gocspd_pool_state {

@@ -189,8 +189,8 @@ pool_wait_run(struct gocspd_op *op)
 		gocspd_op_finish(op);
 	} else {
 		r = gocspd_op_wait_result(op, r);
-		reply_pool(op, p, r, r == GOCSP_EAGAIN ? "the pool is running"
-		                                       : "timed out");
+		reply_pool(op, p, r,
+		    r == GOCSP_EAGAIN ? "the pool is running" : "timed out");
 	}
 	gocspd_pool_release(p);
 }
@@ -220,7 +220,8 @@ gocspd_op_pools(struct gocspd_op *op)
 {
 	struct gocspd_pool_figures f;
 	if (gocspd_figures_pools(&f) != 0) {
-		gocspd_op_fail(op, GOCSP_ENOMEM, "out of memory listing pools");
+		gocspd_op_fail(op, GOCSP_ENOMEM,
+		    "out of memory listing pools");
 		return;
 	}
 	Gocsp__Reply r = GOCSP__REPLY__INIT;

@@ -103,8 +103,9 @@ gocspd_proc_spawn(struct gocspd_proc *p, const char *path, char *const argv[],
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &defaults);
 	posix_spawnattr_setpgroup(&attr, 0);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
-	        POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setflags(&attr,
+	    POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+	        POSIX_SPAWN_SETSIGDEF);
 	pid_t pid;
 	int e = posix_spawn(&pid, path, &fa, &attr, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
@@ -120,8 +121,10 @@ gocspd_proc_spawn(struct gocspd_proc *p, const char *path, char *const argv[],
 		waitpid(pid, NULL, 0);
 		goto out;
 	}
-	*p = (struct gocspd_proc){
-	    .pid = pid, .pidfd = pidfd, .in = in[1], .out = out[0],
+	*p = (struct gocspd_proc){.pid = pid,
+	    .pidfd = pidfd,
+	    .in = in[1],
+	    .out = out[0],
 	    .err = err[0]};
 	in[1] = out[0] = err[0] = -1; /* kept */
 	/* Ours only: the child's ends stay blocking, as programs expect. */
@@ -163,7 +166,8 @@ gocspd_proc_wait(struct gocspd_proc *p, int64_t deadline, int *status)
 		}
 		if (w == 0 && si.si_pid == p->pid) {
 			kill(-p->pid, SIGKILL);
-			while (waitpid(p->pid, status, 0) < 0 && errno == EINTR)
+			while (
+			    waitpid(p->pid, status, 0) < 0 && errno == EINTR)
 				;
 			p->pid = 0;
 			return 0;
@@ -207,8 +211,7 @@ gocspd_proc_close(struct gocspd_proc *p)
 }
 
 int
-gocspd_read_all(int fd, size_t max, int64_t deadline, char **buf,
-    size_t *len)
+gocspd_read_all(int fd, size_t max, int64_t deadline, char **buf, size_t *len)
 {
 	size_t cap = 256, n = 0;
 	char *b = malloc(cap);

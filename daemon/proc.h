@@ -11,11 +11,11 @@
 #include <sys/types.h>
 
 struct gocspd_proc {
-	pid_t pid;    /* 0 once reaped */
-	int pidfd;    /* readable when the process has exited */
-	int in;       /* its stdin (ours to write), -1 once closed */
-	int out;      /* its stdout (ours to read) */
-	int err;      /* its stderr */
+	pid_t pid; /* 0 once reaped */
+	int pidfd; /* readable when the process has exited */
+	int in;    /* its stdin (ours to write), -1 once closed */
+	int out;   /* its stdout (ours to read) */
+	int err;   /* its stderr */
 };
 
 /*

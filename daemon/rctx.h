@@ -42,7 +42,7 @@ gocspd_rctx_done(struct gocspd_rctx *r)
 
 /* What a server hands each request frame to, with the id of the
  * connection (conn.h) it came on. */
-typedef void gocspd_frame_fn(
-    struct gocspd_rctx *r, uint32_t conn, const void *frame, size_t len);
+typedef void gocspd_frame_fn(struct gocspd_rctx *r, uint32_t conn,
+    const void *frame, size_t len);
 
 #endif /* GOCSPD_RCTX_H */

@@ -21,16 +21,16 @@
 struct gocspd_chan {
 	_Atomic uint32_t refs;
 	_Atomic bool removed;
-	_Atomic bool closed;            /* set by gocspd_chan_close */
+	_Atomic bool closed; /* set by gocspd_chan_close */
 	uint32_t cap;
-	gocsp_chan *ch;                 /* of struct gocspd_msg * */
-	_Atomic uint64_t sent;          /* values accepted */
-	_Atomic uint64_t received;      /* deliveries acknowledged */
-	_Atomic uint64_t redelivered;   /* deliveries put back */
-	_Atomic uint64_t in_flight;     /* delivered, not yet acknowledged */
-	_Atomic uint32_t recv_waiting;  /* operations blocked on it */
+	gocsp_chan *ch;                /* of struct gocspd_msg * */
+	_Atomic uint64_t sent;         /* values accepted */
+	_Atomic uint64_t received;     /* deliveries acknowledged */
+	_Atomic uint64_t redelivered;  /* deliveries put back */
+	_Atomic uint64_t in_flight;    /* delivered, not yet acknowledged */
+	_Atomic uint32_t recv_waiting; /* operations blocked on it */
 	_Atomic uint32_t send_waiting;
-	struct gocspd_chan *hnext;      /* under the registry's lock */
+	struct gocspd_chan *hnext; /* under the registry's lock */
 	char name[];
 };
 

@@ -17,21 +17,51 @@ static void
 dispatch(struct gocspd_op *op)
 {
 	switch (op->req->op_case) {
-	case GOCSP__REQUEST__OP_PING: gocspd_op_ping(op); break;
-	case GOCSP__REQUEST__OP_MAKE: gocspd_op_make(op); break;
-	case GOCSP__REQUEST__OP_SEND: gocspd_op_send(op); break;
-	case GOCSP__REQUEST__OP_RECV: gocspd_op_recv(op); break;
-	case GOCSP__REQUEST__OP_SELECT: gocspd_op_select(op); break;
-	case GOCSP__REQUEST__OP_CLOSE: gocspd_op_close(op); break;
-	case GOCSP__REQUEST__OP_REMOVE: gocspd_op_remove(op); break;
-	case GOCSP__REQUEST__OP_LIST: gocspd_op_list(op); break;
-	case GOCSP__REQUEST__OP_STAT: gocspd_op_stat(op); break;
-	case GOCSP__REQUEST__OP_SPAWN: gocspd_op_spawn(op); break;
-	case GOCSP__REQUEST__OP_POOL_WAIT: gocspd_op_pool_wait(op); break;
-	case GOCSP__REQUEST__OP_POOL_KILL: gocspd_op_pool_kill(op); break;
-	case GOCSP__REQUEST__OP_POOLS: gocspd_op_pools(op); break;
-	case GOCSP__REQUEST__OP_WG_ADD: gocspd_op_wg_add(op); break;
-	case GOCSP__REQUEST__OP_WG_WAIT: gocspd_op_wg_wait(op); break;
+	case GOCSP__REQUEST__OP_PING:
+		gocspd_op_ping(op);
+		break;
+	case GOCSP__REQUEST__OP_MAKE:
+		gocspd_op_make(op);
+		break;
+	case GOCSP__REQUEST__OP_SEND:
+		gocspd_op_send(op);
+		break;
+	case GOCSP__REQUEST__OP_RECV:
+		gocspd_op_recv(op);
+		break;
+	case GOCSP__REQUEST__OP_SELECT:
+		gocspd_op_select(op);
+		break;
+	case GOCSP__REQUEST__OP_CLOSE:
+		gocspd_op_close(op);
+		break;
+	case GOCSP__REQUEST__OP_REMOVE:
+		gocspd_op_remove(op);
+		break;
+	case GOCSP__REQUEST__OP_LIST:
+		gocspd_op_list(op);
+		break;
+	case GOCSP__REQUEST__OP_STAT:
+		gocspd_op_stat(op);
+		break;
+	case GOCSP__REQUEST__OP_SPAWN:
+		gocspd_op_spawn(op);
+		break;
+	case GOCSP__REQUEST__OP_POOL_WAIT:
+		gocspd_op_pool_wait(op);
+		break;
+	case GOCSP__REQUEST__OP_POOL_KILL:
+		gocspd_op_pool_kill(op);
+		break;
+	case GOCSP__REQUEST__OP_POOLS:
+		gocspd_op_pools(op);
+		break;
+	case GOCSP__REQUEST__OP_WG_ADD:
+		gocspd_op_wg_add(op);
+		break;
+	case GOCSP__REQUEST__OP_WG_WAIT:
+		gocspd_op_wg_wait(op);
+		break;
 	default:
 		gocspd_op_fail(op, GOCSP_EINVAL,
 		    "unknown or missing operation (this gocspd is %d.%d.%d)",
@@ -42,8 +72,8 @@ dispatch(struct gocspd_op *op)
 }
 
 void
-gocspd_request_handle(
-    struct gocspd_rctx *r, uint32_t id, const void *frame, size_t len)
+gocspd_request_handle(struct gocspd_rctx *r, uint32_t id, const void *frame,
+    size_t len)
 {
 	struct gocspd_conn *conn = gocspd_conn_get(id);
 	if (conn == NULL) { /* it has gone */

@@ -34,19 +34,19 @@
 #define RECEIVERS 8
 
 struct rctx {
-	struct gocspd_rctx base;   /* first: what requests carry */
+	struct gocspd_rctx base; /* first: what requests carry */
 	nng_ctx ctx;
 	nng_aio *aio;
-	bool sending;              /* the aio is a reply's send */
-	struct rctx *next;         /* free list, under lock */
-	struct rctx *all;          /* every context, for stop */
+	bool sending;      /* the aio is a reply's send */
+	struct rctx *next; /* free list, under lock */
+	struct rctx *all;  /* every context, for stop */
 };
 
 static nng_socket sock = NNG_SOCKET_INITIALIZER;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct rctx *free_list; /* under lock */
 static struct rctx *all_list;  /* under lock */
-static int receiving;                 /* under lock */
+static int receiving;          /* under lock */
 static _Atomic bool stopping;
 static gocspd_frame_fn *handle_frame;
 
@@ -93,8 +93,9 @@ top_up(struct rctx *r)
 			r = rctx_new();
 			if (r == NULL) {
 				pthread_mutex_unlock(&lock);
-				gocspd_log(GOCSPD_ERR, "out of memory for a "
-				                       "request context");
+				gocspd_log(GOCSPD_ERR,
+				    "out of memory for a "
+				    "request context");
 				return;
 			}
 			r->all = all_list;
@@ -137,8 +138,8 @@ rctx_cb(void *arg)
 		top_up(r);
 		return;
 	}
-	handle_frame(&r->base, nng_pipe_id(nng_msg_get_pipe(msg)), nng_msg_body(msg),
-	    nng_msg_len(msg));
+	handle_frame(&r->base, nng_pipe_id(nng_msg_get_pipe(msg)),
+	    nng_msg_body(msg), nng_msg_len(msg));
 	nng_msg_free(msg);
 }
 

@@ -21,7 +21,7 @@ struct wg {
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct wg *wgs;    /* under lock: those above zero */
+static struct wg *wgs; /* under lock: those above zero */
 static uint32_t count, max_count;
 
 void

@@ -19,49 +19,49 @@ struct family {
 };
 
 /* X(name, field, type, help) of each kind of object. */
-#define SERVER_FAMILIES(X)                                                   \
-	X(clients, clients, "gauge", "Clients connected now.")               \
-	X(channels, channels, "gauge", "Named channels now.")                \
-	X(queued_bytes, queued_bytes, "gauge",                               \
-	    "Bytes of the values gocspd holds.")                             \
-	X(requests_total, requests, "counter",                               \
-	    "Requests handled since gocspd started.")                        \
-	X(coroutines, coroutines, "gauge",                                   \
-	    "Coroutines on gocspd's scheduler now.")                         \
-	X(maxprocs, maxprocs, "gauge",                                       \
+#define SERVER_FAMILIES(X)                                     \
+	X(clients, clients, "gauge", "Clients connected now.") \
+	X(channels, channels, "gauge", "Named channels now.")  \
+	X(queued_bytes, queued_bytes, "gauge",                 \
+	    "Bytes of the values gocspd holds.")               \
+	X(requests_total, requests, "counter",                 \
+	    "Requests handled since gocspd started.")          \
+	X(coroutines, coroutines, "gauge",                     \
+	    "Coroutines on gocspd's scheduler now.")           \
+	X(maxprocs, maxprocs, "gauge",                         \
 	    "Worker threads of gocspd's scheduler (GOMAXPROCS).")
 
-#define CHAN_FAMILIES(X)                                                     \
-	X(capacity, cap, "gauge",                                            \
-	    "Values the channel buffers (0: unbuffered).")                   \
-	X(length, len, "gauge", "Values buffered now.")                      \
-	X(closed, closed, "gauge", "1 once the channel is closed.")          \
-	X(recv_waiting, recv_waiting, "gauge",                               \
-	    "Receive operations blocked on the channel.")                    \
-	X(send_waiting, send_waiting, "gauge",                               \
-	    "Send operations blocked on the channel.")                       \
-	X(in_flight, in_flight, "gauge",                                     \
-	    "Values delivered, not yet acknowledged.")                       \
-	X(sent_total, sent, "counter", "Values accepted by the channel.")    \
-	X(received_total, received, "counter",                               \
-	    "Values received and acknowledged.")                             \
-	X(redelivered_total, redelivered, "counter",                         \
+#define CHAN_FAMILIES(X)                                                  \
+	X(capacity, cap, "gauge",                                         \
+	    "Values the channel buffers (0: unbuffered).")                \
+	X(length, len, "gauge", "Values buffered now.")                   \
+	X(closed, closed, "gauge", "1 once the channel is closed.")       \
+	X(recv_waiting, recv_waiting, "gauge",                            \
+	    "Receive operations blocked on the channel.")                 \
+	X(send_waiting, send_waiting, "gauge",                            \
+	    "Send operations blocked on the channel.")                    \
+	X(in_flight, in_flight, "gauge",                                  \
+	    "Values delivered, not yet acknowledged.")                    \
+	X(sent_total, sent, "counter", "Values accepted by the channel.") \
+	X(received_total, received, "counter",                            \
+	    "Values received and acknowledged.")                          \
+	X(redelivered_total, redelivered, "counter",                      \
 	    "Deliveries put back because their client went.")
 
-#define POOL_FAMILIES(X)                                                     \
-	X(workers, workers, "gauge", "Worker processes of the pool.")        \
-	X(running, running, "gauge", "Jobs under way.")                      \
-	X(queued, queued, "gauge", "Values waiting in the pool's input.")    \
-	X(done_total, done, "counter", "Jobs done.")                         \
-	X(failed_total, failed, "counter",                                   \
-	    "Jobs given up after their retries (reported on POOL.errors).")  \
+#define POOL_FAMILIES(X)                                                    \
+	X(workers, workers, "gauge", "Worker processes of the pool.")       \
+	X(running, running, "gauge", "Jobs under way.")                     \
+	X(queued, queued, "gauge", "Values waiting in the pool's input.")   \
+	X(done_total, done, "counter", "Jobs done.")                        \
+	X(failed_total, failed, "counter",                                  \
+	    "Jobs given up after their retries (reported on POOL.errors).") \
 	X(retried_total, retried, "counter", "Attempts beyond a job's first.")
 
 /* uint64_t ChanInfo_len(const void *o) and the like, a getter per row. */
-#define GETTER(kind, field)                                                  \
-	static uint64_t kind##_##field(const void *o)                        \
-	{                                                                    \
-		return (uint64_t) ((const Gocsp__##kind *) o)->field;        \
+#define GETTER(kind, field)                                           \
+	static uint64_t kind##_##field(const void *o)                 \
+	{                                                             \
+		return (uint64_t) ((const Gocsp__##kind *) o)->field; \
 	}
 #define SERVER_GETTER(name, field, type, help) GETTER(ServerInfo, field)
 #define CHAN_GETTER(name, field, type, help) GETTER(ChanInfo, field)
@@ -70,11 +70,11 @@ SERVER_FAMILIES(SERVER_GETTER)
 CHAN_FAMILIES(CHAN_GETTER)
 POOL_FAMILIES(POOL_GETTER)
 
-#define SERVER_ROW(name, field, type, help)                                  \
+#define SERVER_ROW(name, field, type, help) \
 	{#name, type, help, ServerInfo_##field},
-#define CHAN_ROW(name, field, type, help)                                    \
+#define CHAN_ROW(name, field, type, help) \
 	{#name, type, help, ChanInfo_##field},
-#define POOL_ROW(name, field, type, help)                                    \
+#define POOL_ROW(name, field, type, help) \
 	{#name, type, help, PoolInfo_##field},
 static const struct family server_families[] = {SERVER_FAMILIES(SERVER_ROW)};
 static const struct family chan_families[] = {CHAN_FAMILIES(CHAN_ROW)};
@@ -104,9 +104,9 @@ head(FILE *f, const char *name, const char *type, const char *help)
 
 /* One family per row of fams, a sample per object labelled label="name". */
 static void
-families(FILE *f, const char *prefix, const struct family *fams,
-    size_t nfams, const char *label, const void *const *objs, size_t nobjs,
-    const char *(*name_of)(const void *))
+families(FILE *f, const char *prefix, const struct family *fams, size_t nfams,
+    const char *label, const void *const *objs, size_t nobjs,
+    const char *(*name_of)(const void *) )
 {
 	char name[128];
 	for (const struct family *fam = fams; fam < fams + nfams; fam++) {

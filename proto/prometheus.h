@@ -13,7 +13,7 @@
 #include "gocsp.pb-c.h"
 
 /* What an HTTP server says the exposition is. */
-#define GOCSP_PROMETHEUS_CONTENT_TYPE                                        \
+#define GOCSP_PROMETHEUS_CONTENT_TYPE \
 	"text/plain; version=0.0.4; charset=utf-8"
 
 /* The figures to expose (borrowed). */

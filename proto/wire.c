@@ -100,8 +100,8 @@ gocsp__wire_handshake(unsigned char out[GOCSP_WIRE_HANDSHAKE], uint16_t proto)
 }
 
 bool
-gocsp__wire_handshake_ok(
-    const unsigned char in[GOCSP_WIRE_HANDSHAKE], uint16_t proto)
+gocsp__wire_handshake_ok(const unsigned char in[GOCSP_WIRE_HANDSHAKE],
+    uint16_t proto)
 {
 	unsigned char want[GOCSP_WIRE_HANDSHAKE];
 	gocsp__wire_handshake(want, proto);
@@ -207,8 +207,8 @@ gocsp__wire_arena_fini(struct gocsp__wire_arena *a)
 }
 
 Gocsp__Request *
-gocsp__wire_decode_request(
-    struct gocsp__wire_arena *a, const void *data, size_t len)
+gocsp__wire_decode_request(struct gocsp__wire_arena *a, const void *data,
+    size_t len)
 {
 	return gocsp__request__unpack(&a->allocator, len, data);
 }
@@ -228,8 +228,8 @@ spare_free(void *arg, void *ptr)
 	free(ptr);
 }
 
-static ProtobufCAllocator spare_allocator = {
-    .alloc = spare_alloc, .free = spare_free};
+static ProtobufCAllocator spare_allocator = {.alloc = spare_alloc,
+    .free = spare_free};
 
 Gocsp__Reply *
 gocsp__wire_decode_reply(const void *data, size_t len)
@@ -250,7 +250,8 @@ gocsp__wire_name_problem(const char *name, size_t max)
 		if (n >= max)
 			return "the name is too long";
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		        (c >= '0' && c <= '9') || strchr("._-:/@+", c) != NULL))
+		        (c >= '0' && c <= '9') ||
+		        strchr("._-:/@+", c) != NULL))
 			return "a name may hold only letters, digits and . _ - "
 			       ": / @ +";
 	}

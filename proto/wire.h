@@ -23,19 +23,19 @@
 /* Limits: gocspd's defaults, each configurable on its command line.       */
 /* ---------------------------------------------------------------------- */
 
-#define GOCSP_WIRE_MAX_MSG (1u << 20)          /* bytes in one value */
+#define GOCSP_WIRE_MAX_MSG (1u << 20) /* bytes in one value */
 #define GOCSP_WIRE_MAX_CHANNELS 4096u
-#define GOCSP_WIRE_MAX_QUEUED (64ull << 20)    /* value bytes held */
-#define GOCSP_WIRE_MAX_OPS 256u                /* outstanding per client */
-#define GOCSP_WIRE_MAX_CASES 64u               /* select cases */
-#define GOCSP_WIRE_MAX_NAME 255u               /* bytes in a name */
-#define GOCSP_WIRE_MAX_CAP (1u << 20)          /* channel capacity */
-#define GOCSP_WIRE_MAX_UNACKED 16384u          /* deliveries per client */
+#define GOCSP_WIRE_MAX_QUEUED (64ull << 20) /* value bytes held */
+#define GOCSP_WIRE_MAX_OPS 256u             /* outstanding per client */
+#define GOCSP_WIRE_MAX_CASES 64u            /* select cases */
+#define GOCSP_WIRE_MAX_NAME 255u            /* bytes in a name */
+#define GOCSP_WIRE_MAX_CAP (1u << 20)       /* channel capacity */
+#define GOCSP_WIRE_MAX_UNACKED 16384u       /* deliveries per client */
 #define GOCSP_WIRE_MAX_CLIENTS 4096u
-#define GOCSP_WIRE_MAX_BATCH 1024u             /* values in one request */
-#define GOCSP_WIRE_MAX_POOLS 16u               /* pools running at once */
-#define GOCSP_WIRE_MAX_WORKERS 64u             /* their workers, in all */
-#define GOCSP_WIRE_MAX_WAITGROUPS 4096u        /* named, above zero */
+#define GOCSP_WIRE_MAX_BATCH 1024u      /* values in one request */
+#define GOCSP_WIRE_MAX_POOLS 16u        /* pools running at once */
+#define GOCSP_WIRE_MAX_WORKERS 64u      /* their workers, in all */
+#define GOCSP_WIRE_MAX_WAITGROUPS 4096u /* named, above zero */
 
 /*
  * Room a frame needs besides its values (names, cases, protobuf tags): a
@@ -133,8 +133,8 @@ void gocsp__wire_arena_init(struct gocsp__wire_arena *a, size_t frame_len);
 void gocsp__wire_arena_fini(struct gocsp__wire_arena *a);
 
 /* Decode a request (NULL: malformed or over budget) into a. */
-Gocsp__Request *gocsp__wire_decode_request(
-    struct gocsp__wire_arena *a, const void *data, size_t len);
+Gocsp__Request *gocsp__wire_decode_request(struct gocsp__wire_arena *a,
+    const void *data, size_t len);
 
 /* Decode a reply (NULL: malformed); free with
  * gocsp__reply__free_unpacked(reply, NULL).  Its blocks are malloc'd with

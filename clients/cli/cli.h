@@ -22,8 +22,8 @@ enum {
 };
 
 struct cli {
-	const char *url;   /* -u; NULL: $GOCSP_URL or the default */
-	gocsp_client *cl;  /* after cli_connect */
+	const char *url;  /* -u; NULL: $GOCSP_URL or the default */
+	gocsp_client *cl; /* after cli_connect */
 };
 
 /* A subcommand: argv[0] is its name.  Returns the exit code. */

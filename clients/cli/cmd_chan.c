@@ -179,9 +179,9 @@ static int
 flush_batch(struct cli *c, const char *name, struct batch *b, int64_t t)
 {
 	size_t sent = 0;
-	int rc = b->n > 0 ? gocsp_client_send_many(c->cl, name, b->msgs, b->n,
-	                         &sent, t)
-	                  : 0;
+	int rc = b->n > 0
+	    ? gocsp_client_send_many(c->cl, name, b->msgs, b->n, &sent, t)
+	    : 0;
 	for (size_t i = 0; i < b->n; i++)
 		free(b->msgs[i].data);
 	b->n = b->bytes = 0;
@@ -220,8 +220,10 @@ send_stdin(struct cli *c, const char *name, char delim, int64_t t)
 		if (!input_ready() && (rc = flush_batch(c, name, &b, t)) != 0)
 			break;
 		if (read_more(&l) != 0) {
-			fprintf(stderr, "gocsp: send: reading standard input: "
-			                "%s\n", strerror(errno));
+			fprintf(stderr,
+			    "gocsp: send: reading standard input: "
+			    "%s\n",
+			    strerror(errno));
 			rc = EXIT_ERROR;
 			break;
 		}
@@ -336,7 +338,8 @@ cli_recv(struct cli *c, int argc, char **argv)
 			if (errno != 0 || *end != '\0' || want == 0 ||
 			    optarg[0] == '-')
 				return cli_usage("recv",
-				    "-n: '%s' is not a positive count", optarg);
+				    "-n: '%s' is not a positive count",
+				    optarg);
 			counted = true;
 			break;
 		case 'a':
@@ -376,14 +379,16 @@ cli_recv(struct cli *c, int argc, char **argv)
 		if (rc != 0)
 			return cli_fail(c, rc, "recv");
 		for (size_t i = 0; i < n; i++) {
-			if (rc == 0 && print_msg(msgs[i].data, msgs[i].len,
-			                   delim) != 0)
+			if (rc == 0 &&
+			    print_msg(msgs[i].data, msgs[i].len, delim) != 0)
 				rc = -1;
 			free(msgs[i].data);
 		}
 		if (rc != 0) {
-			fprintf(stderr, "gocsp: recv: writing standard "
-			                "output: %s\n", strerror(errno));
+			fprintf(stderr,
+			    "gocsp: recv: writing standard "
+			    "output: %s\n",
+			    strerror(errno));
 			return EXIT_ERROR;
 		}
 		got += n;
@@ -422,8 +427,10 @@ cli_select(struct cli *c, int argc, char **argv)
 			cases[i].data = eq + 1;
 			cases[i].len = strlen(eq + 1);
 		} else {
-			rc = cli_usage("select", "'%s' is neither recv:NAME "
-			                         "nor send:NAME=MSG", arg);
+			rc = cli_usage("select",
+			    "'%s' is neither recv:NAME "
+			    "nor send:NAME=MSG",
+			    arg);
 			break;
 		}
 		if (names[i] == NULL)
@@ -438,16 +445,19 @@ cli_select(struct cli *c, int argc, char **argv)
 		if (k < 0) {
 			rc = cli_fail(c, k, "select");
 		} else {
-			printf("%s:%s\n", cases[k].op == GOCSP_RECV ? "recv"
-			                                            : "send",
+			printf("%s:%s\n",
+			    cases[k].op == GOCSP_RECV ? "recv" : "send",
 			    cases[k].name);
 			if (cases[k].out != NULL)
-				print_msg(cases[k].out, cases[k].out_len, delim);
+				print_msg(cases[k].out, cases[k].out_len,
+				    delim);
 			free(cases[k].out);
 			rc = flush_out("select");
 			if (rc == 0 && !cases[k].ok) {
-				fprintf(stderr, "gocsp: select: channel '%s' is "
-				                "closed\n", cases[k].name);
+				fprintf(stderr,
+				    "gocsp: select: channel '%s' is "
+				    "closed\n",
+				    cases[k].name);
 				rc = EXIT_CLOSED;
 			}
 		}

@@ -114,8 +114,9 @@ cli_stat(struct cli *c, int argc, char **argv)
 	}
 	if (prometheus) {
 		if (json || optind < argc)
-			return cli_usage("stat", "--prometheus takes no NAME "
-			                         "and no --json");
+			return cli_usage("stat",
+			    "--prometheus takes no NAME "
+			    "and no --json");
 		return stat_prometheus(c);
 	}
 	if (optind >= argc)

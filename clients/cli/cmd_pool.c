@@ -30,8 +30,14 @@ rate_of(const gocsp_client_pool_info *i)
 int
 cli_spawn(struct cli *c, int argc, char **argv)
 {
-	enum { OPT_NAME = 256, OPT_FROM, OPT_TO, OPT_RETRIES, OPT_TIMEOUT,
-	    OPT_STREAM };
+	enum {
+		OPT_NAME = 256,
+		OPT_FROM,
+		OPT_TO,
+		OPT_RETRIES,
+		OPT_TIMEOUT,
+		OPT_STREAM
+	};
 	static const struct option opts[] = {
 	    {"workers", required_argument, NULL, 'n'},
 	    {"name", required_argument, NULL, OPT_NAME},
@@ -153,7 +159,8 @@ cli_wait(struct cli *c, int argc, char **argv)
 	for (;;) {
 		int64_t slice = t;
 		if (progress) {
-			int64_t left = deadline > 0 ? deadline - gocsp_now() : t;
+			int64_t left =
+			    deadline > 0 ? deadline - gocsp_now() : t;
 			slice = left >= 0 && left < PROGRESS_EVERY
 			    ? (left > 0 ? left : 0)
 			    : PROGRESS_EVERY;
@@ -227,9 +234,9 @@ cli_ps(struct cli *c, int argc, char **argv)
 	if ((rc = gocsp_client_pools(c->cl, &all, &n)) != 0)
 		return cli_fail(c, rc, "ps");
 	if (!json)
-		printf("%-20s %-9s %-7s %7s %7s %8s %10s %8s %8s %9s\n", "POOL",
-		    "STATE", "MODE", "WORKERS", "QUEUED", "RUNNING", "DONE",
-		    "FAILED", "RETRIED", "RATE/s");
+		printf("%-20s %-9s %-7s %7s %7s %8s %10s %8s %8s %9s\n",
+		    "POOL", "STATE", "MODE", "WORKERS", "QUEUED", "RUNNING",
+		    "DONE", "FAILED", "RETRIED", "RATE/s");
 	for (size_t i = 0; i < n; i++) {
 		gocsp_client_pool_info *p = &all[i];
 		const char *mode = p->stream ? "stream" : "message";
@@ -255,7 +262,8 @@ cli_ps(struct cli *c, int argc, char **argv)
 		       ",\"rate\":%.3f,\"elapsed\":%.3f}\n",
 		    mode, p->state, p->workers, p->queued,
 		    p->input_closed ? "true" : "false", p->running, p->done,
-		    p->failed, p->retried, rate_of(p), (double) p->elapsed / 1e9);
+		    p->failed, p->retried, rate_of(p),
+		    (double) p->elapsed / 1e9);
 	}
 	free(all);
 	return EXIT_OK;
@@ -283,8 +291,9 @@ cli_wg(struct cli *c, int argc, char **argv)
 	if (!(add && left == 3) &&
 	    !((strcmp(verb, "done") == 0 || strcmp(verb, "wait") == 0) &&
 	        left == 2))
-		return cli_usage("wg", "expected: add NAME N, done NAME or "
-		                       "wait NAME");
+		return cli_usage("wg",
+		    "expected: add NAME N, done NAME or "
+		    "wait NAME");
 	const char *name = argv[optind + 1];
 	int64_t delta = 0;
 	if (add) {

@@ -41,7 +41,8 @@ static const struct {
         "channel is closed and drained (Go's range; exit 0 then).  -t DUR\n"
         "bounds each wait.  A message is acknowledged only once printed: if\n"
         "gocsp dies first, it goes back to the channel.\n"},
-    {"select", cli_select, "select [-t DUR] [-0] recv:NAME... send:NAME=MSG...",
+    {"select", cli_select,
+        "select [-t DUR] [-0] recv:NAME... send:NAME=MSG...",
         "Go's select: the first case that can proceed does (at random among\n"
         "the ready ones).  Prints the case taken, then the message received.\n"
         "A case whose channel is closed proceeds too: exit 3.\n"},
@@ -53,7 +54,8 @@ static const struct {
         "The counters of channel NAME.  --json: one object.\n"
         "--prometheus: every figure of the daemon, its channels and pools\n"
         "in Prometheus's text format, as gocspd --metrics serves them.\n"},
-    {"ping", cli_ping, "ping", "Check that gocspd answers; print what it is.\n"},
+    {"ping", cli_ping, "ping",
+        "Check that gocspd answers; print what it is.\n"},
     {"spawn", cli_spawn,
         "spawn [-n WORKERS] [--name POOL] --from IN [--to OUT] "
         "[--retries K] [--timeout DUR] [--stream] [--] CMD [ARG...]",
@@ -93,16 +95,17 @@ usage(FILE *f)
 	    f);
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  gocsp %s\n", commands[i].usage);
-	fputs("\n"
-	      "  -u, --url URL   the daemon (default: $GOCSP_URL, else\n"
-	      "                  ipc://$XDG_RUNTIME_DIR/gocsp/gocspd.sock or\n"
-	      "                  ipc:///tmp/gocsp-$UID/gocspd.sock; if no\n"
-	      "                  socket is there, the system daemon's\n"
-	      "                  ipc:///run/gocsp/gocspd.sock)\n"
-	      "  -h, --help      this help; gocsp COMMAND --help for one\n"
-	      "      --version   print the version\n\n"
-	      "Exit status: 0 success, 1 error, 2 usage, 3 channel closed (and\n"
-	      "drained), 4 timeout, 5 daemon not reachable.\n",
+	fputs(
+	    "\n"
+	    "  -u, --url URL   the daemon (default: $GOCSP_URL, else\n"
+	    "                  ipc://$XDG_RUNTIME_DIR/gocsp/gocspd.sock or\n"
+	    "                  ipc:///tmp/gocsp-$UID/gocspd.sock; if no\n"
+	    "                  socket is there, the system daemon's\n"
+	    "                  ipc:///run/gocsp/gocspd.sock)\n"
+	    "  -h, --help      this help; gocsp COMMAND --help for one\n"
+	    "      --version   print the version\n\n"
+	    "Exit status: 0 success, 1 error, 2 usage, 3 channel closed (and\n"
+	    "drained), 4 timeout, 5 daemon not reachable.\n",
 	    f);
 }
 
@@ -119,7 +122,8 @@ cli_usage(const char *cmd, const char *fmt, ...)
 	fprintf(stderr, "\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		if (strcmp(commands[i].name, cmd) == 0)
-			fprintf(stderr, "usage: gocsp %s\n", commands[i].usage);
+			fprintf(stderr, "usage: gocsp %s\n",
+			    commands[i].usage);
 	fprintf(stderr, "try 'gocsp %s --help'\n", cmd);
 	return EXIT_USAGE;
 }
@@ -131,12 +135,13 @@ cli_getopt(int argc, char **argv, const char *shortopts,
 	for (;;) {
 		int c = getopt_long(argc, argv, shortopts, longopts, NULL);
 		if (c != 'h')
-			return c == '?' ? (cli_usage(current, "bad option"), '?')
-			                : c;
+			return c == '?'
+			    ? (cli_usage(current, "bad option"), '?')
+			    : c;
 		for (size_t i = 0; i < NCOMMANDS; i++)
 			if (strcmp(commands[i].name, current) == 0)
-				printf("usage: gocsp %s\n\n%s", commands[i].usage,
-				    commands[i].help);
+				printf("usage: gocsp %s\n\n%s",
+				    commands[i].usage, commands[i].help);
 		exit(EXIT_OK);
 	}
 }
@@ -227,8 +232,10 @@ main(int argc, char **argv)
 		} else if (strncmp(a, "--url=", 6) == 0) {
 			c.url = a + 6;
 		} else {
-			fprintf(stderr, "gocsp: unknown option %s; try 'gocsp "
-			                "--help'\n", a);
+			fprintf(stderr,
+			    "gocsp: unknown option %s; try 'gocsp "
+			    "--help'\n",
+			    a);
 			return EXIT_USAGE;
 		}
 	}

@@ -26,11 +26,11 @@
 #include "session.h"
 #include "wire.h"
 
-struct gocsp_client {  /* call.h */
+struct gocsp_client { /* call.h */
 	char url[PATH_MAX + 16];
-	pthread_mutex_t lock;              /* session and last_error */
-	struct gocsp__session *session;    /* NULL: connect on next call */
-	_Atomic int64_t ack_delay;         /* for sessions to come */
+	pthread_mutex_t lock;           /* session and last_error */
+	struct gocsp__session *session; /* NULL: connect on next call */
+	_Atomic int64_t ack_delay;      /* for sessions to come */
 	char last_error[512];
 };
 
@@ -128,7 +128,8 @@ gocsp__client_call(gocsp_client *cl, Gocsp__Request *req, int64_t timeout,
 	rc = gocsp__session_call(s, req, reply);
 	gocsp__session_release(s);
 	if (rc != 0) {
-		gocsp__client_error(cl, "%s", rc == GOCSP_ETIMEDOUT
+		gocsp__client_error(cl, "%s",
+		    rc == GOCSP_ETIMEDOUT
 		        ? "gocspd did not answer in time: connection dropped"
 		        : rc == GOCSP_EPROTO
 		        ? "gocspd sent a reply that does not decode"
@@ -139,9 +140,9 @@ gocsp__client_call(gocsp_client *cl, Gocsp__Request *req, int64_t timeout,
 	if (r->status == 0)
 		return 0;
 	rc = r->status < 0 ? r->status : GOCSP_EPROTO;
-	gocsp__client_error(cl, "%s", r->error != NULL && r->error[0] != '\0'
-	        ? r->error
-	        : gocsp_strerror(rc));
+	gocsp__client_error(cl, "%s",
+	    r->error != NULL && r->error[0] != '\0' ? r->error
+	                                            : gocsp_strerror(rc));
 	return rc;
 }
 
@@ -170,11 +171,12 @@ take_value(ProtobufCBinaryData *v)
 int
 gocsp__client_check_name(gocsp_client *cl, const char *name)
 {
-	const char *problem = gocsp__wire_name_problem(name, GOCSP_WIRE_MAX_NAME);
+	const char *problem =
+	    gocsp__wire_name_problem(name, GOCSP_WIRE_MAX_NAME);
 	if (problem == NULL)
 		return 0;
-	gocsp__client_error(cl, "invalid channel name '%.64s': %s", name ? name : "",
-	    problem);
+	gocsp__client_error(cl, "invalid channel name '%.64s': %s",
+	    name ? name : "", problem);
 	return GOCSP_EINVAL;
 }
 
@@ -328,8 +330,9 @@ gocsp_client_send_many(gocsp_client *cl, const char *name,
 	while (rc == 0 && done < n) {
 		size_t k = 0, bytes = 0, went;
 		while (done + k < n && k < batch &&
-		    (k == 0 || bytes + msgs[done + k].len <=
-		                   GOCSP_WIRE_BATCH_BYTES)) {
+		    (k == 0 ||
+		        bytes + msgs[done + k].len <=
+		            GOCSP_WIRE_BATCH_BYTES)) {
 			values[k].data = msgs[done + k].data;
 			values[k].len = msgs[done + k].len;
 			bytes += values[k].len;
@@ -367,8 +370,8 @@ recv_values(gocsp_client *cl, const char *name, gocsp_client_msg *msgs,
 	Gocsp__Reply *r;
 	rc = gocsp__client_call(cl, &req, timeout, &r);
 	if (rc == 0 && (r->n_deliveries == 0 || r->n_deliveries > max)) {
-		gocsp__client_error(cl, "gocspd replied %zu values to a receive",
-		    r->n_deliveries);
+		gocsp__client_error(cl,
+		    "gocspd replied %zu values to a receive", r->n_deliveries);
 		rc = GOCSP_EPROTO;
 	}
 	for (size_t i = 0; rc == 0 && i < r->n_deliveries; i++) {
@@ -388,8 +391,8 @@ recv_values(gocsp_client *cl, const char *name, gocsp_client_msg *msgs,
 }
 
 int
-gocsp_client_recv(gocsp_client *cl, const char *name, void **data,
-    size_t *len, int64_t timeout)
+gocsp_client_recv(gocsp_client *cl, const char *name, void **data, size_t *len,
+    int64_t timeout)
 {
 	gocsp_client_msg m = {NULL, 0};
 	size_t n;
@@ -462,8 +465,10 @@ gocsp_client_select(gocsp_client *cl, gocsp_client_case *cases, size_t n,
 		if ((rc = gocsp__client_check_name(cl, cases[i].name)) != 0)
 			break;
 		if (cases[i].op != GOCSP_SEND && cases[i].op != GOCSP_RECV) {
-			gocsp__client_error(cl, "select case %zu: op must be GOCSP_SEND "
-			              "or GOCSP_RECV", i);
+			gocsp__client_error(cl,
+			    "select case %zu: op must be GOCSP_SEND "
+			    "or GOCSP_RECV",
+			    i);
 			rc = GOCSP_EINVAL;
 			break;
 		}
@@ -485,8 +490,8 @@ gocsp_client_select(gocsp_client *cl, gocsp_client_case *cases, size_t n,
 		rc = gocsp__client_call(cl, &req, timeout, &r);
 	}
 	if (rc == 0 && (r->index < 0 || (size_t) r->index >= n)) {
-		gocsp__client_error(cl, "gocspd chose select case %d of %zu", r->index,
-		    n);
+		gocsp__client_error(cl, "gocspd chose select case %d of %zu",
+		    r->index, n);
 		rc = GOCSP_EPROTO;
 	}
 	if (rc == 0) {
@@ -496,8 +501,10 @@ gocsp_client_select(gocsp_client *cl, gocsp_client_case *cases, size_t n,
 		k->out_len = 0;
 		if (k->op == GOCSP_RECV && r->ok) {
 			if (r->n_deliveries != 1) {
-				gocsp__client_error(cl, "gocspd's select reply carries "
-				              "%zu values", r->n_deliveries);
+				gocsp__client_error(cl,
+				    "gocspd's select reply carries "
+				    "%zu values",
+				    r->n_deliveries);
 				rc = GOCSP_EPROTO;
 			} else if ((k->out = take_value(
 			                &r->deliveries[0]->value)) == NULL) {
@@ -546,8 +553,8 @@ gocsp_client_stat(gocsp_client *cl, const char *name,
 	Gocsp__Reply *r;
 	rc = gocsp__client_call(cl, &req, 0, &r);
 	if (rc == 0 && r->n_chans != 1) {
-		gocsp__client_error(cl, "gocspd's stat reply describes %zu channels",
-		    r->n_chans);
+		gocsp__client_error(cl,
+		    "gocspd's stat reply describes %zu channels", r->n_chans);
 		rc = GOCSP_EPROTO;
 	}
 	if (rc == 0 && info != NULL)
@@ -557,8 +564,7 @@ gocsp_client_stat(gocsp_client *cl, const char *name,
 }
 
 int
-gocsp_client_list(gocsp_client *cl, gocsp_client_chan_info **infos,
-    size_t *n)
+gocsp_client_list(gocsp_client *cl, gocsp_client_chan_info **infos, size_t *n)
 {
 	if (infos == NULL || n == NULL)
 		return GOCSP_EINVAL;

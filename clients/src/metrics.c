@@ -22,9 +22,15 @@ ask(gocsp_client *cl, Gocsp__Request__OpCase op, Gocsp__Reply **r)
 	Gocsp__Pools pools = GOCSP__POOLS__INIT;
 	req.op_case = op;
 	switch (op) { /* the operations are a oneof: one union member */
-	case GOCSP__REQUEST__OP_PING: req.ping = &ping; break;
-	case GOCSP__REQUEST__OP_LIST: req.list = &list; break;
-	default: req.pools = &pools; break;
+	case GOCSP__REQUEST__OP_PING:
+		req.ping = &ping;
+		break;
+	case GOCSP__REQUEST__OP_LIST:
+		req.list = &list;
+		break;
+	default:
+		req.pools = &pools;
+		break;
 	}
 	return gocsp__client_call(cl, &req, 0, r);
 }
@@ -42,8 +48,9 @@ gocsp_client_metrics(gocsp_client *cl, char **text, size_t *len)
 	    (rc = ask(cl, GOCSP__REQUEST__OP_LIST, &chans)) == 0 &&
 	    (rc = ask(cl, GOCSP__REQUEST__OP_POOLS, &pools)) == 0) {
 		if (server->server == NULL) {
-			gocsp__client_error(cl, "gocspd's ping reply has no "
-			                        "figures");
+			gocsp__client_error(cl,
+			    "gocspd's ping reply has no "
+			    "figures");
 			rc = GOCSP_EPROTO;
 		} else {
 			struct gocsp__metrics m = {server->server,

@@ -134,8 +134,7 @@ gocsp_client_pool_kill(gocsp_client *cl, const char *pool)
 }
 
 int
-gocsp_client_pools(gocsp_client *cl, gocsp_client_pool_info **infos,
-    size_t *n)
+gocsp_client_pools(gocsp_client *cl, gocsp_client_pool_info **infos, size_t *n)
 {
 	if (infos == NULL || n == NULL)
 		return GOCSP_EINVAL;

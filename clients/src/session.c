@@ -53,35 +53,35 @@ enum { WAKE_REPLY = 1, WAKE_LEAD = 2 };
 
 struct call {
 	uint64_t op_id;
-	gocsp_chan *done;     /* int, buffer of 2 */
-	Gocsp__Reply *reply;  /* set before WAKE_REPLY */
-	int error;            /* when completed without a reply */
-	bool completed;       /* under the session's lock */
-	bool waiting;         /* blocked on done: may be handed the reading */
-	bool lead;            /* has been handed the reading */
+	gocsp_chan *done;    /* int, buffer of 2 */
+	Gocsp__Reply *reply; /* set before WAKE_REPLY */
+	int error;           /* when completed without a reply */
+	bool completed;      /* under the session's lock */
+	bool waiting;        /* blocked on done: may be handed the reading */
+	bool lead;           /* has been handed the reading */
 	struct call *next;
 };
 
 struct gocsp__session {
 	_Atomic uint32_t refs;
 	struct gocsp__tp *tp;
-	gocsp_mutex send_lock;   /* op ids reach the wire in order */
-	uint64_t last_op;        /* under send_lock */
-	pthread_mutex_t lock;    /* everything below */
+	gocsp_mutex send_lock; /* op ids reach the wire in order */
+	uint64_t last_op;      /* under send_lock */
+	pthread_mutex_t lock;  /* everything below */
 	bool broken;
 	int error;
-	bool reading;            /* a leader reads (pull transports) */
+	bool reading; /* a leader reads (pull transports) */
 	struct call *calls;
-	uint64_t *acks;          /* delivery ids to acknowledge */
+	uint64_t *acks; /* delivery ids to acknowledge */
 	size_t nacks, acks_cap;
-	uint64_t *alone;         /* acknowledged in frames of their own */
+	uint64_t *alone; /* acknowledged in frames of their own */
 	size_t nalone, alone_cap;
-	int64_t ack_delay;       /* < 0: acks wait for a request */
+	int64_t ack_delay;                  /* < 0: acks wait for a request */
 	struct gocsp__server_limits limits; /* from the first ping */
 	bool flusher_on, stopping;
-	bool flusher_idle;       /* it waits for acks, with no deadline */
+	bool flusher_idle; /* it waits for acks, with no deadline */
 	pthread_t flusher;
-	pthread_cond_t cond;     /* acks pending, or stopping */
+	pthread_cond_t cond; /* acks pending, or stopping */
 };
 
 static void dispatch(void *arg, const void *body, size_t len);
@@ -146,7 +146,8 @@ flush_acks(struct gocsp__session *s)
 	uint64_t *ids = take_acks(s, &n, false);
 	bool broken = s->broken;
 	if (n > 0 && !broken)
-		(void) append_ids(&s->alone, &s->nalone, &s->alone_cap, ids, n);
+		(void) append_ids(&s->alone, &s->nalone, &s->alone_cap, ids,
+		    n);
 	pthread_mutex_unlock(&s->lock);
 	if (n > 0 && !broken) {
 		Gocsp__Request req = GOCSP__REQUEST__INIT;
@@ -208,8 +209,8 @@ wake_flusher(struct gocsp__session *s)
 		pthread_attr_init(&attr);
 		pthread_attr_setstacksize(&attr, 64 << 10);
 		/* If it cannot start, acks wait for the next request. */
-		s->flusher_on = pthread_create(&s->flusher, &attr,
-		                    flusher_main, s) == 0;
+		s->flusher_on =
+		    pthread_create(&s->flusher, &attr, flusher_main, s) == 0;
 		pthread_attr_destroy(&attr);
 		return;
 	}
@@ -359,8 +360,8 @@ wait_call(struct gocsp__session *s, struct call *c, int64_t deadline)
 				give_up_reading(s);
 			break;
 		}
-		bool lead = c->lead || (!s->reading && !s->broken &&
-		                           s->tp->ops->recv != NULL);
+		bool lead = c->lead ||
+		    (!s->reading && !s->broken && s->tp->ops->recv != NULL);
 		if (lead)
 			s->reading = true;
 		c->lead = false;
@@ -393,8 +394,8 @@ wait_call(struct gocsp__session *s, struct call *c, int64_t deadline)
 
 /* Run req, waiting for its reply until the deadline (-1: none). */
 static int
-call_until(struct gocsp__session *s, Gocsp__Request *req,
-    Gocsp__Reply **reply, int64_t deadline)
+call_until(struct gocsp__session *s, Gocsp__Request *req, Gocsp__Reply **reply,
+    int64_t deadline)
 {
 	*reply = NULL;
 	struct call c = {0};
@@ -454,9 +455,8 @@ int
 gocsp__session_call(struct gocsp__session *s, Gocsp__Request *req,
     Gocsp__Reply **reply)
 {
-	int64_t deadline = req->timeout_ns < 0
-	    ? -1
-	    : gocsp_now() + req->timeout_ns + GRACE;
+	int64_t deadline =
+	    req->timeout_ns < 0 ? -1 : gocsp_now() + req->timeout_ns + GRACE;
 	return call_until(s, req, reply, deadline);
 }
 
@@ -537,8 +537,9 @@ session_connect(struct gocsp__session **out, const char *url,
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->cond, &ca);
 	pthread_condattr_destroy(&ca);
-	struct gocsp__tp_events ev = {
-	    .on_frame = dispatch, .on_lost = session_fail, .arg = s};
+	struct gocsp__tp_events ev = {.on_frame = dispatch,
+	    .on_lost = session_fail,
+	    .arg = s};
 	int rc = gocsp__tp_open(&s->tp, url, deadline, &ev, why, whylen);
 	if (rc != 0) {
 		pthread_cond_destroy(&s->cond);
@@ -561,8 +562,8 @@ gocsp__session_open(struct gocsp__session **out, const char *url,
 	int64_t deadline = gocsp_now() + CONNECT_TIME;
 	for (;;) {
 		struct gocsp__session *s;
-		int rc = session_connect(&s, url, ack_delay, deadline, why,
-		    whylen);
+		int rc =
+		    session_connect(&s, url, ack_delay, deadline, why, whylen);
 		if (rc != 0)
 			return rc;
 		int64_t until = gocsp_now() + PING_TIME;
@@ -576,15 +577,17 @@ gocsp__session_open(struct gocsp__session **out, const char *url,
 		session_free(s);
 		if (rc != GOCSP_ETIMEDOUT) {
 			/* Closed at once: refused, not wedged. */
-			snprintf(why, whylen, "gocspd at %s refused the "
-			                      "connection (peer uid, "
-			                      "--max-clients: see its log)",
+			snprintf(why, whylen,
+			    "gocspd at %s refused the "
+			    "connection (peer uid, "
+			    "--max-clients: see its log)",
 			    url);
 			return GOCSP_ECONNREFUSED;
 		}
 		if (gocsp_now() >= deadline) {
-			snprintf(why, whylen, "gocspd at %s accepted the "
-			                      "connection but did not answer",
+			snprintf(why, whylen,
+			    "gocspd at %s accepted the "
+			    "connection but did not answer",
 			    url);
 			return GOCSP_ECONNREFUSED;
 		}

@@ -40,8 +40,8 @@
 struct tp_ipc {
 	struct gocsp__tp base;
 	int fd;
-	gocsp_mutex wlock;         /* one frame written at a time */
-	unsigned char *buf;        /* the reader's: bytes [start, end) */
+	gocsp_mutex wlock;  /* one frame written at a time */
+	unsigned char *buf; /* the reader's: bytes [start, end) */
 	size_t cap, start, end;
 };
 
@@ -58,7 +58,8 @@ write_all(int fd, struct iovec *iov, int n)
 				continue;
 			if (e != EAGAIN)
 				return -e;
-			int r = gocsp_wait_fd(fd, GOCSP_WRITABLE, GOCSP_FOREVER);
+			int r =
+			    gocsp_wait_fd(fd, GOCSP_WRITABLE, GOCSP_FOREVER);
 			if (r < 0)
 				return r;
 			continue;
@@ -245,8 +246,8 @@ gocsp__tp_ipc_open(struct gocsp__tp **out, const char *path, int64_t deadline,
 	int64_t pause = GOCSP_MS(10);
 	int refused = 0;
 	for (;;) {
-		t->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
-		        SOCK_CLOEXEC, 0);
+		t->fd = socket(AF_UNIX,
+		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (t->fd < 0) {
 			snprintf(why, whylen, "socket: %s", strerror(errno));
 			break;
@@ -257,15 +258,15 @@ gocsp__tp_ipc_open(struct gocsp__tp **out, const char *path, int64_t deadline,
 		int rc = GOCSP_ECONNRESET;
 		if (e == 0) {
 			int64_t hd = gocsp_now() + HANDSHAKE_TIMEOUT;
-			rc = handshake(t, deadline >= 0 && deadline < hd
-			        ? deadline : hd);
+			rc = handshake(t,
+			    deadline >= 0 && deadline < hd ? deadline : hd);
 			if (rc == 0) {
 				*out = &t->base;
 				return 0;
 			}
 			if (rc == GOCSP_EPROTO) {
-				snprintf(why, whylen, "%s is not a gocspd socket",
-				    path);
+				snprintf(why, whylen,
+				    "%s is not a gocspd socket", path);
 				close(t->fd);
 				break;
 			}
@@ -283,7 +284,8 @@ gocsp__tp_ipc_open(struct gocsp__tp **out, const char *path, int64_t deadline,
 			    strerror(e));
 			/* Missing or refusing: a daemon starting or
 			 * re-listening is quick; a dead one stays so. */
-			if ((e == ENOENT || e == ECONNREFUSED) && ++refused > 4) {
+			if ((e == ENOENT || e == ECONNREFUSED) &&
+			    ++refused > 4) {
 				close(t->fd);
 				break;
 			}

@@ -129,9 +129,9 @@ tls_setup(nng_dialer d, const char *url, char *why, size_t whylen)
 	    (cert != NULL &&
 	        (rv = nng_tls_config_cert_key_file(cfg, cert, NULL)) != 0) ||
 	    (rv = nng_tls_config_server_name(cfg, name)) != 0 ||
-	    (rv = nng_tls_config_auth_mode(cfg, ca != NULL
-	             ? NNG_TLS_AUTH_MODE_REQUIRED
-	             : NNG_TLS_AUTH_MODE_NONE)) != 0 ||
+	    (rv = nng_tls_config_auth_mode(cfg,
+	         ca != NULL ? NNG_TLS_AUTH_MODE_REQUIRED
+	                    : NNG_TLS_AUTH_MODE_NONE)) != 0 ||
 	    (rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, cfg)) != 0) {
 		nng_tls_config_free(cfg);
 		goto fail;
@@ -158,7 +158,8 @@ gocsp__tp_nng_open(struct gocsp__tp **out, const char *url,
 	int rc = GOCSP_ECONNREFUSED;
 	int rv = nng_req0_open_raw(&t->s);
 	if (rv != 0) {
-		snprintf(why, whylen, "opening a socket: %s", nng_strerror(rv));
+		snprintf(why, whylen, "opening a socket: %s",
+		    nng_strerror(rv));
 		free(t);
 		return gocsp__wire_from_nng(rv);
 	}

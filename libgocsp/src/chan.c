@@ -114,8 +114,10 @@ chan_op(gocsp_chan *c, void *elem, bool send, int64_t deadline)
 	}
 
 	struct gocsp__waiter w;
-	struct gocsp__sudog s = {
-	    .w = &w, .elem = elem, .key = c, .claim = deadline > 0};
+	struct gocsp__sudog s = {.w = &w,
+	    .elem = elem,
+	    .key = c,
+	    .claim = deadline > 0};
 	gocsp__waiter_init(&w, deadline,
 	    send ? GOCSP__WAIT_CHAN_SEND : GOCSP__WAIT_CHAN_RECV);
 	struct gocsp__waitq *q = send ? &c->sendq : &c->recvq;

@@ -9,15 +9,15 @@
 #include "internal.h"
 
 struct gocsp_chan {
-	gocsp__lock lock;         /* leaf lock: protects everything below */
-	uint32_t closed;          /* also read without the lock as a hint */
-	bool orphan;              /* last reference gone while waiters remain */
+	gocsp__lock lock; /* leaf lock: protects everything below */
+	uint32_t closed;  /* also read without the lock as a hint */
+	bool orphan;      /* last reference gone while waiters remain */
 	struct gocsp_chan *free_link; /* select's list of orphans to free */
 	_Atomic uint32_t refs;
 	size_t elemsize, cap;
-	size_t qcount;            /* values held (ring + front); also read
+	size_t qcount;       /* values held (ring + front); also read
 	                             as a hint */
-	size_t sendx, recvx;      /* ring indices */
+	size_t sendx, recvx; /* ring indices */
 	struct gocsp__waitq recvq, sendq;
 	/* Values put back (gocsp_chan_unrecv) while the ring was full: a
 	 * stack whose top is the channel's head.  Non-empty only while the
@@ -62,8 +62,8 @@ gocsp__chan_slot(gocsp_chan *c, size_t i)
  * the hot path of every channel operation and of select.
  */
 static inline __attribute__((always_inline)) int
-gocsp__chan_send_locked(
-    gocsp_chan *c, const void *elem, struct gocsp__waiter **wake)
+gocsp__chan_send_locked(gocsp_chan *c, const void *elem,
+    struct gocsp__waiter **wake)
 {
 	*wake = NULL;
 	if (c->closed)
@@ -87,8 +87,7 @@ gocsp__chan_send_locked(
 }
 
 static inline __attribute__((always_inline)) int
-gocsp__chan_recv_locked(
-    gocsp_chan *c, void *elem, struct gocsp__waiter **wake)
+gocsp__chan_recv_locked(gocsp_chan *c, void *elem, struct gocsp__waiter **wake)
 {
 	*wake = NULL;
 	if (gocsp__unlikely(c->nfront > 0)) {

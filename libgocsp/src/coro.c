@@ -76,8 +76,8 @@ allg_remove(struct gocsp__g *g)
 }
 
 bool
-gocsp__allg_walk(
-    void (*fn)(struct gocsp__g *g, void *arg), void *arg, bool try)
+gocsp__allg_walk(void (*fn)(struct gocsp__g *g, void *arg), void *arg,
+    bool try)
 {
 	if (!try)
 		gocsp__lock_acquire(&allg.lock);
@@ -276,7 +276,8 @@ spawn(void (*fn)(void *), void *arg, const void *args, size_t argsize,
 	GOCSP__STORE(&g->createdpc, pc);
 	GOCSP__STORE(&g->parentid,
 	    m != NULL && m->curg != NULL ? m->curg->id : (uint64_t) 0);
-	atomic_store_explicit(&g->status, GOCSP__G_RUNNABLE, memory_order_relaxed);
+	atomic_store_explicit(&g->status, GOCSP__G_RUNNABLE,
+	    memory_order_relaxed);
 	if (p != NULL)
 		atomic_store_explicit(&p->gcount,
 		    atomic_load_explicit(&p->gcount, memory_order_relaxed) + 1,
@@ -291,8 +292,7 @@ spawn(void (*fn)(void *), void *arg, const void *args, size_t argsize,
 		gocsp__runqput(p, g, false);
 	gocsp__wakep();
 	/* A spawner that outruns its worker runs the backlog itself. */
-	if (m->curg != NULL &&
-	    gocsp__spawnq_len(p) >= GOCSP__SPAWNQ_SIZE / 2)
+	if (m->curg != NULL && gocsp__spawnq_len(p) >= GOCSP__SPAWNQ_SIZE / 2)
 		gocsp__switch_out(m->curg, GOCSP__M_YIELD);
 	return 0;
 }
@@ -313,8 +313,7 @@ gocsp_go(void (*fn)(void *), void *arg)
 int
 gocsp_go_args(void (*fn)(void *), const void *args, size_t size)
 {
-	return spawn(fn, NULL, args, size, 0, fn,
-	    __builtin_return_address(0));
+	return spawn(fn, NULL, args, size, 0, fn, __builtin_return_address(0));
 }
 
 struct run_main {
@@ -359,8 +358,8 @@ gocsp_yield(void)
 	 * always goes there): thieves leave a busy worker's ring alone
 	 * (sched.c), and coroutines that yield to share a CPU must still
 	 * spread.  Else at the local ring's tail, which is cheaper. */
-	bool idle = atomic_load_explicit(
-	                &gocsp__sched.npidle, memory_order_relaxed) > 0;
+	bool idle = atomic_load_explicit(&gocsp__sched.npidle,
+	                memory_order_relaxed) > 0;
 	gocsp__switch_out(g, idle ? GOCSP__M_REQUEUE : GOCSP__M_YIELD);
 }
 
@@ -380,10 +379,11 @@ gocsp_num_coroutines(void)
 {
 	gocsp__runtime_init();
 	long n = atomic_load(&gocsp__sched.gcount_threads);
-	int np = atomic_load_explicit(&gocsp__sched.nallp, memory_order_acquire);
+	int np =
+	    atomic_load_explicit(&gocsp__sched.nallp, memory_order_acquire);
 	for (int i = 0; i < np; i++)
-		n += atomic_load_explicit(
-		    &gocsp__sched.allp[i]->gcount, memory_order_relaxed);
+		n += atomic_load_explicit(&gocsp__sched.allp[i]->gcount,
+		    memory_order_relaxed);
 	return n;
 }
 

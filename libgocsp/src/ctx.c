@@ -64,22 +64,22 @@ enum ctx_kind {
 };
 
 struct gocsp_ctx {
-	gocsp__lock lock;      /* cancel: see the notes */
-	_Atomic uint32_t refs; /* the context is freed when it reaches 0 */
-	_Atomic int err;       /* cancel: written under lock, 0 while live */
-	uint8_t kind;          /* enum ctx_kind; immutable */
-	bool has_deadline;     /* immutable: deadline is valid */
-	bool has_timer;        /* immutable once published: timer is ours */
-	bool linked;           /* under cparent->lock: in its children */
-	int64_t deadline;      /* immutable: earliest in the ancestry */
-	gocsp_ctx *parent;     /* immutable; holds a reference */
-	gocsp_ctx *cparent;    /* immutable: nearest cancelable ancestor */
-	gocsp_ctx *children;   /* cancel: under lock */
+	gocsp__lock lock;       /* cancel: see the notes */
+	_Atomic uint32_t refs;  /* the context is freed when it reaches 0 */
+	_Atomic int err;        /* cancel: written under lock, 0 while live */
+	uint8_t kind;           /* enum ctx_kind; immutable */
+	bool has_deadline;      /* immutable: deadline is valid */
+	bool has_timer;         /* immutable once published: timer is ours */
+	bool linked;            /* under cparent->lock: in its children */
+	int64_t deadline;       /* immutable: earliest in the ancestry */
+	gocsp_ctx *parent;      /* immutable; holds a reference */
+	gocsp_ctx *cparent;     /* immutable: nearest cancelable ancestor */
+	gocsp_ctx *children;    /* cancel: under lock */
 	gocsp_ctx *next, *prev; /* in cparent->children, under its lock */
-	gocsp_chan *done;      /* cancel: owned; closed under lock */
+	gocsp_chan *done;       /* cancel: owned; closed under lock */
 	struct gocsp__timer timer; /* when has_timer */
-	const void *key;       /* value: immutable */
-	void *value;           /* value: immutable */
+	const void *key;           /* value: immutable */
+	void *value;               /* value: immutable */
 };
 
 static gocsp_ctx background = {.kind = CTX_BACKGROUND};
@@ -272,8 +272,8 @@ gocsp_ctx_with_cancel(gocsp_ctx *parent)
 gocsp_ctx *
 gocsp_ctx_with_deadline(gocsp_ctx *parent, int64_t deadline)
 {
-	return new_cancel(
-	    parent, deadline, "gocsp_ctx_with_deadline: NULL parent");
+	return new_cancel(parent, deadline,
+	    "gocsp_ctx_with_deadline: NULL parent");
 }
 
 gocsp_ctx *
@@ -283,8 +283,8 @@ gocsp_ctx_with_timeout(gocsp_ctx *parent, int64_t timeout)
 	 * block" of the blocking calls. */
 	int64_t deadline =
 	    timeout == 0 ? gocsp_now() : gocsp__deadline(timeout);
-	return new_cancel(
-	    parent, deadline, "gocsp_ctx_with_timeout: NULL parent");
+	return new_cancel(parent, deadline,
+	    "gocsp_ctx_with_timeout: NULL parent");
 }
 
 gocsp_ctx *
@@ -373,8 +373,8 @@ gocsp_ctx_release(gocsp_ctx *ctx)
 	/* A loop, not recursion: the last release of a long chain frees
 	 * its ancestors in turn. */
 	while (ctx != NULL && ctx->kind != CTX_BACKGROUND) {
-		uint32_t old = atomic_fetch_sub_explicit(
-		    &ctx->refs, 1, memory_order_acq_rel);
+		uint32_t old = atomic_fetch_sub_explicit(&ctx->refs, 1,
+		    memory_order_acq_rel);
 		if (old == 0)
 			gocsp__throw("gocsp_ctx_release: released more often "
 			             "than retained");

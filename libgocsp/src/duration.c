@@ -12,14 +12,14 @@ static const struct {
 	const char *name;
 	int64_t ns;
 } units[] = {
-	{"ns", 1},
-	{"us", 1000},
-	{"\xc2\xb5s", 1000}, /* U+00B5 micro sign */
-	{"\xce\xbcs", 1000}, /* U+03BC Greek mu */
-	{"ms", 1000000},
-	{"s", 1000000000},
-	{"m", 60 * (int64_t) 1000000000},
-	{"h", 3600 * (int64_t) 1000000000},
+    {"ns", 1},
+    {"us", 1000},
+    {"\xc2\xb5s", 1000}, /* U+00B5 micro sign */
+    {"\xce\xbcs", 1000}, /* U+03BC Greek mu */
+    {"ms", 1000000},
+    {"s", 1000000000},
+    {"m", 60 * (int64_t) 1000000000},
+    {"h", 3600 * (int64_t) 1000000000},
 };
 
 /* Digits at *s: their value (saturated) and how many there were. */
@@ -30,7 +30,8 @@ digits(const char **s, uint64_t *value, uint64_t *scale, bool *overflow)
 	*value = 0;
 	*scale = 1;
 	for (; **s >= '0' && **s <= '9'; (*s)++, n++) {
-		if (*value > (UINT64_MAX - 9) / 10 || *scale > UINT64_MAX / 10) {
+		if (*value > (UINT64_MAX - 9) / 10 ||
+		    *scale > UINT64_MAX / 10) {
 			/* Fraction digits past 19 no longer matter. */
 			*overflow = true;
 			continue;
@@ -83,8 +84,8 @@ gocsp_parse_duration(const char *s, int64_t *out)
 			return GOCSP_EINVAL;
 		uint64_t v = whole * (uint64_t) unit;
 		if (frac != 0)
-			v += (uint64_t) ((double) frac * ((double) unit /
-			                                     (double) scale));
+			v += (uint64_t) ((double) frac *
+			    ((double) unit / (double) scale));
 		total += v;
 		if (total > (uint64_t) INT64_MAX)
 			return GOCSP_EINVAL;

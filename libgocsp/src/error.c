@@ -12,8 +12,8 @@ const char *
 gocsp_strerror(int code)
 {
 	switch (code) {
-#define GOCSP__ERRNO_TEXT(name, value, text)                                 \
-	case GOCSP_##name:                                                   \
+#define GOCSP__ERRNO_TEXT(name, value, text) \
+	case GOCSP_##name:                   \
 		return text;
 		GOCSP_ERRNO_MAP(GOCSP__ERRNO_TEXT)
 #undef GOCSP__ERRNO_TEXT

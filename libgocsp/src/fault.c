@@ -50,12 +50,14 @@ void
 gocsp__stack_overflow(uint64_t id, size_t size)
 {
 	char line[256];
-	size_t n = append(line, 0, "gocsp: fatal: stack overflow in coroutine ");
+	size_t n =
+	    append(line, 0, "gocsp: fatal: stack overflow in coroutine ");
 	n += fmt_u64(line + n, id);
 	n = append(line, n, " (stack of ");
 	n += fmt_u64(line + n, size);
-	n = append(line, n, " bytes; use gocsp_go_stack or GOCSP_STACK_SIZE "
-	                    "for a larger one)\n");
+	n = append(line, n,
+	    " bytes; use gocsp_go_stack or GOCSP_STACK_SIZE "
+	    "for a larger one)\n");
 	(void) !write(2, line, n);
 	signal(SIGABRT, SIG_DFL);
 	abort();

@@ -115,8 +115,7 @@ struct gocsp__waiter {
  * (enum gocsp__waitreason).  A deadline makes it racy; so must a caller
  * whose wakers do not all hold the lock that the wait's unlock releases
  * (set w->racy). */
-void gocsp__waiter_init(
-    struct gocsp__waiter *w, int64_t deadline, int reason);
+void gocsp__waiter_init(struct gocsp__waiter *w, int64_t deadline, int reason);
 
 /*
  * Call unlock(arg) (may be NULL) and block until gocsp__waiter_wake(w)
@@ -126,8 +125,8 @@ void gocsp__waiter_init(
  * case this waits for that wake.  Returns only once no waker will touch w
  * again.  May park.  Hold no gocsp__lock but the one unlock releases.
  */
-void gocsp__waiter_wait(
-    struct gocsp__waiter *w, void (*unlock)(void *), void *arg);
+void gocsp__waiter_wait(struct gocsp__waiter *w, void (*unlock)(void *),
+    void *arg);
 
 /*
  * Wake w.  The caller must not touch w (or the sudogs on the waiter's
@@ -167,17 +166,17 @@ gocsp__waiter_claim(struct gocsp__waiter *w)
 struct gocsp__sudog {
 	struct gocsp__waiter *w;
 	struct gocsp__sudog *next, *prev;
-	void *elem;         /* send: source; recv: destination (may be NULL) */
-	const void *key;    /* semaphore address, channel or poll descriptor */
+	void *elem;      /* send: source; recv: destination (may be NULL) */
+	const void *key; /* semaphore address, channel or poll descriptor */
 	union {
 		int index;  /* select: the case's index */
 		int events; /* netpoll: the events the waker found */
 	};
-	bool claim;         /* others may complete w too (select cases, a
+	bool claim;   /* others may complete w too (select cases, a
 	                       deadline, a cancel channel): a waker must
 	                       claim w before completing it */
-	bool queued;        /* in a wait queue */
-	bool success;       /* value moved (false: woken by close) */
+	bool queued;  /* in a wait queue */
+	bool success; /* value moved (false: woken by close) */
 };
 
 struct gocsp__waitq {
@@ -219,33 +218,33 @@ enum gocsp__gstatus {
 };
 
 struct gocsp__g {
-	struct gocsp__regs regs;      /* saved registers while not running */
-	struct gocsp__g *schedlink;   /* global queue, free lists */
+	struct gocsp__regs regs;    /* saved registers while not running */
+	struct gocsp__g *schedlink; /* global queue, free lists */
 	/* On the first G of a batch in the global run queue (runq.c). */
 	struct {
 		struct gocsp__g *next, *tail;
 		long n;
 	} batch;
-	_Atomic uint32_t status;      /* enum gocsp__gstatus */
-	uint32_t stack_kind;          /* guard kind of the stack (stack.c) */
-	unsigned valgrind_stack;      /* its stack's id for valgrind, live */
-	bool fresh;                   /* spawned, not yet run */
+	_Atomic uint32_t status; /* enum gocsp__gstatus */
+	uint32_t stack_kind;     /* guard kind of the stack (stack.c) */
+	unsigned valgrind_stack; /* its stack's id for valgrind, live */
+	bool fresh;              /* spawned, not yet run */
 	void (*fn)(void *);
 	void *arg;
-	unsigned char *stack_lo;      /* usable stack, or NULL; a dead G
+	unsigned char *stack_lo; /* usable stack, or NULL; a dead G
 	                                 in a P's cache keeps its own */
-	size_t stack_size;            /* requested size, 0 = default */
-	size_t argspace;              /* bytes at the stack's top holding
+	size_t stack_size;       /* requested size, 0 = default */
+	size_t argspace;         /* bytes at the stack's top holding
 	                                 gocsp_go_args' copy */
 	uint64_t id;
 	/* For gocsp_dump: written by the G itself (or its spawner before
 	 * it runs), read racily by the dump. */
-	uint8_t waitreason;           /* enum gocsp__waitreason, parked */
-	int64_t waitsince;            /* coarse clock when it parked */
-	void (*startfn)(void *);      /* the function it was started with */
-	void *createdpc;              /* where gocsp_go was called */
-	uint64_t parentid;            /* the spawner, 0: a plain thread */
-	size_t allgidx;               /* in the list of all Gs (coro.c) */
+	uint8_t waitreason;      /* enum gocsp__waitreason, parked */
+	int64_t waitsince;       /* coarse clock when it parked */
+	void (*startfn)(void *); /* the function it was started with */
+	void *createdpc;         /* where gocsp_go was called */
+	uint64_t parentid;       /* the spawner, 0: a plain thread */
+	size_t allgidx;          /* in the list of all Gs (coro.c) */
 #ifdef GOCSP_TSAN
 	void *tsan_fiber;
 #endif
@@ -260,8 +259,8 @@ struct gocsp__g *gocsp__curg(void);
  * when the list stays busy (a signal handler that may have interrupted
  * its holder).
  */
-bool gocsp__allg_walk(
-    void (*fn)(struct gocsp__g *g, void *arg), void *arg, bool try);
+bool gocsp__allg_walk(void (*fn)(struct gocsp__g *g, void *arg), void *arg,
+    bool try);
 
 /* dump.c: read $GOCSP_TRACEBACK and take SIGQUIT if the program left it
  * at its default action (at runtime start). */
@@ -297,12 +296,12 @@ void gocsp__ready(struct gocsp__g *g, bool racy);
 /* ---------------------------------------------------------------------- */
 
 struct gocsp__timer {
-	int64_t when;                          /* monotonic ns */
-	int64_t period;                        /* > 0: re-arm (ticker) */
-	void (*fn)(struct gocsp__timer *t);    /* runs under the heap lock */
+	int64_t when;                       /* monotonic ns */
+	int64_t period;                     /* > 0: re-arm (ticker) */
+	void (*fn)(struct gocsp__timer *t); /* runs under the heap lock */
 	void *arg;
-	struct gocsp__timerheap *heap;         /* where it is queued */
-	int32_t index;                         /* in heap->a, -1 if not queued */
+	struct gocsp__timerheap *heap; /* where it is queued */
+	int32_t index;                 /* in heap->a, -1 if not queued */
 };
 
 struct gocsp__timerheap {
@@ -341,7 +340,6 @@ gocsp__deadline(int64_t timeout)
 	int64_t now = gocsp__os_now();
 	return timeout > INT64_MAX - now ? INT64_MAX : now + timeout;
 }
-
 
 /* ---------------------------------------------------------------------- */
 /* Semaphores keyed by address (Go's sema.go), for sync                    */

@@ -143,9 +143,9 @@ sys_io(int fd, void *buf, size_t n, bool writing, enum fdkind *kind)
 		if (*kind == FD_SOCKET) {
 			/* MSG_NOSIGNAL: a peer that closed is -EPIPE, not
 			 * a SIGPIPE that kills the process (Go's answer). */
-			r = writing ? send(fd, buf, n,
-			                  MSG_DONTWAIT | MSG_NOSIGNAL)
-			            : recv(fd, buf, n, MSG_DONTWAIT);
+			r = writing
+			    ? send(fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL)
+			    : recv(fd, buf, n, MSG_DONTWAIT);
 			res = r < 0 ? -(ssize_t) errno : r;
 		} else {
 			struct gocsp__p *p = *kind == FD_BLOCKING
@@ -223,8 +223,7 @@ gocsp_write(int fd, const void *buf, size_t n)
 }
 
 int
-gocsp_accept_ctx(
-    gocsp_ctx *ctx, int fd, struct sockaddr *addr, socklen_t *len)
+gocsp_accept_ctx(gocsp_ctx *ctx, int fd, struct sockaddr *addr, socklen_t *len)
 {
 	int err = ctx_check(ctx);
 	if (err != 0)
@@ -254,8 +253,8 @@ gocsp_accept(int fd, struct sockaddr *addr, socklen_t *len)
 }
 
 int
-gocsp_connect_ctx(
-    gocsp_ctx *ctx, int fd, const struct sockaddr *addr, socklen_t len)
+gocsp_connect_ctx(gocsp_ctx *ctx, int fd, const struct sockaddr *addr,
+    socklen_t len)
 {
 	int err = ctx_check(ctx);
 	if (err != 0)

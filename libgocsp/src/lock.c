@@ -31,7 +31,8 @@ gocsp__lock_slow(gocsp__lock *l)
 {
 	for (uint32_t i = 0;; i++) {
 		uint32_t unlocked = 0;
-		if (atomic_load_explicit(&l->state, memory_order_relaxed) == 0 &&
+		if (atomic_load_explicit(&l->state, memory_order_relaxed) ==
+		        0 &&
 		    atomic_compare_exchange_weak_explicit(&l->state, &unlocked,
 		        1, memory_order_acquire, memory_order_relaxed))
 			return;

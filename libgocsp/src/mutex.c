@@ -130,7 +130,7 @@ lock_slow(gocsp_mutex *m)
 		if (starving && (old & MUTEX_LOCKED) != 0)
 			new |= MUTEX_STARVING;
 		if (awoke) {
-			if ((new & MUTEX_WOKEN) == 0)
+			if ((new &MUTEX_WOKEN) == 0)
 				gocsp__throw("gocsp_mutex_lock: inconsistent "
 				             "mutex state");
 			new &= ~MUTEX_WOKEN;
@@ -161,8 +161,8 @@ lock_slow(gocsp_mutex *m)
 			 * turns could keep it on for good. */
 			if (!starving || (old >> MUTEX_WAITER_SHIFT) == 1)
 				delta -= MUTEX_STARVING;
-			__atomic_add_fetch(
-			    &m->state_, delta, __ATOMIC_ACQ_REL);
+			__atomic_add_fetch(&m->state_, delta,
+			    __ATOMIC_ACQ_REL);
 			return;
 		}
 		awoke = true;
@@ -201,7 +201,7 @@ unlock_slow(gocsp_mutex *m, int32_t new)
 {
 	if (((new + MUTEX_LOCKED) & MUTEX_LOCKED) == 0)
 		gocsp__throw("gocsp_mutex_unlock: unlock of unlocked mutex");
-	if ((new & MUTEX_STARVING) != 0) {
+	if ((new &MUTEX_STARVING) != 0) {
 		/* Hand the lock to the first waiter: it sees the starving
 		 * bit and takes ownership. */
 		gocsp__semrelease(&m->sema_, 1);

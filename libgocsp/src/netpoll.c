@@ -84,15 +84,16 @@ desc(int fd, bool create)
 {
 	if (fd < 0 || fd >= CHUNK * NCHUNKS)
 		return NULL;
-	struct polldesc *c = atomic_load_explicit(
-	    &chunks[fd / CHUNK], memory_order_acquire);
+	struct polldesc *c =
+	    atomic_load_explicit(&chunks[fd / CHUNK], memory_order_acquire);
 	if (c == NULL) {
 		if (!create)
 			return NULL;
 		struct polldesc *n = calloc(CHUNK, sizeof(*n));
 		if (n == NULL)
 			return NULL;
-		if (!atomic_compare_exchange_strong(&chunks[fd / CHUNK], &c, n))
+		if (!atomic_compare_exchange_strong(&chunks[fd / CHUNK], &c,
+		        n))
 			free(n); /* c is the winner's */
 		else
 			c = n;
@@ -199,8 +200,8 @@ gocsp__netpoll_wait(int fd, int events, int64_t deadline, gocsp_chan *cancel)
 	struct polldesc *pd = desc(fd, true);
 	if (pd == NULL)
 		return fd < 0 ? -EBADF : GOCSP_ENOMEM;
-	struct epoll_event ev = {
-	    .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+	struct epoll_event ev = {.events =
+	                             EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
 	    .data.u64 = (uint64_t) fd};
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0 && errno != EEXIST)
 		return -errno;

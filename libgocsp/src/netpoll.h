@@ -16,7 +16,8 @@
  * GOCSP_ETIMEDOUT, GOCSP_ECANCELED (cancel closed) or -errno.
  * Readiness may be spurious: callers retry the operation.  May park.
  */
-int gocsp__netpoll_wait(int fd, int events, int64_t deadline, gocsp_chan *cancel);
+int gocsp__netpoll_wait(int fd, int events, int64_t deadline,
+    gocsp_chan *cancel);
 
 /* Readiness of fd right now (poll(2) with no timeout): the ready events
  * among `events`, 0 if none, or -errno. */

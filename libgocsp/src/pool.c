@@ -36,7 +36,7 @@ struct poolcache {
 
 struct poolstate {
 	gocsp__lock lock;
-	uint32_t nshared; /* under lock; read without it as a hint */
+	uint32_t nshared;         /* under lock; read without it as a hint */
 	void *shared[SHARED_MAX]; /* under lock, a stack */
 	/* By P id; each written by its P only (and by destroy). */
 	struct poolcache *_Atomic caches[GOCSP__MAX_PROCS];
@@ -129,9 +129,10 @@ gocsp_pool_get(gocsp_pool *p)
 	struct poolstate *s = state_of(p);
 	if (s != NULL) {
 		int id = gocsp__procid();
-		struct poolcache *c = id < 0 ? NULL :
-		    atomic_load_explicit(&s->caches[id],
-		        memory_order_relaxed);
+		struct poolcache *c = id < 0
+		    ? NULL
+		    : atomic_load_explicit(&s->caches[id],
+		          memory_order_relaxed);
 		void *obj;
 		if (c != NULL) {
 			if ((obj = c->private_) != NULL) {
@@ -200,8 +201,7 @@ cache_of(struct poolstate *s, int id)
 		return c;
 	c = calloc(1, sizeof(*c));
 	if (c != NULL)
-		atomic_store_explicit(
-		    &s->caches[id], c, memory_order_release);
+		atomic_store_explicit(&s->caches[id], c, memory_order_release);
 	return c;
 }
 

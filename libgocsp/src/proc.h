@@ -69,26 +69,28 @@ enum gocsp__maction {
 
 struct gocsp__m {
 	struct gocsp__regs g0regs; /* the scheduler's context */
-	struct gocsp__g *curg;   /* running G, NULL on g0 */
-	struct gocsp__p *p;      /* owned P, NULL while idle */
-	struct gocsp__p *nextp;  /* P handed over by the waker, under sched.lock */
-	bool spinning;           /* looking for work, counted in nmspinning */
-	int64_t spin_ns;         /* how long it spins before sleeping (spin_adapt) */
-	int64_t spun_out;        /* when it last gave up spinning, 0 if it has
+	struct gocsp__g *curg;     /* running G, NULL on g0 */
+	struct gocsp__p *p;        /* owned P, NULL while idle */
+	struct gocsp__p
+	    *nextp;       /* P handed over by the waker, under sched.lock */
+	bool spinning;    /* looking for work, counted in nmspinning */
+	int64_t spin_ns;  /* how long it spins before sleeping (spin_adapt) */
+	int64_t spun_out; /* when it last gave up spinning, 0 if it has
 	                            found work since */
-	int spread;              /* Gs readied now that go to the global queue
+	int spread;       /* Gs readied now that go to the global queue
 	                            (poll_ready) */
-	bool runs_next;          /* the next G it readies it runs itself, so
+	bool runs_next;   /* the next G it readies it runs itself, so
 	                            readying it wakes no other M (m_sleep) */
 	struct gocsp__g *prevg;  /* the G that just switched away */
 	int action;              /* what prevg asked for */
 	void (*unlockf)(void *); /* GOCSP__M_PARK: run once curg is parked */
 	void *unlockarg;
-	_Atomic uint32_t wake;   /* futex: 0 sleeping, 1 woken */
-	bool polling;            /* sleeping in the netpoller, under sched.lock */
-	struct gocsp__m *link;   /* idle list, under sched.lock */
+	_Atomic uint32_t wake; /* futex: 0 sleeping, 1 woken */
+	bool polling; /* sleeping in the netpoller, under sched.lock */
+	struct gocsp__m *link; /* idle list, under sched.lock */
 	pthread_t thread;
-	void *altstack; /* signal stack for overflow reports (kept reachable) */
+	void
+	    *altstack; /* signal stack for overflow reports (kept reachable) */
 	void *g0_stack_lo; /* for sanitizer fiber annotations */
 	size_t g0_stack_size;
 	void *g0_fake_stack;
@@ -120,8 +122,8 @@ struct gocsp__sched {
 	/* The idle M blocked in the netpoller, under lock; read as a hint. */
 	struct gocsp__m *poller;
 
-	_Atomic int nprocs;                       /* GOMAXPROCS */
-	_Atomic int nallp;                        /* Ps allocated */
+	_Atomic int nprocs; /* GOMAXPROCS */
+	_Atomic int nallp;  /* Ps allocated */
 	struct gocsp__p *_Atomic allp[GOCSP__MAX_PROCS];
 
 	gocsp__lock gfree_lock;
@@ -176,20 +178,20 @@ gocsp__runqput(struct gocsp__p *p, struct gocsp__g *g, bool next)
 		 * until this store: no read-modify-write needed. */
 		if (atomic_load_explicit(&p->runnext, memory_order_relaxed) ==
 		    NULL) {
-			atomic_store_explicit(
-			    &p->runnext, g, memory_order_release);
+			atomic_store_explicit(&p->runnext, g,
+			    memory_order_release);
 			return;
 		}
 	} else {
-		uint32_t h = atomic_load_explicit(
-		    &p->runqhead, memory_order_acquire);
-		uint32_t t = atomic_load_explicit(
-		    &p->runqtail, memory_order_relaxed);
+		uint32_t h =
+		    atomic_load_explicit(&p->runqhead, memory_order_acquire);
+		uint32_t t =
+		    atomic_load_explicit(&p->runqtail, memory_order_relaxed);
 		if (t - h < GOCSP__RUNQ_SIZE) {
-			atomic_store_explicit(&p->runq[t % GOCSP__RUNQ_SIZE], g,
-			    memory_order_relaxed);
-			atomic_store_explicit(
-			    &p->runqtail, t + 1, memory_order_release);
+			atomic_store_explicit(&p->runq[t % GOCSP__RUNQ_SIZE],
+			    g, memory_order_relaxed);
+			atomic_store_explicit(&p->runqtail, t + 1,
+			    memory_order_release);
 			return;
 		}
 	}
@@ -203,8 +205,7 @@ struct gocsp__g *gocsp__runqget(struct gocsp__p *p);
 bool gocsp__runqempty(struct gocsp__p *p);
 /* A thief (owner of p): take half of victim's ring, or its runnext when
  * the ring is empty; return one and queue the others on p. */
-struct gocsp__g *gocsp__runqsteal(
-    struct gocsp__p *p, struct gocsp__p *victim);
+struct gocsp__g *gocsp__runqsteal(struct gocsp__p *p, struct gocsp__p *victim);
 /* Owner of p: queue a G spawned there that has not run yet.  false if
  * the deque is full. */
 bool gocsp__spawnq_push(struct gocsp__p *p, struct gocsp__g *g);
@@ -213,21 +214,21 @@ uint32_t gocsp__spawnq_len(struct gocsp__p *p);
 /* A thief (owner of p): take the older half of victim's spawned Gs, at
  * least one; return the oldest and queue the others on p.  NULL if
  * there were none. */
-struct gocsp__g *gocsp__spawnq_steal(
-    struct gocsp__p *p, struct gocsp__p *victim);
+struct gocsp__g *gocsp__spawnq_steal(struct gocsp__p *p,
+    struct gocsp__p *victim);
 /* Global queue: sched.lock held.  Gs in a chain are linked by
  * schedlink. */
 void gocsp__globrunqput(struct gocsp__g *g);
-void gocsp__globrunqputbatch(
-    struct gocsp__g *head, struct gocsp__g *tail, long n);
+void gocsp__globrunqputbatch(struct gocsp__g *head, struct gocsp__g *tail,
+    long n);
 /* Detach the first batch, at most max Gs: returns its first G (NULL if
  * the queue is empty) and their number in *n. */
 struct gocsp__g *gocsp__globrunqtake(long max, long *n);
 #define GOCSP__GLOBAL_BATCH (GOCSP__RUNQ_SIZE / 2 + 1)
 /* Without sched.lock: queue the n - 1 Gs that follow head in its chain
  * (from gocsp__globrunqtake) in p's ring, and return head. */
-struct gocsp__g *gocsp__runqput_chain(
-    struct gocsp__p *p, struct gocsp__g *head, long n);
+struct gocsp__g *gocsp__runqput_chain(struct gocsp__p *p,
+    struct gocsp__g *head, long n);
 
 /* sched.c */
 void gocsp__wakep(void);

@@ -46,15 +46,15 @@
 static inline struct gocsp__g *
 slot_load(struct gocsp__p *p, uint32_t i)
 {
-	return atomic_load_explicit(
-	    &p->runq[i % GOCSP__RUNQ_SIZE], memory_order_relaxed);
+	return atomic_load_explicit(&p->runq[i % GOCSP__RUNQ_SIZE],
+	    memory_order_relaxed);
 }
 
 static inline void
 slot_store(struct gocsp__p *p, uint32_t i, struct gocsp__g *g)
 {
-	atomic_store_explicit(
-	    &p->runq[i % GOCSP__RUNQ_SIZE], g, memory_order_relaxed);
+	atomic_store_explicit(&p->runq[i % GOCSP__RUNQ_SIZE], g,
+	    memory_order_relaxed);
 }
 
 /* The ring is full: move its older half plus g to the global queue (Go's
@@ -82,21 +82,21 @@ void
 gocsp__runqput_slow(struct gocsp__p *p, struct gocsp__g *g, bool next)
 {
 	if (next) {
-		struct gocsp__g *old = atomic_exchange_explicit(
-		    &p->runnext, g, memory_order_acq_rel);
+		struct gocsp__g *old = atomic_exchange_explicit(&p->runnext, g,
+		    memory_order_acq_rel);
 		if (old == NULL)
 			return;
 		g = old; /* kick the old runnext to the ring */
 	}
 	for (;;) {
-		uint32_t h = atomic_load_explicit(
-		    &p->runqhead, memory_order_acquire);
-		uint32_t t = atomic_load_explicit(
-		    &p->runqtail, memory_order_relaxed);
+		uint32_t h =
+		    atomic_load_explicit(&p->runqhead, memory_order_acquire);
+		uint32_t t =
+		    atomic_load_explicit(&p->runqtail, memory_order_relaxed);
 		if (t - h < GOCSP__RUNQ_SIZE) {
 			slot_store(p, t, g);
-			atomic_store_explicit(
-			    &p->runqtail, t + 1, memory_order_release);
+			atomic_store_explicit(&p->runqtail, t + 1,
+			    memory_order_release);
 			return;
 		}
 		if (spill_half(p, g, h, t))
@@ -108,10 +108,10 @@ static struct gocsp__g *
 ring_get(struct gocsp__p *p)
 {
 	for (;;) {
-		uint32_t h = atomic_load_explicit(
-		    &p->runqhead, memory_order_acquire);
-		uint32_t t = atomic_load_explicit(
-		    &p->runqtail, memory_order_relaxed);
+		uint32_t h =
+		    atomic_load_explicit(&p->runqhead, memory_order_acquire);
+		uint32_t t =
+		    atomic_load_explicit(&p->runqtail, memory_order_relaxed);
 		if (t == h)
 			return NULL;
 		struct gocsp__g *g = slot_load(p, h);
@@ -130,8 +130,8 @@ gocsp__spawnq_push(struct gocsp__p *p, struct gocsp__g *g)
 	uint32_t t = atomic_load_explicit(&p->spawntop, memory_order_acquire);
 	if (b - t >= GOCSP__SPAWNQ_SIZE)
 		return false;
-	atomic_store_explicit(
-	    &p->spawnq[b % GOCSP__SPAWNQ_SIZE], g, memory_order_relaxed);
+	atomic_store_explicit(&p->spawnq[b % GOCSP__SPAWNQ_SIZE], g,
+	    memory_order_relaxed);
 	/* Publishes g (and the G's fields) to thieves. */
 	atomic_store_explicit(&p->spawnbot, b + 1, memory_order_release);
 	return true;
@@ -163,8 +163,8 @@ spawnq_pop(struct gocsp__p *p)
 	uint32_t t = atomic_load_explicit(&p->spawntop, memory_order_seq_cst);
 	struct gocsp__g *g = NULL;
 	if ((int32_t) (b - t) >= 0) {
-		g = atomic_load_explicit(
-		    &p->spawnq[b % GOCSP__SPAWNQ_SIZE], memory_order_relaxed);
+		g = atomic_load_explicit(&p->spawnq[b % GOCSP__SPAWNQ_SIZE],
+		    memory_order_relaxed);
 		if (b != t)
 			return g;
 		if (!atomic_compare_exchange_strong_explicit(&p->spawntop, &t,
@@ -217,9 +217,9 @@ gocsp__spawnq_steal(struct gocsp__p *p, struct gocsp__p *victim)
 uint32_t
 gocsp__spawnq_len(struct gocsp__p *p)
 {
-	int32_t n =
-	    (int32_t) (atomic_load_explicit(&p->spawnbot, memory_order_relaxed) -
-	        atomic_load_explicit(&p->spawntop, memory_order_relaxed));
+	int32_t n = (int32_t) (atomic_load_explicit(&p->spawnbot,
+	                           memory_order_relaxed) -
+	    atomic_load_explicit(&p->spawntop, memory_order_relaxed));
 	return n > 0 ? (uint32_t) n : 0;
 }
 
@@ -271,10 +271,10 @@ static uint32_t
 runqgrab(struct gocsp__p *victim, struct gocsp__p *p, uint32_t bh)
 {
 	for (;;) {
-		uint32_t h = atomic_load_explicit(
-		    &victim->runqhead, memory_order_acquire);
-		uint32_t t = atomic_load_explicit(
-		    &victim->runqtail, memory_order_acquire);
+		uint32_t h = atomic_load_explicit(&victim->runqhead,
+		    memory_order_acquire);
+		uint32_t t = atomic_load_explicit(&victim->runqtail,
+		    memory_order_acquire);
 		uint32_t n = t - h;
 		n = n - n / 2;
 		if (n == 0) {
@@ -301,16 +301,15 @@ runqgrab(struct gocsp__p *victim, struct gocsp__p *p, uint32_t bh)
 struct gocsp__g *
 gocsp__runqsteal(struct gocsp__p *p, struct gocsp__p *victim)
 {
-	uint32_t t =
-	    atomic_load_explicit(&p->runqtail, memory_order_relaxed);
+	uint32_t t = atomic_load_explicit(&p->runqtail, memory_order_relaxed);
 	uint32_t n = runqgrab(victim, p, t);
 	if (n == 0)
 		return NULL;
 	n--;
 	struct gocsp__g *g = slot_load(p, t + n);
 	if (n > 0)
-		atomic_store_explicit(
-		    &p->runqtail, t + n, memory_order_release);
+		atomic_store_explicit(&p->runqtail, t + n,
+		    memory_order_release);
 	return g;
 }
 
@@ -369,8 +368,8 @@ gocsp__globrunqtake(long max, long *n)
 		if (gocsp__sched.runqlast == b)
 			gocsp__sched.runqlast = rest;
 	}
-	atomic_fetch_sub_explicit(
-	    &gocsp__sched.runqsize, k, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&gocsp__sched.runqsize, k,
+	    memory_order_relaxed);
 	*n = k;
 	return b;
 }

@@ -25,8 +25,7 @@ gocsp_rwmutex_rlock(gocsp_rwmutex *m)
 {
 	if (__atomic_add_fetch(&m->reader_count_, 1, __ATOMIC_ACQ_REL) < 0) {
 		/* A writer is pending: wait for its Unlock. */
-		gocsp__semacquire(
-		    &m->reader_sem_, false, GOCSP__WAIT_RWMUTEX);
+		gocsp__semacquire(&m->reader_sem_, false, GOCSP__WAIT_RWMUTEX);
 	}
 }
 
@@ -54,16 +53,15 @@ gocsp_rwmutex_lock(gocsp_rwmutex *m)
 	    RWMUTEX_MAX_READERS;
 	if (r != 0 &&
 	    __atomic_add_fetch(&m->reader_wait_, r, __ATOMIC_ACQ_REL) != 0)
-		gocsp__semacquire(
-		    &m->writer_sem_, false, GOCSP__WAIT_RWMUTEX);
+		gocsp__semacquire(&m->writer_sem_, false, GOCSP__WAIT_RWMUTEX);
 }
 
 void
 gocsp_rwmutex_unlock(gocsp_rwmutex *m)
 {
 	/* Announce to readers there is no active writer. */
-	int32_t r = __atomic_add_fetch(
-	    &m->reader_count_, RWMUTEX_MAX_READERS, __ATOMIC_ACQ_REL);
+	int32_t r = __atomic_add_fetch(&m->reader_count_, RWMUTEX_MAX_READERS,
+	    __ATOMIC_ACQ_REL);
 	if (r >= RWMUTEX_MAX_READERS)
 		gocsp__throw("gocsp_rwmutex_unlock: unlock of unlocked "
 		             "rwmutex");

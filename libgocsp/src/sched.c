@@ -37,15 +37,15 @@
 #include "fiber.h"
 #include "netpoll.h"
 
-#define SPIN_NS 50000          /* an idle M looks for work at most this long */
-#define SPIN_STEP_NS 2000      /* the shortest spin beyond the quick rounds */
-#define SPIN_ROUNDS 4          /* rounds before it naps between them */
-#define NAP_NS 4000            /* then naps this long between rounds */
-#define STEAL_NS 5000          /* queued work is stolen once it has waited
-                                  this long (steal_work) */
+#define SPIN_NS 50000     /* an idle M looks for work at most this long */
+#define SPIN_STEP_NS 2000 /* the shortest spin beyond the quick rounds */
+#define SPIN_ROUNDS 4     /* rounds before it naps between them */
+#define NAP_NS 4000       /* then naps this long between rounds */
+/* Queued work is stolen once it has waited this long (steal_work). */
+#define STEAL_NS 5000
 #define ALTSTACK_SIZE (64 * 1024)
-#define WATCH_NS 10000000 /* idle Ms look for stranded work this often */
-#define DEADLOCK_NS 10000000     /* all idle this long: check for a */
+#define WATCH_NS 10000000    /* idle Ms look for stranded work this often */
+#define DEADLOCK_NS 10000000 /* all idle this long: check for a */
 #define DEADLOCK_MAX_NS 1000000000 /* deadlock; then back off to this */
 
 struct gocsp__sched gocsp__sched;
@@ -151,12 +151,13 @@ m_main(void *arg)
 
 	m->altstack = malloc(ALTSTACK_SIZE);
 	if (m->altstack != NULL)
-		sigaltstack(&(stack_t) {.ss_sp = m->altstack,
-		                .ss_size = ALTSTACK_SIZE},
+		sigaltstack(
+		    &(stack_t){.ss_sp = m->altstack, .ss_size = ALTSTACK_SIZE},
 		    NULL);
 	pthread_attr_t attr;
 	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-		pthread_attr_getstack(&attr, &m->g0_stack_lo, &m->g0_stack_size);
+		pthread_attr_getstack(&attr, &m->g0_stack_lo,
+		    &m->g0_stack_size);
 		pthread_attr_destroy(&attr);
 	}
 #ifdef GOCSP_TSAN
@@ -220,7 +221,8 @@ gocsp__wakep(void)
 	    atomic_load(&gocsp__sched.nmspinning) != 0)
 		return;
 	int zero = 0;
-	if (!atomic_compare_exchange_strong(&gocsp__sched.nmspinning, &zero, 1))
+	if (!atomic_compare_exchange_strong(&gocsp__sched.nmspinning, &zero,
+	        1))
 		return;
 	startm(true);
 }
@@ -251,23 +253,23 @@ void
 gocsp__ready(struct gocsp__g *g, bool racy)
 {
 	if (!racy) {
-		atomic_store_explicit(
-		    &g->status, GOCSP__G_RUNNABLE, memory_order_relaxed);
+		atomic_store_explicit(&g->status, GOCSP__G_RUNNABLE,
+		    memory_order_relaxed);
 		gocsp__put_runnable(g, true);
 		return;
 	}
 	uint32_t s = atomic_load_explicit(&g->status, memory_order_acquire);
 	for (;;) {
 		if (s == GOCSP__G_WAITING) {
-			if (atomic_compare_exchange_weak_explicit(&g->status, &s,
-			        GOCSP__G_RUNNABLE, memory_order_acq_rel,
+			if (atomic_compare_exchange_weak_explicit(&g->status,
+			        &s, GOCSP__G_RUNNABLE, memory_order_acq_rel,
 			        memory_order_acquire)) {
 				gocsp__put_runnable(g, true);
 				return;
 			}
 		} else if (s == GOCSP__G_RUNNING) {
-			if (atomic_compare_exchange_weak_explicit(&g->status, &s,
-			        GOCSP__G_WOKEN, memory_order_acq_rel,
+			if (atomic_compare_exchange_weak_explicit(&g->status,
+			        &s, GOCSP__G_WOKEN, memory_order_acq_rel,
 			        memory_order_acquire))
 				return;
 		} else {
@@ -287,7 +289,8 @@ check_stack(struct gocsp__g *g)
 	if (gocsp__unlikely((unsigned char *) g->regs.sp < g->stack_lo))
 		gocsp__stack_overflow(g->id, g->stack_size);
 #endif
-	if (gocsp__unlikely(!gocsp__stack_canary_ok(g->stack_lo, g->stack_kind)))
+	if (gocsp__unlikely(
+	        !gocsp__stack_canary_ok(g->stack_lo, g->stack_kind)))
 		gocsp__stack_overflow(g->id, g->stack_size);
 }
 
@@ -301,8 +304,8 @@ exit_g(struct gocsp__p *p, struct gocsp__g *g)
 	/* A default stack stays with the G in the P's cache: the next
 	 * spawn there reuses both (coro.c). */
 	if (g->stack_size != gocsp__stack_default()) {
-		gocsp__stack_put(
-		    &p->stacks, g->stack_lo, g->stack_size, g->stack_kind);
+		gocsp__stack_put(&p->stacks, g->stack_lo, g->stack_size,
+		    g->stack_kind);
 		g->stack_lo = NULL;
 	}
 	atomic_store_explicit(&p->gcount,
@@ -331,7 +334,8 @@ park_racy(struct gocsp__p *p, struct gocsp__g *g)
 	if (atomic_compare_exchange_strong_explicit(&g->status, &s,
 	        GOCSP__G_WAITING, memory_order_acq_rel, memory_order_acquire))
 		return;
-	atomic_store_explicit(&g->status, GOCSP__G_RUNNABLE, memory_order_relaxed);
+	atomic_store_explicit(&g->status, GOCSP__G_RUNNABLE,
+	    memory_order_relaxed);
 	gocsp__runqput(p, g, true);
 }
 
@@ -345,8 +349,8 @@ gocsp__finish_switch(struct gocsp__m *m)
 	check_stack(g);
 	switch (m->action) {
 	case GOCSP__M_PARK:
-		atomic_store_explicit(
-		    &g->status, GOCSP__G_WAITING, memory_order_release);
+		atomic_store_explicit(&g->status, GOCSP__G_WAITING,
+		    memory_order_release);
 		if (m->unlockf != NULL)
 			m->unlockf(m->unlockarg);
 		break;
@@ -354,8 +358,8 @@ gocsp__finish_switch(struct gocsp__m *m)
 		park_racy(m->p, g);
 		break;
 	case GOCSP__M_YIELD:
-		atomic_store_explicit(
-		    &g->status, GOCSP__G_RUNNABLE, memory_order_relaxed);
+		atomic_store_explicit(&g->status, GOCSP__G_RUNNABLE,
+		    memory_order_relaxed);
 		/* Behind the global queue when it has work, as Go's Gosched
 		 * does: a local requeue would run before it for 61 ticks. */
 		if (atomic_load_explicit(&gocsp__sched.runqsize,
@@ -365,8 +369,8 @@ gocsp__finish_switch(struct gocsp__m *m)
 			gocsp__runqput(m->p, g, false);
 		break;
 	case GOCSP__M_REQUEUE:
-		atomic_store_explicit(
-		    &g->status, GOCSP__G_RUNNABLE, memory_order_relaxed);
+		atomic_store_explicit(&g->status, GOCSP__G_RUNNABLE,
+		    memory_order_relaxed);
 		requeue_global(g, true);
 		break;
 	default: /* GOCSP__M_EXIT */
@@ -381,8 +385,8 @@ __attribute__((noinline)) static void
 start_g(struct gocsp__p *p, struct gocsp__g *g)
 {
 	if (g->stack_lo == NULL) {
-		g->stack_lo = gocsp__stack_get(
-		    &p->stacks, g->stack_size, &g->stack_kind);
+		g->stack_lo = gocsp__stack_get(&p->stacks, g->stack_size,
+		    &g->stack_kind);
 		if (g->stack_lo == NULL)
 			gocsp__throw("out of memory for a coroutine stack");
 	}
@@ -404,7 +408,8 @@ prepare(struct gocsp__p *p, struct gocsp__g *g)
 static uint32_t
 tick(struct gocsp__p *p)
 {
-	uint32_t t = atomic_load_explicit(&p->schedtick, memory_order_relaxed) + 1;
+	uint32_t t =
+	    atomic_load_explicit(&p->schedtick, memory_order_relaxed) + 1;
 	atomic_store_explicit(&p->schedtick, t, memory_order_relaxed);
 	return t;
 }
@@ -428,15 +433,16 @@ gocsp__switch_out(struct gocsp__g *g, int action)
 	/* When g parks, for gocsp_dump's "how long" (find_runnable). */
 	if (gocsp__likely(p != NULL))
 		GOCSP__STORE(&g->waitsince, p->switched_at);
-	if (gocsp__likely(p != NULL) && gocsp__likely(tick(p) % 61 != 0 &&
-	                  p->id < atomic_load_explicit(&gocsp__sched.nprocs,
-	                              memory_order_relaxed)))
+	if (gocsp__likely(p != NULL) &&
+	    gocsp__likely(tick(p) % 61 != 0 &&
+	        p->id < atomic_load_explicit(&gocsp__sched.nprocs,
+	                    memory_order_relaxed)))
 		next = gocsp__runqget(p);
 	if (next != NULL) {
 		prepare(p, next);
 		m->curg = next;
-		atomic_store_explicit(
-		    &next->status, GOCSP__G_RUNNING, memory_order_relaxed);
+		atomic_store_explicit(&next->status, GOCSP__G_RUNNING,
+		    memory_order_relaxed);
 		gocsp__fiber_start(action == GOCSP__M_EXIT ? NULL : &fake,
 		    next->stack_lo, next->stack_size);
 #ifdef GOCSP_TSAN
@@ -480,7 +486,8 @@ execute(struct gocsp__m *m, struct gocsp__g *g)
 	tick(p);
 	prepare(p, g);
 	m->curg = g;
-	atomic_store_explicit(&g->status, GOCSP__G_RUNNING, memory_order_relaxed);
+	atomic_store_explicit(&g->status, GOCSP__G_RUNNING,
+	    memory_order_relaxed);
 	gocsp__fiber_start(&m->g0_fake_stack, g->stack_lo, g->stack_size);
 #ifdef GOCSP_TSAN
 	__tsan_switch_to_fiber(g->tsan_fiber, 0);
@@ -496,7 +503,8 @@ execute(struct gocsp__m *m, struct gocsp__g *g)
 static int64_t
 check_timers(void)
 {
-	int n = atomic_load_explicit(&gocsp__sched.nallp, memory_order_acquire);
+	int n =
+	    atomic_load_explicit(&gocsp__sched.nallp, memory_order_acquire);
 	int64_t next = INT64_MAX, now = 0;
 	for (int i = 0; i < n; i++) {
 		struct gocsp__p *p = atomic_load_explicit(
@@ -520,7 +528,8 @@ check_timers(void)
 static int64_t
 timers_deadline(void)
 {
-	int n = atomic_load_explicit(&gocsp__sched.nallp, memory_order_acquire);
+	int n =
+	    atomic_load_explicit(&gocsp__sched.nallp, memory_order_acquire);
 	int64_t next = INT64_MAX;
 	for (int i = 0; i < n; i++) {
 		int64_t w = atomic_load(&gocsp__sched.allp[i]->timers.when0);
@@ -574,20 +583,21 @@ static struct gocsp__g *
 steal_work(struct gocsp__m *m, bool *recheck)
 {
 	struct gocsp__p *p = m->p;
-	int np = atomic_load_explicit(&gocsp__sched.nallp, memory_order_acquire);
+	int np =
+	    atomic_load_explicit(&gocsp__sched.nallp, memory_order_acquire);
 	if (np < 2)
 		return NULL; /* nobody to steal from */
 	struct victim seen[np];
 	int64_t start = gocsp__os_now(), now = start;
 	for (int i = 0; i < np; i++) {
 		struct gocsp__p *v = gocsp__sched.allp[i];
-		seen[i] = (struct victim) {
-		    .tick = atomic_load_explicit(
-		        &v->schedtick, memory_order_relaxed),
-		    .tick_since = start,
-		    .spawn = atomic_load_explicit(
-		        &v->spawntop, memory_order_relaxed),
-		    .spawn_since = start};
+		seen[i] =
+		    (struct victim){.tick = atomic_load_explicit(&v->schedtick,
+		                        memory_order_relaxed),
+		        .tick_since = start,
+		        .spawn = atomic_load_explicit(&v->spawntop,
+		            memory_order_relaxed),
+		        .spawn_since = start};
 	}
 	uint32_t off = (uint32_t) gocsp__rand();
 	for (uint32_t round = 0;; round++) {
@@ -599,14 +609,14 @@ steal_work(struct gocsp__m *m, bool *recheck)
 			if (v == p)
 				continue;
 			struct victim *s = &seen[i];
-			uint32_t tick = atomic_load_explicit(
-			    &v->schedtick, memory_order_relaxed);
+			uint32_t tick = atomic_load_explicit(&v->schedtick,
+			    memory_order_relaxed);
 			if (tick != s->tick) {
 				s->tick = tick;
 				s->tick_since = now;
 			}
-			uint32_t spawn = atomic_load_explicit(
-			    &v->spawntop, memory_order_relaxed);
+			uint32_t spawn = atomic_load_explicit(&v->spawntop,
+			    memory_order_relaxed);
 			if (spawn != s->spawn || gocsp__spawnq_len(v) == 0) {
 				s->spawn = spawn;
 				s->spawn_since = now;
@@ -620,8 +630,8 @@ steal_work(struct gocsp__m *m, bool *recheck)
 				return g;
 			coming = coming || !gocsp__runqempty(v);
 		}
-		if (atomic_load_explicit(
-		        &gocsp__sched.runqsize, memory_order_relaxed) > 0) {
+		if (atomic_load_explicit(&gocsp__sched.runqsize,
+		        memory_order_relaxed) > 0) {
 			*recheck = true;
 			return NULL;
 		}
@@ -672,7 +682,8 @@ spin_adapt(struct gocsp__m *m, int64_t slept)
 	if (slept <= longer - m->spin_ns)
 		m->spin_ns = longer < SPIN_NS ? longer : SPIN_NS;
 	else if (slept >= SPIN_NS)
-		m->spin_ns = m->spin_ns / 2 < SPIN_STEP_NS ? 0 : m->spin_ns / 2;
+		m->spin_ns =
+		    m->spin_ns / 2 < SPIN_STEP_NS ? 0 : m->spin_ns / 2;
 }
 
 /* A P whose id is now beyond GOMAXPROCS: hand its work to the global
@@ -742,8 +753,8 @@ world_asleep(void)
 	if (gocsp__netpoll_waiters() != 0)
 		return false;
 	gocsp__tblock_lock();
-	bool asleep = gocsp__os_nthreads() ==
-	        gocsp__sched.nm + gocsp__tblock_count() &&
+	bool asleep =
+	    gocsp__os_nthreads() == gocsp__sched.nm + gocsp__tblock_count() &&
 	    timers_deadline() == INT64_MAX && gocsp__tblock_all_waiting();
 	gocsp__tblock_unlock();
 	return asleep;
@@ -793,8 +804,7 @@ m_sleep(struct gocsp__m *m)
 		 * for a deadlock, less often while none is found.  (An fd
 		 * wait or a timer rules one out until it ends, and a
 		 * coroutine then runs: the runtime comes back here.) */
-		bool check =
-		    !timed && !watch && gocsp__netpoll_waiters() == 0;
+		bool check = !timed && !watch && gocsp__netpoll_waiters() == 0;
 		if (check)
 			deadline = gocsp__os_now() + check_after;
 		if (m->polling) {
@@ -864,8 +874,8 @@ poll_ready(struct gocsp__m *m)
 	if (!gocsp__netpoll_active() || gocsp__netpoll_waiters() == 0 ||
 	    GOCSP__LOAD(&gocsp__sched.poller) != NULL)
 		return 0;
-	m->spread = atomic_load_explicit(
-	    &gocsp__sched.npidle, memory_order_relaxed);
+	m->spread =
+	    atomic_load_explicit(&gocsp__sched.npidle, memory_order_relaxed);
 	int n = gocsp__netpoll(0);
 	m->spread = 0;
 	return n;
@@ -901,13 +911,14 @@ top:
 	/* Every 61st tick the netpoller and the global queue first, so
 	 * neither starves while the local queue keeps the P busy. */
 	bool tick61 =
-	    atomic_load_explicit(&p->schedtick, memory_order_relaxed) % 61 == 0;
+	    atomic_load_explicit(&p->schedtick, memory_order_relaxed) % 61 ==
+	    0;
 	if (tick61)
 		poll_ready(m);
 	long n;
 	if (tick61 &&
-	    atomic_load_explicit(&gocsp__sched.runqsize, memory_order_relaxed) >
-	        0) {
+	    atomic_load_explicit(&gocsp__sched.runqsize,
+	        memory_order_relaxed) > 0) {
 		gocsp__lock_acquire(&gocsp__sched.lock);
 		g = gocsp__globrunqtake(1, &n);
 		gocsp__lock_release(&gocsp__sched.lock);
@@ -918,8 +929,8 @@ top:
 		goto found;
 	if (poll_ready(m) > 0 && (g = gocsp__runqget(p)) != NULL)
 		goto found;
-	if (atomic_load_explicit(&gocsp__sched.runqsize, memory_order_relaxed) >
-	    0) {
+	if (atomic_load_explicit(&gocsp__sched.runqsize,
+	        memory_order_relaxed) > 0) {
 		gocsp__lock_acquire(&gocsp__sched.lock);
 		g = gocsp__globrunqtake(GOCSP__GLOBAL_BATCH, &n);
 		gocsp__lock_release(&gocsp__sched.lock);
@@ -1015,8 +1026,8 @@ gocsp__enter_blocking(void)
 		return NULL;
 	struct gocsp__p *p = m->p;
 	bool work = !gocsp__runqempty(p) ||
-	    atomic_load_explicit(&gocsp__sched.runqsize, memory_order_relaxed) >
-	        0;
+	    atomic_load_explicit(&gocsp__sched.runqsize,
+	        memory_order_relaxed) > 0;
 	gocsp__lock_acquire(&gocsp__sched.lock);
 	m->p = NULL;
 	if (p->id < atomic_load(&gocsp__sched.nprocs))
@@ -1073,8 +1084,8 @@ gocsp__can_spin(void)
 	    atomic_load_explicit(&gocsp__sched.nprocs, memory_order_relaxed);
 	int idle =
 	    atomic_load_explicit(&gocsp__sched.npidle, memory_order_relaxed);
-	idle += atomic_load_explicit(
-	    &gocsp__sched.nmspinning, memory_order_relaxed);
+	idle += atomic_load_explicit(&gocsp__sched.nmspinning,
+	    memory_order_relaxed);
 	if (nprocs <= idle + 1)
 		return false; /* no other P runs: the holder is parked */
 	return gocsp__runqempty(m->p);
@@ -1095,7 +1106,8 @@ gocsp__local_timerheap(void)
 	struct gocsp__m *m = gocsp__getm();
 	if (m != NULL && m->p != NULL)
 		return &m->p->timers;
-	int n = atomic_load_explicit(&gocsp__sched.nallp, memory_order_acquire);
+	int n =
+	    atomic_load_explicit(&gocsp__sched.nallp, memory_order_acquire);
 	struct gocsp__p *p = atomic_load_explicit(
 	    &gocsp__sched.allp[gocsp__rand() % (uint64_t) n],
 	    memory_order_relaxed);
@@ -1136,7 +1148,8 @@ gocsp__timer_wakeup(int64_t when)
 static struct gocsp__p *
 newp(int id)
 {
-	struct gocsp__p *p = aligned_alloc(64, (sizeof(*p) + 63) & ~(size_t) 63);
+	struct gocsp__p *p =
+	    aligned_alloc(64, (sizeof(*p) + 63) & ~(size_t) 63);
 	if (p == NULL)
 		gocsp__throw("out of memory creating a processor");
 	memset(p, 0, sizeof(*p));
@@ -1154,10 +1167,10 @@ procresize(int n)
 	int old = atomic_load(&gocsp__sched.nprocs);
 	int have = atomic_load(&gocsp__sched.nallp);
 	for (int i = have; i < n; i++) {
-		atomic_store_explicit(
-		    &gocsp__sched.allp[i], newp(i), memory_order_relaxed);
-		atomic_store_explicit(
-		    &gocsp__sched.nallp, i + 1, memory_order_release);
+		atomic_store_explicit(&gocsp__sched.allp[i], newp(i),
+		    memory_order_relaxed);
+		atomic_store_explicit(&gocsp__sched.nallp, i + 1,
+		    memory_order_release);
 	}
 	atomic_store(&gocsp__sched.nprocs, n);
 	/* Rebuild the idle list: revive retired Ps below n, retire idle

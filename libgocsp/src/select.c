@@ -19,10 +19,10 @@
 
 struct sel {
 	gocsp_case *cases;
-	uint32_t *poll;  /* random order of the non-nil cases */
-	uint32_t *lock;  /* the same cases sorted by channel address */
+	uint32_t *poll; /* random order of the non-nil cases */
+	uint32_t *lock; /* the same cases sorted by channel address */
 	struct gocsp__sudog *sg;
-	uint32_t n;      /* non-nil cases */
+	uint32_t n; /* non-nil cases */
 };
 
 /*
@@ -43,7 +43,8 @@ shuffle(struct sel *s, gocsp_case *cases, size_t n)
 		if (cases[i].op != GOCSP_SEND && cases[i].op != GOCSP_RECV)
 			return GOCSP_EINVAL;
 		r = r * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL;
-		uint32_t j = (uint32_t) (((r >> 32) * (uint64_t) (k + 1)) >> 32);
+		uint32_t j =
+		    (uint32_t) (((r >> 32) * (uint64_t) (k + 1)) >> 32);
 		s->poll[k] = s->poll[j];
 		s->poll[j] = i;
 		k++;
@@ -68,7 +69,8 @@ sort_locks(struct sel *s)
 	if (s->n <= STACK_CASES) {
 		for (uint32_t i = 1; i < s->n; i++) {
 			uint32_t v = s->lock[i], j = i;
-			while (j > 0 && by_address(&s->lock[j - 1], &v, s->cases) > 0) {
+			while (j > 0 &&
+			    by_address(&s->lock[j - 1], &v, s->cases) > 0) {
 				s->lock[j] = s->lock[j - 1];
 				j--;
 			}
@@ -193,11 +195,11 @@ block(struct sel *s, int64_t deadline)
 		struct gocsp__sudog *sg = &s->sg[ci];
 		if (sg != won)
 			gocsp__waitq_remove(cs->op == GOCSP_SEND
-			                        ? &cs->chan->sendq
-			                        : &cs->chan->recvq,
+			        ? &cs->chan->sendq
+			        : &cs->chan->recvq,
 			    sg);
-		bool last = k + 1 == s->n ||
-		    s->cases[s->lock[k + 1]].chan != cs->chan;
+		bool last =
+		    k + 1 == s->n || s->cases[s->lock[k + 1]].chan != cs->chan;
 		if (last && gocsp__chan_orphan_done(cs->chan)) {
 			cs->chan->free_link = orphans;
 			orphans = cs->chan;
@@ -224,7 +226,9 @@ gocsp_select(gocsp_case *cases, size_t n, int64_t timeout)
 
 	uint32_t poll_buf[STACK_CASES], lock_buf[STACK_CASES];
 	struct gocsp__sudog sg_buf[STACK_CASES];
-	struct sel s = {.cases = cases, .poll = poll_buf, .lock = lock_buf,
+	struct sel s = {.cases = cases,
+	    .poll = poll_buf,
+	    .lock = lock_buf,
 	    .sg = sg_buf};
 	void *heap = NULL;
 	if (n > STACK_CASES) {
@@ -251,8 +255,8 @@ gocsp_select(gocsp_case *cases, size_t n, int64_t timeout)
 			rc = GOCSP_EAGAIN;
 		} else if (s.n == 0) {
 			struct gocsp__waiter w;
-			gocsp__waiter_init(
-			    &w, deadline, GOCSP__WAIT_SELECT_EMPTY);
+			gocsp__waiter_init(&w, deadline,
+			    GOCSP__WAIT_SELECT_EMPTY);
 			gocsp__waiter_wait(&w, NULL, NULL);
 			rc = GOCSP_ETIMEDOUT;
 		} else {

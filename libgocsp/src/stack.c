@@ -94,8 +94,8 @@ guard(unsigned char *base)
 	long used = atomic_load_explicit(&mprotect_used, memory_order_relaxed);
 	int kind = gocsp__os_guard(base, GUARD_SIZE, used < mprotect_budget);
 	if (kind == GOCSP__GUARD_MPROTECT)
-		atomic_fetch_add_explicit(
-		    &mprotect_used, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&mprotect_used, 1,
+		    memory_order_relaxed);
 	return (uint32_t) kind;
 }
 
@@ -103,8 +103,8 @@ static void
 release(unsigned char *lo, size_t size, uint32_t kind)
 {
 	if (kind == GOCSP__GUARD_MPROTECT)
-		atomic_fetch_sub_explicit(
-		    &mprotect_used, 1, memory_order_relaxed);
+		atomic_fetch_sub_explicit(&mprotect_used, 1,
+		    memory_order_relaxed);
 	gocsp__os_release(lo - GUARD_SIZE, size + GUARD_SIZE);
 }
 
@@ -127,8 +127,8 @@ reserve_batch(struct gocsp__stackcache *c, uint32_t *kind)
 	int guarded = gocsp__os_guard_strided(base, one, GUARD_SIZE, n);
 	for (int i = 1; i < n; i++) {
 		unsigned char *b = base + one * (size_t) i;
-		c->kind[c->n] = (uint8_t) (i < guarded ? GOCSP__GUARD_MADVISE
-		                                       : guard(b));
+		c->kind[c->n] =
+		    (uint8_t) (i < guarded ? GOCSP__GUARD_MADVISE : guard(b));
 		c->lo[c->n++] = b + GUARD_SIZE;
 	}
 	*kind = guarded > 0 ? GOCSP__GUARD_MADVISE : guard(base);
@@ -196,7 +196,8 @@ drain_pool(void)
 				    memory_order_relaxed);
 			len += one;
 			i++;
-		} while (i < pool.n && pool.s[i].lo - GUARD_SIZE == start + len);
+		} while (
+		    i < pool.n && pool.s[i].lo - GUARD_SIZE == start + len);
 		gocsp__os_release(start, len);
 	}
 	GOCSP__STORE(&pool.n, 0);

@@ -41,8 +41,8 @@ size_t gocsp__stack_guard_size(void);
 
 /* A stack of exactly `size` usable bytes (from gocsp__stack_round);
  * NULL when out of memory.  *kind: enum gocsp__stack_guard. */
-unsigned char *gocsp__stack_get(
-    struct gocsp__stackcache *c, size_t size, uint32_t *kind);
+unsigned char *gocsp__stack_get(struct gocsp__stackcache *c, size_t size,
+    uint32_t *kind);
 void gocsp__stack_put(struct gocsp__stackcache *c, unsigned char *lo,
     size_t size, uint32_t kind);
 

@@ -23,8 +23,7 @@ gocsp_sleep(int64_t d)
 		return;
 	int64_t deadline = gocsp__deadline(d);
 	if (gocsp__curg() == NULL) {
-		struct timespec ts = {
-		    .tv_sec = deadline / 1000000000,
+		struct timespec ts = {.tv_sec = deadline / 1000000000,
 		    .tv_nsec = deadline % 1000000000};
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts,
 		           NULL) == EINTR)
@@ -63,7 +62,9 @@ gocsp_after(int64_t d)
 	}
 	a->c = gocsp_chan_retain(c);
 	a->t = (struct gocsp__timer){.when = gocsp__os_now() + (d > 0 ? d : 0),
-	    .fn = after_fire, .arg = a, .index = -1};
+	    .fn = after_fire,
+	    .arg = a,
+	    .index = -1};
 	gocsp__timer_add(&a->t);
 	return c;
 }
@@ -95,7 +96,10 @@ gocsp_ticker_new(int64_t period)
 		return NULL;
 	}
 	k->t = (struct gocsp__timer){.when = gocsp__os_now() + period,
-	    .period = period, .fn = tick, .arg = k, .index = -1};
+	    .period = period,
+	    .fn = tick,
+	    .arg = k,
+	    .index = -1};
 	gocsp__timer_add(&k->t);
 	return k;
 }

@@ -122,7 +122,8 @@ gocsp__timerheap_run(struct gocsp__timerheap *h, int64_t now)
 		struct gocsp__timer *t = h->a[0];
 		if (t->period > 0) {
 			/* Skip missed periods, as Go's tickers do. */
-			t->when += t->period * (1 + (now - t->when) / t->period);
+			t->when +=
+			    t->period * (1 + (now - t->when) / t->period);
 			sift_down(h, 0);
 		} else {
 			remove_at(h, 0);

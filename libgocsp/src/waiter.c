@@ -126,8 +126,10 @@ wait_racy(struct gocsp__waiter *w, void (*unlock)(void *), void *arg)
 	if (unlock != NULL)
 		unlock(arg);
 	if (w->g != NULL) {
-		struct gocsp__timer t = {
-		    .when = deadline, .fn = expire, .arg = w, .index = -1};
+		struct gocsp__timer t = {.when = deadline,
+		    .fn = expire,
+		    .arg = w,
+		    .index = -1};
 		GOCSP__STORE(&w->g->waitreason, w->reason);
 		if (deadline >= 0)
 			gocsp__timer_add(&t);
@@ -152,8 +154,7 @@ wait_racy(struct gocsp__waiter *w, void (*unlock)(void *), void *arg)
 }
 
 void
-gocsp__waiter_wait(
-    struct gocsp__waiter *w, void (*unlock)(void *), void *arg)
+gocsp__waiter_wait(struct gocsp__waiter *w, void (*unlock)(void *), void *arg)
 {
 	struct gocsp__g *g = w->g;
 	if (gocsp__likely(g != NULL && !w->racy)) {

@@ -41,8 +41,8 @@ gocsp_wg_wait(gocsp_waitgroup *wg)
 			return;
 		if (__atomic_compare_exchange_n(&wg->state_, &state, state + 1,
 		        false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
-			gocsp__semacquire(
-			    &wg->sema_, false, GOCSP__WAIT_WAITGROUP);
+			gocsp__semacquire(&wg->sema_, false,
+			    GOCSP__WAIT_WAITGROUP);
 			return;
 		}
 	}

@@ -22,7 +22,7 @@ static inline long
 bench_arg(int argc, char **argv, int i, long dflt)
 {
 	char *end;
-	long  v;
+	long v;
 
 	if (argc <= i)
 		return dflt;
@@ -48,8 +48,8 @@ bench_check(int rc, const char *what)
 static inline int64_t
 bench_rss_bytes(void)
 {
-	FILE *f    = fopen("/proc/self/statm", "r");
-	long  size = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	long size = 0, resident = 0;
 
 	if (f == NULL || fscanf(f, "%ld %ld", &size, &resident) != 2) {
 		perror("bench: /proc/self/statm");

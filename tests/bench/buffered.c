@@ -10,23 +10,23 @@
 #define CAP 1024
 
 struct buffered {
-	long            per_producer, nprod, ncons;
-	gocsp_chan     *c;
+	long per_producer, nprod, ncons;
+	gocsp_chan *c;
 	gocsp_waitgroup producers, consumers;
-	long            received[MAX_SIDE];
-	double          ns_per_op;
+	long received[MAX_SIDE];
+	double ns_per_op;
 };
 
 struct consumer {
 	struct buffered *b;
-	int              k;
+	int k;
 };
 
 static void
 produce(void *arg)
 {
 	struct buffered *b = arg;
-	long             i;
+	long i;
 
 	for (i = 0; i < b->per_producer; i++)
 		bench_check(gocsp_chan_send(b->c, &i), "send");
@@ -37,7 +37,7 @@ static void
 consume(void *arg)
 {
 	struct consumer *cons = arg;
-	long             v, n = 0;
+	long v, n = 0;
 
 	while (gocsp_chan_recv(cons->b->c, &v) == 0)
 		n++;
@@ -49,10 +49,10 @@ static void
 run(void *arg)
 {
 	struct buffered *b = arg;
-	struct consumer  cons[MAX_SIDE];
-	long             total = 0;
-	int64_t          t0;
-	int              k;
+	struct consumer cons[MAX_SIDE];
+	long total = 0;
+	int64_t t0;
+	int k;
 
 	b->c = gocsp_chan_make(sizeof(long), CAP);
 	if (b->c == NULL)
@@ -61,7 +61,7 @@ run(void *arg)
 	t0 = gocsp_now();
 	gocsp_wg_add(&b->consumers, (int) b->ncons);
 	for (k = 0; k < b->ncons; k++) {
-		cons[k] = (struct consumer) { .b = b, .k = k };
+		cons[k] = (struct consumer){.b = b, .k = k};
 		bench_check(gocsp_go(consume, &cons[k]), "gocsp_go");
 	}
 	gocsp_wg_add(&b->producers, (int) b->nprod);
@@ -86,8 +86,8 @@ run(void *arg)
 int
 main(int argc, char **argv)
 {
-	struct buffered b = { .nprod = bench_arg(argc, argv, 2, 4),
-		.ncons               = bench_arg(argc, argv, 3, 4) };
+	struct buffered b = {.nprod = bench_arg(argc, argv, 2, 4),
+	    .ncons = bench_arg(argc, argv, 3, 4)};
 
 	if (b.nprod > MAX_SIDE || b.ncons > MAX_SIDE) {
 		fprintf(stderr,

@@ -12,8 +12,8 @@
 #include "bench.h"
 
 struct task {
-	long             n;   /* leaves below */
-	long             sum; /* out: leaves counted */
+	long n;   /* leaves below */
+	long sum; /* out: leaves counted */
 	gocsp_waitgroup *done;
 };
 
@@ -25,9 +25,9 @@ node(void *arg)
 	if (t->n == 1) {
 		t->sum = 1;
 	} else {
-		gocsp_waitgroup wg    = { 0 };
-		struct task     left  = { .n = t->n / 2, .done = &wg };
-		struct task     right = { .n = t->n - t->n / 2, .done = &wg };
+		gocsp_waitgroup wg = {0};
+		struct task left = {.n = t->n / 2, .done = &wg};
+		struct task right = {.n = t->n - t->n / 2, .done = &wg};
 
 		gocsp_wg_add(&wg, 2);
 		bench_check(gocsp_go(node, &left), "gocsp_go");
@@ -39,30 +39,30 @@ node(void *arg)
 }
 
 struct forkjoin {
-	long    leaves, sum;
+	long leaves, sum;
 	int64_t elapsed;
 };
 
 static void
 run(void *arg)
 {
-	struct forkjoin *f    = arg;
-	gocsp_waitgroup  wg   = { 0 };
-	struct task      root = { .n = f->leaves, .done = &wg };
-	int64_t          t0   = gocsp_now();
+	struct forkjoin *f = arg;
+	gocsp_waitgroup wg = {0};
+	struct task root = {.n = f->leaves, .done = &wg};
+	int64_t t0 = gocsp_now();
 
 	gocsp_wg_add(&wg, 1);
 	bench_check(gocsp_go(node, &root), "gocsp_go");
 	gocsp_wg_wait(&wg);
 	f->elapsed = gocsp_now() - t0;
-	f->sum     = root.sum;
+	f->sum = root.sum;
 }
 
 int
 main(int argc, char **argv)
 {
-	struct forkjoin f = { .leaves = bench_arg(argc, argv, 1, 1000000) };
-	struct rusage   ru;
+	struct forkjoin f = {.leaves = bench_arg(argc, argv, 1, 1000000)};
+	struct rusage ru;
 
 	bench_check(gocsp_run(run, &f), "gocsp_run");
 	if (f.sum != f.leaves) {

@@ -13,29 +13,29 @@
  * two small heap objects); the rest is read-only during the run. */
 struct shared {
 	gocsp_mutex mu;
-	long        counter; /* under mu */
-	long        holder;  /* under mu: who incremented last */
-	long        changes; /* under mu: times holder changed */
+	long counter; /* under mu */
+	long holder;  /* under mu: who incremented last */
+	long changes; /* under mu: times holder changed */
 } __attribute__((aligned(64)));
 
 struct mutex_bench {
-	long            n, workers, per;
+	long n, workers, per;
 	gocsp_waitgroup wg;
-	double          ns_per_op;
-	struct shared   s;
+	double ns_per_op;
+	struct shared s;
 };
 
 struct incrementer {
 	struct mutex_bench *b;
-	long                id; /* from 1 */
+	long id; /* from 1 */
 };
 
 static void
 incrementer(void *arg)
 {
-	struct incrementer *in  = arg;
-	struct shared      *s   = &in->b->s;
-	long                per = in->b->per, id = in->id, i;
+	struct incrementer *in = arg;
+	struct shared *s = &in->b->s;
+	long per = in->b->per, id = in->id, i;
 
 	for (i = 0; i < per; i++) {
 		gocsp_mutex_lock(&s->mu);
@@ -52,22 +52,22 @@ incrementer(void *arg)
 static void
 run(void *arg)
 {
-	struct mutex_bench *b  = arg;
+	struct mutex_bench *b = arg;
 	struct incrementer *in = calloc((size_t) b->workers, sizeof(*in));
-	int64_t             t0;
-	long                k;
+	int64_t t0;
+	long k;
 
 	if (in == NULL)
 		bench_check(GOCSP_ENOMEM, "calloc");
 	t0 = gocsp_now();
 	gocsp_wg_add(&b->wg, (int) b->workers);
 	for (k = 0; k < b->workers; k++) {
-		in[k] = (struct incrementer) { .b = b, .id = k + 1 };
+		in[k] = (struct incrementer){.b = b, .id = k + 1};
 		bench_check(gocsp_go(incrementer, &in[k]), "gocsp_go");
 	}
 	gocsp_wg_wait(&b->wg);
-	b->ns_per_op = (double) (gocsp_now() - t0) /
-	    (double) (b->per * b->workers);
+	b->ns_per_op =
+	    (double) (gocsp_now() - t0) / (double) (b->per * b->workers);
 	free(in);
 }
 
@@ -75,8 +75,8 @@ int
 main(int argc, char **argv)
 {
 	struct mutex_bench b = {
-		.n       = bench_arg(argc, argv, 1, 10000000),
-		.workers = bench_arg(argc, argv, 2, 2),
+	    .n = bench_arg(argc, argv, 1, 10000000),
+	    .workers = bench_arg(argc, argv, 2, 2),
 	};
 
 	b.per = b.n / b.workers;

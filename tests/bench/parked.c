@@ -11,11 +11,11 @@
 #include "bench.h"
 
 struct parked {
-	long            n;
-	gocsp_chan     *c;
-	atomic_long     ready;
+	long n;
+	gocsp_chan *c;
+	atomic_long ready;
 	gocsp_waitgroup wg;
-	int64_t         rss_per, spawn_ns, join_ns;
+	int64_t rss_per, spawn_ns, join_ns;
 };
 
 static void
@@ -37,8 +37,8 @@ static void
 run(void *arg)
 {
 	struct parked *p = arg;
-	int64_t        rss0, t0;
-	long           i;
+	int64_t rss0, t0;
+	long i;
 
 	p->c = gocsp_chan_make(0, 0);
 	if (p->c == NULL)
@@ -65,7 +65,7 @@ run(void *arg)
 int
 main(int argc, char **argv)
 {
-	struct parked p = { .n = bench_arg(argc, argv, 1, 1000000) };
+	struct parked p = {.n = bench_arg(argc, argv, 1, 1000000)};
 
 	if (p.n > INT32_MAX) {
 		fprintf(stderr, "parked: n is at most INT32_MAX\n");

@@ -6,10 +6,10 @@
 #include "bench.h"
 
 struct pingpong {
-	long            n;
-	gocsp_chan     *ping, *pong;
+	long n;
+	gocsp_chan *ping, *pong;
 	gocsp_waitgroup wg;
-	double          ns_per_op;
+	double ns_per_op;
 };
 
 /* Echo every value back until ping is closed. */
@@ -17,7 +17,7 @@ static void
 ponger(void *arg)
 {
 	struct pingpong *pp = arg;
-	long             v;
+	long v;
 
 	while (gocsp_chan_recv(pp->ping, &v) == 0)
 		bench_check(gocsp_chan_send(pp->pong, &v), "send pong");
@@ -28,8 +28,8 @@ static void
 run(void *arg)
 {
 	struct pingpong *pp = arg;
-	int64_t          t0;
-	long             i, v;
+	int64_t t0;
+	long i, v;
 
 	pp->ping = gocsp_chan_make(sizeof(long), 0);
 	pp->pong = gocsp_chan_make(sizeof(long), 0);
@@ -54,7 +54,7 @@ run(void *arg)
 int
 main(int argc, char **argv)
 {
-	struct pingpong pp = { .n = bench_arg(argc, argv, 1, 1000000) };
+	struct pingpong pp = {.n = bench_arg(argc, argv, 1, 1000000)};
 
 	bench_check(gocsp_run(run, &pp), "gocsp_run");
 	printf("pingpong ns_per_op=%.1f procs=%d n=%ld\n", pp.ns_per_op,

@@ -16,11 +16,11 @@ struct job {
 };
 
 struct primes {
-	long            n, workers;
-	gocsp_chan     *jobs, *results;
+	long n, workers;
+	gocsp_chan *jobs, *results;
 	gocsp_waitgroup wg;
-	long            count;
-	double          ms;
+	long count;
+	double ms;
 };
 
 static bool
@@ -42,9 +42,9 @@ static void
 worker(void *arg)
 {
 	struct primes *p = arg;
-	struct job     j;
-	uint32_t       i;
-	long           count;
+	struct job j;
+	uint32_t i;
+	long count;
 
 	while (gocsp_chan_recv(p->jobs, &j) == 0) {
 		count = 0;
@@ -60,12 +60,12 @@ static void
 feed(void *arg)
 {
 	struct primes *p = arg;
-	struct job     j;
-	long           lo, hi;
+	struct job j;
+	long lo, hi;
 
 	for (lo = 1; lo <= p->n; lo = hi) {
 		hi = lo + JOB_SIZE <= p->n + 1 ? lo + JOB_SIZE : p->n + 1;
-		j  = (struct job) { .lo = (uint32_t) lo, .hi = (uint32_t) hi };
+		j = (struct job){.lo = (uint32_t) lo, .hi = (uint32_t) hi};
 		bench_check(gocsp_chan_send(p->jobs, &j), "send");
 	}
 	gocsp_chan_close(p->jobs);
@@ -74,11 +74,11 @@ feed(void *arg)
 static void
 run(void *arg)
 {
-	struct primes *p     = arg;
-	long           njobs = (p->n + JOB_SIZE - 1) / JOB_SIZE, k, count;
-	int64_t        t0;
+	struct primes *p = arg;
+	long njobs = (p->n + JOB_SIZE - 1) / JOB_SIZE, k, count;
+	int64_t t0;
 
-	p->jobs    = gocsp_chan_make(sizeof(struct job), 64);
+	p->jobs = gocsp_chan_make(sizeof(struct job), 64);
 	p->results = gocsp_chan_make(sizeof(long), 64);
 	if (p->jobs == NULL || p->results == NULL)
 		bench_check(GOCSP_ENOMEM, "gocsp_chan_make");
@@ -102,8 +102,8 @@ run(void *arg)
 int
 main(int argc, char **argv)
 {
-	struct primes p = { .n = bench_arg(argc, argv, 1, 5000000),
-		.workers       = bench_arg(argc, argv, 2, 4) };
+	struct primes p = {.n = bench_arg(argc, argv, 1, 5000000),
+	    .workers = bench_arg(argc, argv, 2, 4)};
 
 	if (p.n > UINT32_MAX - JOB_SIZE || p.workers > 100000) {
 		fprintf(stderr, "primes: n or workers too large\n");

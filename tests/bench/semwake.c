@@ -12,18 +12,18 @@
 #include "bench.h"
 
 struct semwake {
-	long             blocked, rounds;
+	long blocked, rounds;
 	gocsp_waitgroup *wgs; /* blocked / 2 + 1 */
-	gocsp_mutex     *mus; /* blocked / 2 + 1 */
-	atomic_long      nblocked;
-	gocsp_waitgroup  woken; /* the blocked ones, once released */
-	gocsp_waitgroup  ping, pong;
-	double           ns_per_op;
+	gocsp_mutex *mus;     /* blocked / 2 + 1 */
+	atomic_long nblocked;
+	gocsp_waitgroup woken; /* the blocked ones, once released */
+	gocsp_waitgroup ping, pong;
+	double ns_per_op;
 };
 
 struct blocker {
 	struct semwake *b;
-	long            i;
+	long i;
 };
 
 static void
@@ -47,7 +47,7 @@ static void
 partner(void *arg)
 {
 	struct semwake *b = arg;
-	long            i;
+	long i;
 
 	for (i = 0; i < b->rounds; i++) {
 		gocsp_wg_wait(&b->ping);
@@ -61,14 +61,14 @@ run(void *arg)
 {
 	struct semwake *b = arg;
 	struct blocker *k = calloc((size_t) b->blocked, sizeof(*k));
-	int64_t         t0;
-	long            i;
+	int64_t t0;
+	long i;
 
 	if (k == NULL)
 		bench_check(GOCSP_ENOMEM, "calloc");
 	gocsp_wg_add(&b->woken, (int) b->blocked);
 	for (i = 0; i < b->blocked; i++) {
-		k[i] = (struct blocker) { .b = b, .i = i };
+		k[i] = (struct blocker){.b = b, .i = i};
 		if (i % 2 == 0)
 			gocsp_wg_add(&b->wgs[i / 2], 1);
 		else
@@ -102,8 +102,8 @@ run(void *arg)
 int
 main(int argc, char **argv)
 {
-	struct semwake b = { .blocked = bench_arg(argc, argv, 1, 100000),
-		.rounds               = bench_arg(argc, argv, 2, 1000000) };
+	struct semwake b = {.blocked = bench_arg(argc, argv, 1, 100000),
+	    .rounds = bench_arg(argc, argv, 2, 1000000)};
 
 	if (b.blocked > INT32_MAX) {
 		fprintf(stderr, "semwake: at most INT32_MAX blocked\n");

@@ -12,8 +12,8 @@
 #include "bench.h"
 
 struct stage {
-	gocsp_chan      *in, *out; /* out is NULL for the generator */
-	int              prime;
+	gocsp_chan *in, *out; /* out is NULL for the generator */
+	int prime;
 	gocsp_waitgroup *wg;
 };
 
@@ -21,7 +21,7 @@ static void
 generate(void *arg)
 {
 	struct stage *st = arg;
-	int           i;
+	int i;
 
 	for (i = 2; gocsp_chan_send(st->in, &i) == 0; i++)
 		;
@@ -33,7 +33,7 @@ static void
 filter(void *arg)
 {
 	struct stage *st = arg;
-	int           i;
+	int i;
 
 	while (gocsp_chan_recv(st->in, &i) == 0) {
 		if (i % st->prime != 0 && gocsp_chan_send(st->out, &i) != 0)
@@ -44,31 +44,31 @@ filter(void *arg)
 }
 
 struct sieve {
-	long   n;
+	long n;
 	double ms;
 };
 
 static void
 run(void *arg)
 {
-	struct sieve   *sv = arg;
-	gocsp_waitgroup wg = { 0 };
+	struct sieve *sv = arg;
+	gocsp_waitgroup wg = {0};
 	/* stages[0] is the generator, stages[k] the filter of the k-th prime;
 	 * chans[k] is the output of stages[k]. */
 	struct stage *stages = calloc((size_t) sv->n + 1, sizeof(*stages));
-	gocsp_chan  **chans  = calloc((size_t) sv->n + 1, sizeof(*chans));
-	int64_t       t0;
-	long          k;
-	int           prime;
+	gocsp_chan **chans = calloc((size_t) sv->n + 1, sizeof(*chans));
+	int64_t t0;
+	long k;
+	int prime;
 
 	if (stages == NULL || chans == NULL)
 		bench_check(GOCSP_ENOMEM, "calloc");
 
-	t0       = gocsp_now();
+	t0 = gocsp_now();
 	chans[0] = gocsp_chan_make(sizeof(int), 0);
 	if (chans[0] == NULL)
 		bench_check(GOCSP_ENOMEM, "gocsp_chan_make");
-	stages[0] = (struct stage) { .in = chans[0], .wg = &wg };
+	stages[0] = (struct stage){.in = chans[0], .wg = &wg};
 	gocsp_wg_add(&wg, 1);
 	bench_check(gocsp_go(generate, &stages[0]), "gocsp_go");
 	for (k = 1; k <= sv->n; k++) {
@@ -76,10 +76,10 @@ run(void *arg)
 		chans[k] = gocsp_chan_make(sizeof(int), 0);
 		if (chans[k] == NULL)
 			bench_check(GOCSP_ENOMEM, "gocsp_chan_make");
-		stages[k] = (struct stage) { .in = chans[k - 1],
-			.out                     = chans[k],
-			.prime                   = prime,
-			.wg                      = &wg };
+		stages[k] = (struct stage){.in = chans[k - 1],
+		    .out = chans[k],
+		    .prime = prime,
+		    .wg = &wg};
 		gocsp_wg_add(&wg, 1);
 		bench_check(gocsp_go(filter, &stages[k]), "gocsp_go");
 	}
@@ -96,10 +96,10 @@ run(void *arg)
 int
 main(int argc, char **argv)
 {
-	struct sieve sv = { .n = bench_arg(argc, argv, 1, 2000) };
+	struct sieve sv = {.n = bench_arg(argc, argv, 1, 2000)};
 
 	bench_check(gocsp_run(run, &sv), "gocsp_run");
-	printf(
-	    "sieve ms=%.1f procs=%d n=%ld\n", sv.ms, gocsp_maxprocs(0), sv.n);
+	printf("sieve ms=%.1f procs=%d n=%ld\n", sv.ms, gocsp_maxprocs(0),
+	    sv.n);
 	return 0;
 }

@@ -8,7 +8,7 @@
 #define MAX_ROUNDS 64
 
 struct spawn {
-	long    n, rounds;
+	long n, rounds;
 	int64_t elapsed[MAX_ROUNDS];
 };
 
@@ -21,10 +21,10 @@ child(void *arg)
 static void
 run(void *arg)
 {
-	struct spawn   *s  = arg;
-	gocsp_waitgroup wg = { 0 };
-	long            r, i;
-	int64_t         t0;
+	struct spawn *s = arg;
+	gocsp_waitgroup wg = {0};
+	long r, i;
+	int64_t t0;
 
 	for (r = 0; r < s->rounds; r++) {
 		t0 = gocsp_now();
@@ -39,8 +39,8 @@ run(void *arg)
 int
 main(int argc, char **argv)
 {
-	struct spawn s = { .n = bench_arg(argc, argv, 1, 1000000),
-		.rounds       = bench_arg(argc, argv, 2, 3) };
+	struct spawn s = {.n = bench_arg(argc, argv, 1, 1000000),
+	    .rounds = bench_arg(argc, argv, 2, 3)};
 
 	if (s.rounds > MAX_ROUNDS || s.n > INT32_MAX) {
 		fprintf(stderr, "spawn: at most %d rounds of INT32_MAX\n",

@@ -9,16 +9,16 @@
 #define NCORO 2
 
 struct yield {
-	long            n;
+	long n;
 	gocsp_waitgroup wg;
-	double          ns_per_op;
+	double ns_per_op;
 };
 
 static void
 yielder(void *arg)
 {
 	struct yield *y = arg;
-	long          i;
+	long i;
 
 	for (i = 0; i < y->n; i++)
 		gocsp_yield();
@@ -29,8 +29,8 @@ static void
 run(void *arg)
 {
 	struct yield *y = arg;
-	int64_t       t0;
-	int           k;
+	int64_t t0;
+	int k;
 
 	t0 = gocsp_now();
 	gocsp_wg_add(&y->wg, NCORO);
@@ -43,7 +43,7 @@ run(void *arg)
 int
 main(int argc, char **argv)
 {
-	struct yield y = { .n = bench_arg(argc, argv, 1, 5000000) };
+	struct yield y = {.n = bench_arg(argc, argv, 1, 5000000)};
 
 	bench_check(gocsp_run(run, &y), "gocsp_run");
 	printf("yield ns_per_op=%.1f procs=%d n=%ld\n", y.ns_per_op,

@@ -137,7 +137,8 @@ gt_daemon_stop(struct gt_daemon *d)
 				break;
 			usleep(10000);
 			if (i == 2999) {
-				fprintf(stderr, "gocspd did not stop: killed\n");
+				fprintf(stderr,
+				    "gocspd did not stop: killed\n");
 				kill(d->pid, SIGKILL);
 				waitpid(d->pid, &status, 0);
 				status = -1;
@@ -208,7 +209,8 @@ gt_raw_send(int fd, uint32_t reqid, const void *body, size_t len)
 	unsigned char head[GOCSP_WIRE_IPC_HEADER + GOCSP_WIRE_REQID];
 	gocsp__wire_ipc_header(head, len + GOCSP_WIRE_REQID);
 	gocsp__wire_put_u32(head + GOCSP_WIRE_IPC_HEADER, reqid);
-	if (send(fd, head, sizeof(head), MSG_NOSIGNAL) != (ssize_t) sizeof(head))
+	if (send(fd, head, sizeof(head), MSG_NOSIGNAL) !=
+	    (ssize_t) sizeof(head))
 		return -1;
 	if (len > 0 && send(fd, body, len, MSG_NOSIGNAL) != (ssize_t) len)
 		return -1;
@@ -232,7 +234,8 @@ static inline Gocsp__Reply *
 gt_raw_reply(int fd)
 {
 	unsigned char head[GOCSP_WIRE_IPC_HEADER];
-	if (recv(fd, head, sizeof(head), MSG_WAITALL) != (ssize_t) sizeof(head))
+	if (recv(fd, head, sizeof(head), MSG_WAITALL) !=
+	    (ssize_t) sizeof(head))
 		return NULL;
 	int64_t n = gocsp__wire_ipc_length(head);
 	if (n < GOCSP_WIRE_REQID || n > (1 << 26))
@@ -256,9 +259,9 @@ gt_raw_closed(int fd)
 }
 
 /* A request for operation op_case with op_id and timeout. */
-#define GT_REQUEST(var, id, timeout)                                         \
-	Gocsp__Request var = GOCSP__REQUEST__INIT;                           \
-	var.op_id = (id);                                                    \
+#define GT_REQUEST(var, id, timeout)               \
+	Gocsp__Request var = GOCSP__REQUEST__INIT; \
+	var.op_id = (id);                          \
 	var.timeout_ns = (timeout)
 
 /* Length of channel name now, or -1. */

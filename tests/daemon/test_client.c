@@ -111,7 +111,7 @@ test_client__buffered_fifo(void **state)
 
 struct peer {
 	const char *name;
-	int64_t delay;   /* before acting */
+	int64_t delay; /* before acting */
 	int rc;
 	char got[64];
 	gocsp_client *cl;
@@ -140,10 +140,12 @@ blocked_op(void *arg)
 	if (p->delay == 0) {
 		void *d = NULL;
 		size_t n;
-		p->rc = gocsp_client_recv(p->cl, p->name, &d, &n, GOCSP_SEC(10));
+		p->rc =
+		    gocsp_client_recv(p->cl, p->name, &d, &n, GOCSP_SEC(10));
 		free(d);
 	} else {
-		p->rc = gocsp_client_send(p->cl, p->name, "x", 1, GOCSP_SEC(10));
+		p->rc =
+		    gocsp_client_send(p->cl, p->name, "x", 1, GOCSP_SEC(10));
 	}
 	return NULL;
 }
@@ -282,7 +284,8 @@ test_client__select(void **state)
 		if (k == 0 || k == 1) {
 			hits[k]++;
 			free(cs[k].out);
-			expect_recv(cl, k == 0 ? "s2" : "s1", k == 0 ? "b" : "a");
+			expect_recv(cl, k == 0 ? "s2" : "s1",
+			    k == 0 ? "b" : "a");
 		}
 	}
 	EXPECT_GE(hits[0], 60);
@@ -420,8 +423,8 @@ coroutines_body(void *arg)
 		msgs[i].len = 1;
 	}
 	size_t sent;
-	EXPECT_EQ(gocsp_client_send_many(feeder, "co", msgs, (size_t) n,
-	              &sent, GOCSP_SEC(60)),
+	EXPECT_EQ(gocsp_client_send_many(feeder, "co", msgs, (size_t) n, &sent,
+	              GOCSP_SEC(60)),
 	    0);
 	EXPECT_EQ(sent, n);
 	free(msgs);
@@ -466,7 +469,8 @@ static void
 clients_body(void *arg)
 {
 	long n = *(long *) arg;
-	struct conn_wait w = {.cls = calloc((size_t) n, sizeof(gocsp_client *))};
+	struct conn_wait w = {
+	    .cls = calloc((size_t) n, sizeof(gocsp_client *))};
 	gocsp_client *feeder = gt_client(&D);
 	EXPECT_EQ(gocsp_client_make(feeder, "many", 0), 0);
 	for (long i = 0; i < n; i++)
@@ -485,8 +489,8 @@ clients_body(void *arg)
 	EXPECT_EQ(gocsp_client_ping(feeder, &si), 0);
 	EXPECT_GE(si.clients, n + 1);
 	for (long i = 0; i < n; i++)
-		EXPECT_EQ(gocsp_client_send(feeder, "many", "v", 1,
-		              GOCSP_SEC(10)),
+		EXPECT_EQ(
+		    gocsp_client_send(feeder, "many", "v", 1, GOCSP_SEC(10)),
 		    0);
 	gocsp_wg_wait(&w.wg);
 	EXPECT_EQ(atomic_load(&w.got), n);
@@ -513,7 +517,7 @@ test_client__batches(void **state)
 	enum { N = 3000 };
 	EXPECT_EQ(gocsp_client_make(cl, "b", N), 0);
 	gocsp_client_msg *msgs = calloc(N, sizeof(*msgs));
-	char (*vals)[16] = calloc(N, 16);
+	char(*vals)[16] = calloc(N, 16);
 	for (int i = 0; i < N; i++) {
 		snprintf(vals[i], 16, "%d", i);
 		msgs[i].data = vals[i];

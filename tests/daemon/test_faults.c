@@ -110,13 +110,14 @@ killed_holding(gocsp_client *cl, const char *name, int rounds)
 		pid_t pid = spawn_holder(name, p[1]);
 		char v[16], got[16] = "";
 		snprintf(v, sizeof(v), "held%d", round);
-		EXPECT_EQ(gocsp_client_send(cl, name, v, strlen(v),
-		              GOCSP_SEC(5)),
+		EXPECT_EQ(
+		    gocsp_client_send(cl, name, v, strlen(v), GOCSP_SEC(5)),
 		    0);
 		EXPECT_EQ(gocsp_client_send(cl, name, "next", 4, GOCSP_SEC(5)),
 		    0);
 		/* The child has the value: it printed it. */
-		EXPECT_EQ(read(p[0], got, sizeof(got) - 1), (ssize_t) strlen(v));
+		EXPECT_EQ(read(p[0], got, sizeof(got) - 1),
+		    (ssize_t) strlen(v));
 		EXPECT(strcmp(got, v) == 0);
 		kill_child(pid);
 		gocsp_client_chan_info info =

@@ -10,16 +10,26 @@
 static struct gt_daemon D;
 
 static const char *const small_limits[] = {
-    "--max-msg", "1K",
-    "--max-channels", "3",
-    "--max-queued", "16K",
-    "--max-ops", "4",
-    "--max-cases", "4",
-    "--max-name", "8",
-    "--max-cap", "16",
-    "--max-unacked", "8",
-    "--max-clients", "6",
-    "--max-batch", "8",
+    "--max-msg",
+    "1K",
+    "--max-channels",
+    "3",
+    "--max-queued",
+    "16K",
+    "--max-ops",
+    "4",
+    "--max-cases",
+    "4",
+    "--max-name",
+    "8",
+    "--max-cap",
+    "16",
+    "--max-unacked",
+    "8",
+    "--max-clients",
+    "6",
+    "--max-batch",
+    "8",
     NULL,
 };
 
@@ -45,7 +55,8 @@ test_limits__sizes_counts_and_names(void **state)
 
 	EXPECT_EQ(gocsp_client_make(cl, "a", 16), 0);
 	expect_limit(cl, gocsp_client_make(cl, "b", 17), "--max-cap");
-	expect_limit(cl, gocsp_client_send(cl, "a", big, 1025, 0), "--max-msg");
+	expect_limit(cl, gocsp_client_send(cl, "a", big, 1025, 0),
+	    "--max-msg");
 	EXPECT_EQ(gocsp_client_send(cl, "a", big, 1024, 0), 0);
 	EXPECT_EQ(gocsp_client_make(cl, "b", 1), 0);
 	EXPECT_EQ(gocsp_client_make(cl, "c", 1), 0);
@@ -198,8 +209,8 @@ test_limits__operations_and_clients(void **state)
 	EXPECT_EQ(info.recv_waiting, 4);
 	expect_limit(cl, gocsp_client_ping(cl, NULL), "--max-ops");
 	for (int i = 0; i < 4; i++)
-		EXPECT_EQ(gocsp_client_send(watcher, "ops", "v", 1,
-		              GOCSP_SEC(5)),
+		EXPECT_EQ(
+		    gocsp_client_send(watcher, "ops", "v", 1, GOCSP_SEC(5)),
 		    0);
 	for (int i = 0; i < 4; i++) {
 		pthread_join(t[i], NULL);

@@ -51,8 +51,8 @@ test_net__tcp_and_tls_share_channels(void **state)
 	char why[256];
 	int rc = gocsp_client_dial(&net, tcp, why, sizeof(why));
 	if (rc != 0)
-		gt_failf(__FILE__, __LINE__, "tcp: %s (%s)", gocsp_strerror(rc),
-		    why);
+		gt_failf(__FILE__, __LINE__, "tcp: %s (%s)",
+		    gocsp_strerror(rc), why);
 	EXPECT_EQ(gocsp_client_make(local, "x", 4), 0);
 	EXPECT_EQ(gocsp_client_send(local, "x", "over tcp", 8, 0), 0);
 	void *d = NULL;

@@ -56,7 +56,8 @@ test_traps__req_resend_runs_once(void **state)
 
 	nng_socket req;
 	assert_int_equal(nng_req0_open(&req), 0);
-	assert_int_equal(nng_socket_set_ms(req, NNG_OPT_REQ_RESENDTIME, 100), 0);
+	assert_int_equal(nng_socket_set_ms(req, NNG_OPT_REQ_RESENDTIME, 100),
+	    0);
 	assert_int_equal(nng_dial(req, D.url, NULL, 0), 0);
 	GT_REQUEST(r, 1, -1);
 	Gocsp__Recv recv = GOCSP__RECV__INIT;
@@ -327,8 +328,8 @@ blocked_receiver(void *arg)
 	gocsp_client *cl = gt_client(&D);
 	void *d = NULL;
 	size_t n;
-	*(int *) arg = gocsp_client_recv(cl, "bystander", &d, &n,
-	    GOCSP_SEC(60));
+	*(int *) arg =
+	    gocsp_client_recv(cl, "bystander", &d, &n, GOCSP_SEC(60));
 	free(d);
 	gocsp_client_close(cl);
 	return NULL;
@@ -420,8 +421,8 @@ test_traps__garbage_never_stops_the_daemon(void **state)
 	fd = served_raw();
 	assert_true(fd >= 0);
 	static const uint8_t unknown_op[] = {
-	    0x08, 0x05,             /* op_id 5 */
-	    0xc2, 0x02, 0x00,       /* field 40, empty message */
+	    0x08, 0x05,       /* op_id 5 */
+	    0xc2, 0x02, 0x00, /* field 40, empty message */
 	};
 	EXPECT_EQ(gt_raw_send(fd, gocsp__wire_reqid(5), unknown_op,
 	              sizeof(unknown_op)),
@@ -622,10 +623,12 @@ test_traps__socket_is_private(void **state)
 		}
 		waitpid(pid, &status, 0);
 		EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 1);
-		EXPECT(gt_daemon_logged(&D, "refused a connection from uid "
-		                            "65534"));
+		EXPECT(gt_daemon_logged(&D,
+		    "refused a connection from uid "
+		    "65534"));
 	} else {
-		fprintf(stderr, "# not root: the other-uid peer is not tried\n");
+		fprintf(stderr,
+		    "# not root: the other-uid peer is not tried\n");
 	}
 	stop();
 }

@@ -113,16 +113,16 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(
-	        test_url__neither_names_the_users, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-	        test_url__the_system_socket_alone, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-	        test_url__the_users_socket_first, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-	        test_url__a_file_is_not_a_socket, setup, teardown),
-	    cmocka_unit_test_setup_teardown(
-	        test_url__too_small_a_buffer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_url__neither_names_the_users,
+	        setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_url__the_system_socket_alone,
+	        setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_url__the_users_socket_first,
+	        setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_url__a_file_is_not_a_socket,
+	        setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_url__too_small_a_buffer,
+	        setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

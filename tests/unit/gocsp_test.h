@@ -97,25 +97,24 @@ gt_failf(const char *file, int line, const char *fmt, ...)
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
 	if (atomic_fetch_add(&gt_failures, 1) < 20) {
-		fprintf(stderr, "%s:%d: in %s: expectation failed: %s\n",
-		    file, line, gt_current, buf);
+		fprintf(stderr, "%s:%d: in %s: expectation failed: %s\n", file,
+		    line, gt_current, buf);
 	}
 }
 
-#define EXPECT(cond)                                                         \
-	do {                                                                 \
-		if (!(cond))                                                 \
-			gt_failf(__FILE__, __LINE__, "%s", #cond);           \
+#define EXPECT(cond)                                               \
+	do {                                                       \
+		if (!(cond))                                       \
+			gt_failf(__FILE__, __LINE__, "%s", #cond); \
 	} while (0)
 
-#define EXPECT_EQ(a, b)                                                      \
-	do {                                                                 \
-		long long gt_a_ = (long long) (a);                           \
-		long long gt_b_ = (long long) (b);                           \
-		if (gt_a_ != gt_b_)                                          \
-			gt_failf(__FILE__, __LINE__,                         \
-			    "%s == %s (%lld != %lld)", #a, #b, gt_a_,        \
-			    gt_b_);                                          \
+#define EXPECT_EQ(a, b)                                                       \
+	do {                                                                  \
+		long long gt_a_ = (long long) (a);                            \
+		long long gt_b_ = (long long) (b);                            \
+		if (gt_a_ != gt_b_)                                           \
+			gt_failf(__FILE__, __LINE__,                          \
+			    "%s == %s (%lld != %lld)", #a, #b, gt_a_, gt_b_); \
 	} while (0)
 
 #define EXPECT_GE(a, b)                                                      \
@@ -199,28 +198,28 @@ gt_teardown(void **state)
  * Run the cases of tests[]; $GOCSP_TEST_FILTER (a cmocka pattern such as
  * "*fifo*") picks a subset.
  */
-#define GT_RUN_CASES(tests)                                                  \
-	(getenv("GOCSP_TEST_FILTER") != NULL                                 \
-		? cmocka_set_test_filter(getenv("GOCSP_TEST_FILTER"))        \
-		: (void) 0,                                                  \
+#define GT_RUN_CASES(tests)                                           \
+	(getenv("GOCSP_TEST_FILTER") != NULL                          \
+	        ? cmocka_set_test_filter(getenv("GOCSP_TEST_FILTER")) \
+	        : (void) 0,                                           \
 	    cmocka_run_group_tests(tests, NULL, NULL))
 
 /* A cmocka case with the watchdog and the EXPECT check. */
-#define GT_CASE(f)                                                           \
-	cmocka_unit_test_prestate_setup_teardown(                            \
-	    f, gt_setup, gt_teardown, (void *) #f)
+#define GT_CASE(f)                                                         \
+	cmocka_unit_test_prestate_setup_teardown(f, gt_setup, gt_teardown, \
+	    (void *) #f)
 
 /*
  * Define a cmocka case `name` whose body runs as the runtime's main
  * coroutine (through gt_run); the body sees `void *arg_` (NULL).
  */
-#define CO_CASE(name)                                                        \
-	static void name##_co(void *arg_ __attribute__((unused)));                                   \
-	static void name(void **state)                                       \
-	{                                                                    \
-		(void) state;                                                \
-		gt_run(name##_co, NULL);                                     \
-	}                                                                    \
+#define CO_CASE(name)                                              \
+	static void name##_co(void *arg_ __attribute__((unused))); \
+	static void name(void **state)                             \
+	{                                                          \
+		(void) state;                                      \
+		gt_run(name##_co, NULL);                           \
+	}                                                          \
 	static void name##_co(void *arg_ __attribute__((unused)))
 
 /* Elapsed ns since t0 on gocsp's clock. */
@@ -333,11 +332,10 @@ gt_expect_abort(const char *mode, const char *names)
 		fprintf(stderr,
 		    "%s: child status %#x (signal %d, exit %d), stderr "
 		    "(%d lines):\n%s\n",
-		    mode, status,
-		    WIFSIGNALED(status) ? WTERMSIG(status) : 0,
+		    mode, status, WIFSIGNALED(status) ? WTERMSIG(status) : 0,
 		    WIFEXITED(status) ? WEXITSTATUS(status) : -1, lines, err);
-		fail_msg("%s: expected an abort with one line naming %s",
-		    mode, names);
+		fail_msg("%s: expected an abort with one line naming %s", mode,
+		    names);
 	}
 }
 
@@ -347,10 +345,10 @@ gt_expect_abort(const char *mode, const char *names)
  * gt_child starts it; any other command line runs the cases of tests[]
  * (GT_RUN_CASES).
  */
-#define GT_MAIN_WITH_CHILD(tests, argc, argv, child)                         \
-	((argc) >= 3 && strcmp((argv)[1], "--child") == 0                    \
-		? (child)((argv)[2], (argv) + 3)                             \
-		: GT_RUN_CASES(tests))
+#define GT_MAIN_WITH_CHILD(tests, argc, argv, child)      \
+	((argc) >= 3 && strcmp((argv)[1], "--child") == 0 \
+	        ? (child) ((argv)[2], (argv) + 3)         \
+	        : GT_RUN_CASES(tests))
 
 /* A small per-caller PRNG (xorshift64*), safe to use from any thread. */
 static inline uint64_t

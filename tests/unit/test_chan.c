@@ -1203,7 +1203,7 @@ CO_CASE(test_chan__unrecv_closed_then_release)
 enum { MM_ROUNDS = 2000, MM_WORDS = 16 };
 
 struct mm {
-	gocsp_chan *c;   /* long *: a block of MM_WORDS filled with its round */
+	gocsp_chan *c; /* long *: a block of MM_WORDS filled with its round */
 	gocsp_chan *end; /* closed once `after_close` is written */
 	long after_close[MM_WORDS];
 	long rounds;
@@ -1310,34 +1310,34 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		GT_CASE(test_chan__unbuffered_handoff),
-		GT_CASE(test_chan__buffered_fifo),
-		GT_CASE(test_chan__len_cap),
-		GT_CASE(test_chan__close_wakes_all_receivers),
-		GT_CASE(test_chan__close_wakes_all_senders),
-		GT_CASE(test_chan__recv_after_close_drains_then_closed),
-		GT_CASE(test_chan__close_twice),
-		GT_CASE(test_chan__send_on_closed),
-		GT_CASE(test_chan__try_eagain),
-		GT_CASE(test_chan__timeouts),
-		GT_CASE(test_chan__zero_size_signal),
-		GT_CASE(test_chan__zerosize_make),
-		GT_CASE(test_chan__recv_null_elem),
-		GT_CASE(test_chan__null_channel_times_out),
-		GT_CASE(test_chan__retain_release),
-		GT_CASE(test_chan__fifo_go_port),
-		GT_CASE(test_chan__waiter_fifo_order),
-		GT_CASE(test_chan__large_elements),
-		GT_CASE(test_chan__element_size_limit),
-		GT_CASE(test_chan__goroutines_chain),
-		GT_CASE(test_chan__multi_consumer),
-		GT_CASE(test_chan__threads_and_coroutines),
-		GT_CASE(test_chan__release_after_completed_op),
-		GT_CASE(test_chan__unrecv_goes_to_the_head),
-		GT_CASE(test_chan__unrecv_beyond_capacity),
-		GT_CASE(test_chan__unrecv_unbuffered),
-		GT_CASE(test_chan__unrecv_closed_then_release),
-		GT_CASE(test_chan__send_and_close_happen_before_recv),
+	    GT_CASE(test_chan__unbuffered_handoff),
+	    GT_CASE(test_chan__buffered_fifo),
+	    GT_CASE(test_chan__len_cap),
+	    GT_CASE(test_chan__close_wakes_all_receivers),
+	    GT_CASE(test_chan__close_wakes_all_senders),
+	    GT_CASE(test_chan__recv_after_close_drains_then_closed),
+	    GT_CASE(test_chan__close_twice),
+	    GT_CASE(test_chan__send_on_closed),
+	    GT_CASE(test_chan__try_eagain),
+	    GT_CASE(test_chan__timeouts),
+	    GT_CASE(test_chan__zero_size_signal),
+	    GT_CASE(test_chan__zerosize_make),
+	    GT_CASE(test_chan__recv_null_elem),
+	    GT_CASE(test_chan__null_channel_times_out),
+	    GT_CASE(test_chan__retain_release),
+	    GT_CASE(test_chan__fifo_go_port),
+	    GT_CASE(test_chan__waiter_fifo_order),
+	    GT_CASE(test_chan__large_elements),
+	    GT_CASE(test_chan__element_size_limit),
+	    GT_CASE(test_chan__goroutines_chain),
+	    GT_CASE(test_chan__multi_consumer),
+	    GT_CASE(test_chan__threads_and_coroutines),
+	    GT_CASE(test_chan__release_after_completed_op),
+	    GT_CASE(test_chan__unrecv_goes_to_the_head),
+	    GT_CASE(test_chan__unrecv_beyond_capacity),
+	    GT_CASE(test_chan__unrecv_unbuffered),
+	    GT_CASE(test_chan__unrecv_closed_then_release),
+	    GT_CASE(test_chan__send_and_close_happen_before_recv),
 	};
 	return GT_RUN_CASES(tests);
 }

@@ -323,10 +323,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		GT_CASE(test_cond__queue_signal),
-		GT_CASE(test_cond__queue_broadcast),
-		GT_CASE(test_cond__broadcast_wakes_all),
-		GT_CASE(test_cond__signal_no_lost_wakeup),
+	    GT_CASE(test_cond__queue_signal),
+	    GT_CASE(test_cond__queue_broadcast),
+	    GT_CASE(test_cond__broadcast_wakes_all),
+	    GT_CASE(test_cond__signal_no_lost_wakeup),
 	};
 	return GT_RUN_CASES(tests);
 }

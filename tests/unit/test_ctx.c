@@ -415,8 +415,8 @@ wait_timeout(void *arg)
 {
 	struct firing *f = arg;
 	f->created = gocsp_now();
-	gocsp_ctx *c = gocsp_ctx_with_timeout(gocsp_ctx_background(),
-	    f->timeout);
+	gocsp_ctx *c =
+	    gocsp_ctx_with_timeout(gocsp_ctx_background(), f->timeout);
 	int64_t d = 0;
 	EXPECT_EQ(gocsp_ctx_deadline(c, &d), 1);
 	EXPECT_GE(d, f->created + f->timeout);
@@ -438,8 +438,8 @@ CO_CASE(test_ctx__timeouts_fire_on_time)
 	int i;
 	gocsp_wg_add(&wg, N);
 	for (i = 0; i < N; i++) {
-		f[i] = (struct firing){
-		    .timeout = GOCSP_MS(5 + (i % 8) * 10), .wg = &wg};
+		f[i] = (struct firing){.timeout = GOCSP_MS(5 + (i % 8) * 10),
+		    .wg = &wg};
 		GO(wait_timeout, &f[i]);
 	}
 	gocsp_wg_wait(&wg);
@@ -467,8 +467,8 @@ thread_waits_timeout(void *arg)
 {
 	(void) arg;
 	int64_t t0 = gocsp_now();
-	gocsp_ctx *c = gocsp_ctx_with_timeout(gocsp_ctx_background(),
-	    GOCSP_MS(20));
+	gocsp_ctx *c =
+	    gocsp_ctx_with_timeout(gocsp_ctx_background(), GOCSP_MS(20));
 	EXPECT_EQ(gocsp_chan_recv(gocsp_ctx_done(c), NULL), GOCSP_ECLOSED);
 	EXPECT_GE(gt_since(t0), GOCSP_MS(20));
 	EXPECT_LE(gt_since(t0), GOCSP_MS(20) + GT_SLACK);
@@ -634,8 +634,7 @@ cross_waiter(void *arg)
 	};
 	atomic_fetch_add(&x->ready, 1);
 	int r = gocsp_select(cs, 2, GOCSP_SEC(20));
-	if (r == 1 && cs[1].ok == 0 &&
-	    gocsp_ctx_err(v) == GOCSP_ECANCELED)
+	if (r == 1 && cs[1].ok == 0 && gocsp_ctx_err(v) == GOCSP_ECANCELED)
 		atomic_fetch_add(&x->got_done, 1);
 	else
 		atomic_fetch_add(&x->wrong, 1);
@@ -701,9 +700,10 @@ static void
 many_timeouts(void *arg)
 {
 	struct many *m = arg;
-	uint64_t seed = (uint64_t) atomic_fetch_add(&m->next_id, 1) * 7919 + 17;
-	gocsp_ctx *parent = gocsp_ctx_with_timeout(gocsp_ctx_background(),
-	    GOCSP_SEC(30));
+	uint64_t seed =
+	    (uint64_t) atomic_fetch_add(&m->next_id, 1) * 7919 + 17;
+	gocsp_ctx *parent =
+	    gocsp_ctx_with_timeout(gocsp_ctx_background(), GOCSP_SEC(30));
 	int i;
 	for (i = 0; i < m->n; i++) {
 		uint64_t r = gt_rand(&seed);
@@ -833,9 +833,9 @@ race_create(void *arg)
 	struct race *r = arg;
 	spin_until(&r->go);
 	for (int i = 0; i < RACE_KIDS; i++) {
-		r->made[i] = i % 2 ? gocsp_ctx_with_cancel(r->root)
-		                   : gocsp_ctx_with_timeout(r->root,
-		                         GOCSP_SEC(30));
+		r->made[i] = i % 2
+		    ? gocsp_ctx_with_cancel(r->root)
+		    : gocsp_ctx_with_timeout(r->root, GOCSP_SEC(30));
 		r->nmade++;
 	}
 	return NULL;
@@ -869,8 +869,8 @@ test_ctx__cancel_races_release(void **state)
 				break;
 			case 2: /* a value level between */
 			{
-				gocsp_ctx *v = gocsp_ctx_with_value(
-				    r.root, &r, NULL);
+				gocsp_ctx *v =
+				    gocsp_ctx_with_value(r.root, &r, NULL);
 				k = gocsp_ctx_with_timeout(v, GOCSP_SEC(30));
 				gocsp_ctx_release(v);
 				break;
@@ -958,20 +958,20 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		GT_CASE(test_ctx__background),
-		GT_CASE(test_ctx__cancel_propagates_to_descendants_only),
-		GT_CASE(test_ctx__tree_release_then_cancel),
-		GT_CASE(test_ctx__done_closed_exactly_on_cancel),
-		GT_CASE(test_ctx__err_values),
-		GT_CASE(test_ctx__timeouts_fire_on_time),
-		GT_CASE(test_ctx__timeout_on_plain_threads),
-		GT_CASE(test_ctx__deadline_is_min_of_ancestry),
-		GT_CASE(test_ctx__values_inherited_and_shadowed),
-		GT_CASE(test_ctx__cancel_from_another_worker_or_thread),
-		GT_CASE(test_ctx__many_timed_contexts_no_leak),
-		GT_CASE(test_ctx__deep_chain),
-		GT_CASE(test_ctx__cancel_races_release),
-		GT_CASE(test_ctx__shared_between_threads),
+	    GT_CASE(test_ctx__background),
+	    GT_CASE(test_ctx__cancel_propagates_to_descendants_only),
+	    GT_CASE(test_ctx__tree_release_then_cancel),
+	    GT_CASE(test_ctx__done_closed_exactly_on_cancel),
+	    GT_CASE(test_ctx__err_values),
+	    GT_CASE(test_ctx__timeouts_fire_on_time),
+	    GT_CASE(test_ctx__timeout_on_plain_threads),
+	    GT_CASE(test_ctx__deadline_is_min_of_ancestry),
+	    GT_CASE(test_ctx__values_inherited_and_shadowed),
+	    GT_CASE(test_ctx__cancel_from_another_worker_or_thread),
+	    GT_CASE(test_ctx__many_timed_contexts_no_leak),
+	    GT_CASE(test_ctx__deep_chain),
+	    GT_CASE(test_ctx__cancel_races_release),
+	    GT_CASE(test_ctx__shared_between_threads),
 	};
 	return GT_RUN_CASES(tests);
 }

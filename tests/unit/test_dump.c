@@ -433,7 +433,8 @@ CO_CASE(test_dump__dump_shows_states)
  * now and then, not with a clock read each: sched.c, tick.) */
 CO_CASE(test_dump__dump_shows_how_long)
 {
-	gocsp_chan *old = gocsp_chan_make(0, 0), *young = gocsp_chan_make(0, 0);
+	gocsp_chan *old = gocsp_chan_make(0, 0),
+	           *young = gocsp_chan_make(0, 0);
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);

@@ -17,7 +17,7 @@ struct code {
 
 static const struct code codes[] = {
 #define XX(name, value, text) {GOCSP_##name, #name, text},
-	GOCSP_ERRNO_MAP(XX)
+    GOCSP_ERRNO_MAP(XX)
 #undef XX
 };
 #define NCODES (sizeof codes / sizeof codes[0])
@@ -73,11 +73,11 @@ test_errors__strerror_names_every_code(void **state)
 		assert_non_null(s);
 		if (strcmp(s, codes[i].text) != 0)
 			fail_msg("gocsp_strerror(GOCSP_%s) = \"%s\", want "
-				 "\"%s\"",
+			         "\"%s\"",
 			    codes[i].name, s, codes[i].text);
 		for (j = 0; j < i; j++)
-			assert_string_not_equal(
-			    s, gocsp_strerror(codes[j].value));
+			assert_string_not_equal(s,
+			    gocsp_strerror(codes[j].value));
 	}
 	/* spot checks that do not depend on the map */
 	assert_non_null(strstr(gocsp_strerror(GOCSP_ECLOSED), "closed"));
@@ -134,7 +134,7 @@ test_errors__negative_errno_text(void **state)
 		assert_non_null(s);
 		if (!contains_ci(s, io[i].want))
 			fail_msg("gocsp_strerror(-%d) = \"%s\", want text "
-				 "like \"%s\"",
+			         "like \"%s\"",
 			    io[i].err, s, strerror(io[i].err));
 	}
 }
@@ -143,12 +143,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		GT_CASE(test_errors__errno_twins),
-		GT_CASE(test_errors__own_codes_below_4000),
-		GT_CASE(test_errors__codes_distinct_and_negative),
-		GT_CASE(test_errors__strerror_names_every_code),
-		GT_CASE(test_errors__unknown_codes),
-		GT_CASE(test_errors__negative_errno_text),
+	    GT_CASE(test_errors__errno_twins),
+	    GT_CASE(test_errors__own_codes_below_4000),
+	    GT_CASE(test_errors__codes_distinct_and_negative),
+	    GT_CASE(test_errors__strerror_names_every_code),
+	    GT_CASE(test_errors__unknown_codes),
+	    GT_CASE(test_errors__negative_errno_text),
 	};
 	return GT_RUN_CASES(tests);
 }

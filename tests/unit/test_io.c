@@ -407,8 +407,7 @@ wait_fd_checks(void)
 	close(fds[0]);
 	close(fds[1]);
 	EXPECT_EQ(gocsp_wait_fd(fds[0], GOCSP_READABLE, 0), -EBADF);
-	EXPECT_EQ(gocsp_wait_fd(fds[0], GOCSP_READABLE, GOCSP_MS(50)),
-	    -EBADF);
+	EXPECT_EQ(gocsp_wait_fd(fds[0], GOCSP_READABLE, GOCSP_MS(50)), -EBADF);
 	EXPECT_EQ(gocsp_wait_fd(fds[1], GOCSP_WRITABLE, GOCSP_FOREVER),
 	    -EBADF);
 	EXPECT_EQ(gocsp_wait_fd(-1, GOCSP_READABLE, GOCSP_MS(50)), -EBADF);
@@ -652,7 +651,8 @@ CO_CASE(test_io__pingpong_with_thread)
 		fill(out, (uint64_t) i * 64, sizeof out);
 		EXPECT_EQ(gocsp_write(fds[0], out, sizeof out), sizeof out);
 		while (got < sizeof in) {
-			ssize_t r = gocsp_read(fds[0], in + got, sizeof in - got);
+			ssize_t r =
+			    gocsp_read(fds[0], in + got, sizeof in - got);
 			if (r <= 0) {
 				EXPECT(r > 0);
 				break;
@@ -726,8 +726,8 @@ partial_reader_co(void *arg)
 	unsigned char buf[4096];
 	size_t got = 0;
 	while (got < p->take) {
-		size_t n = p->take - got < sizeof buf ? p->take - got
-		                                      : sizeof buf;
+		size_t n =
+		    p->take - got < sizeof buf ? p->take - got : sizeof buf;
 		ssize_t r = gocsp_read(p->fd, buf, n);
 		if (r <= 0) {
 			EXPECT(r > 0);
@@ -914,8 +914,8 @@ file_job_co(void *arg)
 			EXPECT_EQ(r, 0);
 			break;
 		}
-		if (bad == j->total && mismatch(buf, off, (size_t) r) <
-		                           (size_t) r)
+		if (bad == j->total &&
+		    mismatch(buf, off, (size_t) r) < (size_t) r)
 			bad = off + mismatch(buf, off, (size_t) r);
 		off += (size_t) r;
 	}
@@ -1234,7 +1234,7 @@ ctx_io_checks(void)
 
 	/* Cancelled from another thread while parked in the read. */
 	ctx = gocsp_ctx_with_cancel(bg);
-	dc = (struct delayed_cancel) {.ctx = ctx, .ms = 20};
+	dc = (struct delayed_cancel){.ctx = ctx, .ms = 20};
 	t = gt_thread(delayed_cancel_thread, &dc);
 	t0 = gocsp_now();
 	EXPECT_EQ(gocsp_read_ctx(ctx, fds[0], &c, 1), GOCSP_ECANCELED);
@@ -1436,8 +1436,7 @@ child_clients(int port, long n)
 	return a.ok == n ? 0 : 1;
 }
 
-static int
-child_write_closed_socket(void);
+static int child_write_closed_socket(void);
 
 static int
 child_main(const char *mode, char **args)
@@ -1568,26 +1567,26 @@ int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		GT_CASE(test_io__netpoller_keeps_others_running),
-		GT_CASE(test_io__wait_fd_on_coroutine),
-		GT_CASE(test_io__wait_fd_on_thread),
-		GT_CASE(test_io__wait_fd_level_on_coroutine),
-		GT_CASE(test_io__wait_fd_level_on_thread),
-		GT_CASE(test_io__pipe_between_coroutines),
-		GT_CASE(test_io__large_write_pipe),
-		GT_CASE(test_io__large_duplex_socketpair),
-		GT_CASE(test_io__coroutine_and_thread),
-		GT_CASE(test_io__pingpong_with_thread),
-		GT_CASE(test_io__end_of_file),
-		GT_CASE(test_io__reused_fd_number),
-		GT_CASE(test_io__write_closed_peer),
-		GT_CASE(test_io__write_closed_socket_no_sigpipe),
-		GT_CASE(test_io__regular_file),
-		GT_CASE(test_io__tcp_echo),
-		GT_CASE(test_io__connect_refused),
-		GT_CASE(test_io__ctx_on_coroutine),
-		GT_CASE(test_io__ctx_on_thread),
-		GT_CASE(test_io__tcp_10k_connections),
+	    GT_CASE(test_io__netpoller_keeps_others_running),
+	    GT_CASE(test_io__wait_fd_on_coroutine),
+	    GT_CASE(test_io__wait_fd_on_thread),
+	    GT_CASE(test_io__wait_fd_level_on_coroutine),
+	    GT_CASE(test_io__wait_fd_level_on_thread),
+	    GT_CASE(test_io__pipe_between_coroutines),
+	    GT_CASE(test_io__large_write_pipe),
+	    GT_CASE(test_io__large_duplex_socketpair),
+	    GT_CASE(test_io__coroutine_and_thread),
+	    GT_CASE(test_io__pingpong_with_thread),
+	    GT_CASE(test_io__end_of_file),
+	    GT_CASE(test_io__reused_fd_number),
+	    GT_CASE(test_io__write_closed_peer),
+	    GT_CASE(test_io__write_closed_socket_no_sigpipe),
+	    GT_CASE(test_io__regular_file),
+	    GT_CASE(test_io__tcp_echo),
+	    GT_CASE(test_io__connect_refused),
+	    GT_CASE(test_io__ctx_on_coroutine),
+	    GT_CASE(test_io__ctx_on_thread),
+	    GT_CASE(test_io__tcp_10k_connections),
 	};
 	/* Writes to a closed peer must fail with EPIPE, not kill us. */
 	signal(SIGPIPE, SIG_IGN);

@@ -218,8 +218,8 @@ hog_co(void *arg)
 	struct starve *s = arg;
 	int64_t t0 = gocsp_now();
 	gocsp_mutex_lock(&s->mu);
-	while (!atomic_load(&s->waiter_done) &&
-	    gt_since(t0) < STARVE_GIVE_UP) {
+	while (
+	    !atomic_load(&s->waiter_done) && gt_since(t0) < STARVE_GIVE_UP) {
 		/* Hold it ~50 us, then unlock and relock at once. */
 		int64_t h = gocsp_now();
 		while (gocsp_now() - h < GOCSP_US(50))
@@ -349,11 +349,11 @@ int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		GT_CASE(test_mutex__counter_exact),
-		GT_CASE(test_mutex__trylock),
-		GT_CASE(test_mutex__unlock_from_another_coroutine_or_thread),
-		GT_CASE(test_mutex__starvation_hands_over),
-		GT_CASE(test_mutex__unlock_of_unlocked_aborts),
+	    GT_CASE(test_mutex__counter_exact),
+	    GT_CASE(test_mutex__trylock),
+	    GT_CASE(test_mutex__unlock_from_another_coroutine_or_thread),
+	    GT_CASE(test_mutex__starvation_hands_over),
+	    GT_CASE(test_mutex__unlock_of_unlocked_aborts),
 	};
 	return GT_MAIN_WITH_CHILD(tests, argc, argv, child_main);
 }

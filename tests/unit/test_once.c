@@ -92,7 +92,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		GT_CASE(test_once__races),
+	    GT_CASE(test_once__races),
 	};
 	return GT_RUN_CASES(tests);
 }

@@ -37,8 +37,7 @@ obj_free(void *obj, void *udata)
 {
 	struct pstats *s = udata;
 	struct obj *o = obj;
-	if (atomic_exchange(&o->freed, 1) != 0 ||
-	    atomic_load(&o->in_use) != 0)
+	if (atomic_exchange(&o->freed, 1) != 0 || atomic_load(&o->in_use) != 0)
 		atomic_fetch_add(&s->bad, 1);
 	atomic_fetch_add(&s->freed, 1);
 	free(o);
@@ -77,8 +76,8 @@ test_pool__get_after_put(void **state)
 	gocsp_pool none = {0};
 	(void) state;
 	gocsp_pool_init(&c.pool, obj_new, obj_free, &c.s);
-	get_after_put(&c.pool, &c.s);           /* plain thread */
-	gt_run(get_after_put_co, &c);            /* coroutine */
+	get_after_put(&c.pool, &c.s); /* plain thread */
+	gt_run(get_after_put_co, &c); /* coroutine */
 	gocsp_pool_destroy(&c.pool);
 	assert_int_equal(atomic_load(&c.s.bad), 0);
 	assert_int_equal(atomic_load(&c.s.freed), atomic_load(&c.s.made));
@@ -243,17 +242,17 @@ test_pool__concurrent(void **state)
 	assert_int_equal(atomic_load(&c.s.bad), 0);
 	assert_int_equal(atomic_load(&c.s.freed), atomic_load(&c.s.made));
 	/* The caches did their job: far fewer objects than gets. */
-	assert_true(atomic_load(&c.s.made) <
-	    (CHURN_NCO + CHURN_NTH) * c.iters / 10);
+	assert_true(
+	    atomic_load(&c.s.made) < (CHURN_NCO + CHURN_NTH) * c.iters / 10);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		GT_CASE(test_pool__get_after_put),
-		GT_CASE(test_pool__bounded_and_destroy),
-		GT_CASE(test_pool__concurrent),
+	    GT_CASE(test_pool__get_after_put),
+	    GT_CASE(test_pool__bounded_and_destroy),
+	    GT_CASE(test_pool__concurrent),
 	};
 	return GT_RUN_CASES(tests);
 }

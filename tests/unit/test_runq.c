@@ -320,13 +320,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		GT_CASE(test_runq__runnext_then_ring_in_order),
-		GT_CASE(test_runq__full_ring_spills_half_to_global),
-		GT_CASE(test_runq__global_batches),
-		GT_CASE(test_runq__steal_half_then_runnext),
-		GT_CASE(test_runq__spawnq_newest_for_owner_oldest_for_thief),
-		GT_CASE(test_runq__ring_served_after_a_streak),
-		GT_CASE(test_runq__owner_against_thieves),
+	    GT_CASE(test_runq__runnext_then_ring_in_order),
+	    GT_CASE(test_runq__full_ring_spills_half_to_global),
+	    GT_CASE(test_runq__global_batches),
+	    GT_CASE(test_runq__steal_half_then_runnext),
+	    GT_CASE(test_runq__spawnq_newest_for_owner_oldest_for_thief),
+	    GT_CASE(test_runq__ring_served_after_a_streak),
+	    GT_CASE(test_runq__owner_against_thieves),
 	};
 	return GT_RUN_CASES(tests);
 }

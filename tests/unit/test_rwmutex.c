@@ -278,10 +278,10 @@ int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		GT_CASE(test_rwmutex__readers_consistent_writers_exclusive),
-		GT_CASE(test_rwmutex__readers_overlap),
-		GT_CASE(test_rwmutex__pending_writer_blocks_readers),
-		GT_CASE(test_rwmutex__misuse_aborts),
+	    GT_CASE(test_rwmutex__readers_consistent_writers_exclusive),
+	    GT_CASE(test_rwmutex__readers_overlap),
+	    GT_CASE(test_rwmutex__pending_writer_blocks_readers),
+	    GT_CASE(test_rwmutex__misuse_aborts),
 	};
 	return GT_MAIN_WITH_CHILD(tests, argc, argv, child_main);
 }

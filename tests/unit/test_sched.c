@@ -286,8 +286,8 @@ CO_CASE(test_sched__yield_interleaves)
 			switches++;
 	/* without a working yield: AAAAAAAAAABBBBBBBBBB, one switch */
 	if (switches < 10)
-		gt_failf(__FILE__, __LINE__, "log %.20s: %d switches",
-		    y.log, switches);
+		gt_failf(__FILE__, __LINE__, "log %.20s: %d switches", y.log,
+		    switches);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -481,8 +481,7 @@ struct deep {
 	gocsp_waitgroup wg;
 };
 
-static long __attribute__((noinline))
-recurse(int depth)
+static long __attribute__((noinline)) recurse(int depth)
 {
 	volatile char pad[128];
 	long r;
@@ -756,8 +755,9 @@ CO_CASE(test_sched__million_parked)
 	EXPECT_GE(gocsp_num_coroutines(), spawned + 1);
 	if (before > 0 && after > 0 && spawned > 0 && !GT_SANITIZED) {
 		long per = (after - before) / spawned;
-		fprintf(stderr, "million_parked: %ld coroutines, %ld bytes "
-				"RSS each\n",
+		fprintf(stderr,
+		    "million_parked: %ld coroutines, %ld bytes "
+		    "RSS each\n",
 		    spawned, per);
 		EXPECT_LE(per, 6 * 1024);
 	}
@@ -823,24 +823,24 @@ int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		GT_CASE(test_sched__maxprocs),
-		GT_CASE(test_sched__maxprocs_from_environment),
-		GT_CASE(test_sched__run_returns_after_main),
-		GT_CASE(test_sched__go_from_coroutine),
-		GT_CASE(test_sched__go_from_plain_threads),
-		GT_CASE(test_sched__self_ids),
-		GT_CASE(test_sched__self_zero_on_threads),
-		GT_CASE(test_sched__num_coroutines),
-		GT_CASE(test_sched__yield_interleaves),
-		GT_CASE(test_sched__two_workers_run_at_once),
-		GT_CASE(test_sched__yielding_coroutines_spread),
-		GT_CASE(test_sched__many_coroutines),
-		GT_CASE(test_sched__fork_join_runs_depth_first),
-		GT_CASE(test_sched__go_stack_large),
-		GT_CASE(test_sched__sieve),
-		GT_CASE(test_sched__go_args_copied),
-		GT_CASE(test_sched__go_args_limit),
-		GT_CASE(test_sched__million_parked),
+	    GT_CASE(test_sched__maxprocs),
+	    GT_CASE(test_sched__maxprocs_from_environment),
+	    GT_CASE(test_sched__run_returns_after_main),
+	    GT_CASE(test_sched__go_from_coroutine),
+	    GT_CASE(test_sched__go_from_plain_threads),
+	    GT_CASE(test_sched__self_ids),
+	    GT_CASE(test_sched__self_zero_on_threads),
+	    GT_CASE(test_sched__num_coroutines),
+	    GT_CASE(test_sched__yield_interleaves),
+	    GT_CASE(test_sched__two_workers_run_at_once),
+	    GT_CASE(test_sched__yielding_coroutines_spread),
+	    GT_CASE(test_sched__many_coroutines),
+	    GT_CASE(test_sched__fork_join_runs_depth_first),
+	    GT_CASE(test_sched__go_stack_large),
+	    GT_CASE(test_sched__sieve),
+	    GT_CASE(test_sched__go_args_copied),
+	    GT_CASE(test_sched__go_args_limit),
+	    GT_CASE(test_sched__million_parked),
 	};
 	return GT_MAIN_WITH_CHILD(tests, argc, argv, child_main);
 }

@@ -132,8 +132,8 @@ CO_CASE(test_select__case_limit)
 	if (cs == NULL || c == NULL)
 		abort();
 	for (i = 0; i <= GOCSP_SELECT_MAX; i++)
-		cs[i] = (gocsp_case) {NULL, GOCSP_RECV, NULL, 9};
-	cs[GOCSP_SELECT_MAX - 1] = (gocsp_case) {c, GOCSP_RECV, &got, 9};
+		cs[i] = (gocsp_case){NULL, GOCSP_RECV, NULL, 9};
+	cs[GOCSP_SELECT_MAX - 1] = (gocsp_case){c, GOCSP_RECV, &got, 9};
 	EXPECT_EQ(gocsp_chan_send(c, &v), 0);
 	EXPECT_EQ(gocsp_select(cs, GOCSP_SELECT_MAX + 1, 0), GOCSP_EINVAL);
 	EXPECT_EQ(gocsp_chan_len(c), 1);
@@ -164,8 +164,7 @@ CO_CASE(test_select__null_cases_never_ready)
 	EXPECT_EQ(gocsp_select(cs, 3, 0), GOCSP_EAGAIN);
 	{
 		int64_t t0 = gocsp_now();
-		EXPECT_EQ(gocsp_select(cs, 3, GOCSP_MS(20)),
-		    GOCSP_ETIMEDOUT);
+		EXPECT_EQ(gocsp_select(cs, 3, GOCSP_MS(20)), GOCSP_ETIMEDOUT);
 		EXPECT_GE(gt_since(t0), GOCSP_MS(20));
 	}
 	gocsp_chan_release(b);
@@ -368,12 +367,12 @@ CO_CASE(test_select__doubleselect)
  * with a 10 ms timeout (ETIMEDOUT) and a 0 timeout (EAGAIN); "does not
  * block" with timeout 0 (never EAGAIN).
  */
-#define BLOCKS(expr_with_timeout_t)                                          \
-	do {                                                                 \
-		int64_t t = 0;                                               \
-		EXPECT_EQ((expr_with_timeout_t), GOCSP_EAGAIN);              \
-		t = GOCSP_MS(10);                                            \
-		EXPECT_EQ((expr_with_timeout_t), GOCSP_ETIMEDOUT);           \
+#define BLOCKS(expr_with_timeout_t)                                \
+	do {                                                       \
+		int64_t t = 0;                                     \
+		EXPECT_EQ((expr_with_timeout_t), GOCSP_EAGAIN);    \
+		t = GOCSP_MS(10);                                  \
+		EXPECT_EQ((expr_with_timeout_t), GOCSP_ETIMEDOUT); \
 	} while (0)
 
 static int
@@ -486,8 +485,7 @@ CO_CASE(test_select__nonblock)
 			EXPECT_EQ(nb_recv(x.c, &v, via), GOCSP_EAGAIN);
 			if (bufs[b] == 0) {
 				v = 1;
-				EXPECT_EQ(nb_send(x.c, &v, via),
-				    GOCSP_EAGAIN);
+				EXPECT_EQ(nb_send(x.c, &v, via), GOCSP_EAGAIN);
 			}
 
 			/* a receiver is (or will be) waiting */
@@ -769,21 +767,21 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		GT_CASE(test_select__fairness),
-		GT_CASE(test_select__default_when_none_ready),
-		GT_CASE(test_select__timeout),
-		GT_CASE(test_select__null_cases_never_ready),
-		GT_CASE(test_select__case_limit),
-		GT_CASE(test_select__send_and_recv_mixed),
-		GT_CASE(test_select__closed_channel_ok_zero),
-		GT_CASE(test_select__only_chosen_case_written),
-		GT_CASE(test_select__doubleselect),
-		GT_CASE(test_select__select3_blocking),
-		GT_CASE(test_select__nonblock),
-		GT_CASE(test_select__same_channel_send_and_recv),
-		GT_CASE(test_select__same_channel_twice_one_wake),
-		GT_CASE(test_select__from_plain_thread),
-		GT_CASE(test_select__timeout_races_sender),
+	    GT_CASE(test_select__fairness),
+	    GT_CASE(test_select__default_when_none_ready),
+	    GT_CASE(test_select__timeout),
+	    GT_CASE(test_select__null_cases_never_ready),
+	    GT_CASE(test_select__case_limit),
+	    GT_CASE(test_select__send_and_recv_mixed),
+	    GT_CASE(test_select__closed_channel_ok_zero),
+	    GT_CASE(test_select__only_chosen_case_written),
+	    GT_CASE(test_select__doubleselect),
+	    GT_CASE(test_select__select3_blocking),
+	    GT_CASE(test_select__nonblock),
+	    GT_CASE(test_select__same_channel_send_and_recv),
+	    GT_CASE(test_select__same_channel_twice_one_wake),
+	    GT_CASE(test_select__from_plain_thread),
+	    GT_CASE(test_select__timeout_races_sender),
 	};
 	return GT_RUN_CASES(tests);
 }

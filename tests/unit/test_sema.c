@@ -188,8 +188,9 @@ CO_CASE(test_sema__order_of_a_keys_waiters)
 	/* Waiters 0, 2, 4 on A and 1, 3, 5 on B, interleaved; then 6
 	 * comes back to A's head (lifo, as a Mutex waiter that lost). */
 	for (i = 0; i < 7; i++) {
-		args[i] = (struct order_arg) {.o = &o,
-		    .key = i % 2 == 0 ? KEY_A : KEY_B, .index = i,
+		args[i] = (struct order_arg){.o = &o,
+		    .key = i % 2 == 0 ? KEY_A : KEY_B,
+		    .index = i,
 		    .lifo = i == 6};
 		acquirer(&args[i]);
 	}
@@ -211,10 +212,10 @@ CO_CASE(test_sema__order_of_a_keys_waiters)
 	EXPECT_EQ(o.nseen, 7);
 	EXPECT_EQ(o.seen[4] + o.seen[5] + o.seen[6], 1 + 3 + 5);
 	EXPECT_EQ(gocsp__sema_probes(KEY_B), -1);
-	args[7] = (struct order_arg) {.o = &o, .key = KEY_B, .index = 7};
+	args[7] = (struct order_arg){.o = &o, .key = KEY_B, .index = 7};
 	acquirer(&args[7]);
 	EXPECT_EQ(o.nseen, 8);
-	args[8] = (struct order_arg) {.o = &o, .key = KEY_B, .index = 8};
+	args[8] = (struct order_arg){.o = &o, .key = KEY_B, .index = 8};
 	acquirer(&args[8]);
 	EXPECT_EQ(o.nseen, 8);
 	EXPECT_EQ(gocsp__sema_probes(KEY_B), 1);
@@ -301,9 +302,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		GT_CASE(test_sema__many_keys_blocked_at_once),
-		GT_CASE(test_sema__order_of_a_keys_waiters),
-		GT_CASE(test_sema__threads_and_coroutines_lose_no_unit),
+	    GT_CASE(test_sema__many_keys_blocked_at_once),
+	    GT_CASE(test_sema__order_of_a_keys_waiters),
+	    GT_CASE(test_sema__threads_and_coroutines_lose_no_unit),
 	};
 	return GT_RUN_CASES(tests);
 }

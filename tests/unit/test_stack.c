@@ -15,8 +15,7 @@
 
 static volatile int overflow_limit = 0x7fffffff;
 
-static int __attribute__((noinline))
-overflow(int depth)
+static int __attribute__((noinline)) overflow(int depth)
 {
 	volatile char pad[512];
 	if (depth >= overflow_limit)
@@ -39,10 +38,11 @@ child_spawn_overflow(void *arg)
 	size_t stack = (size_t) (uintptr_t) arg;
 	gocsp_chan *never = gocsp_chan_make(0, 0);
 	int rc = stack ? gocsp_go_stack(overflow_co, NULL, stack)
-		       : gocsp_go(overflow_co, NULL);
+	               : gocsp_go(overflow_co, NULL);
 	if (rc != 0)
 		_exit(3);
-	gocsp_chan_recv(never, NULL); /* the process dies before this returns */
+	gocsp_chan_recv(never,
+	    NULL); /* the process dies before this returns */
 	_exit(4);
 }
 
@@ -50,8 +50,7 @@ child_spawn_overflow(void *arg)
  * default stack and sixteen times the guard below it, which the guard
  * catches because this file is compiled as users compile coroutine code,
  * with -fstack-clash-protection (tests/unit/CMakeLists.txt). */
-static void __attribute__((noinline))
-big_frame(void)
+static void __attribute__((noinline)) big_frame(void)
 {
 	char big[256 * 1024];
 	memset(big, 1, sizeof big);
@@ -83,7 +82,8 @@ child_spawn_big_frame(void *arg)
 			_exit(3);
 	if (gocsp_go(big_frame_co, NULL) != 0)
 		_exit(3);
-	gocsp_chan_recv(never, NULL); /* the process dies before this returns */
+	gocsp_chan_recv(never,
+	    NULL); /* the process dies before this returns */
 	_exit(4);
 }
 
@@ -116,7 +116,7 @@ expect_overflow_report(const char *mode)
 	int reported = line != NULL && (line == err || line[-1] == '\n') &&
 	    strstr(line, "stack overflow") != NULL &&
 	    (strchr(line, '\n') == NULL ||
-		strstr(line, "stack overflow") < strchr(line, '\n'));
+	        strstr(line, "stack overflow") < strchr(line, '\n'));
 
 	if (GT_SANITIZED && !reported) {
 		/* The sanitizer's own SIGSEGV handler took over. */
@@ -125,8 +125,8 @@ expect_overflow_report(const char *mode)
 		skip();
 	}
 	if (!(WIFSIGNALED(status) &&
-		(WTERMSIG(status) == SIGABRT || WTERMSIG(status) == SIGSEGV ||
-		    WTERMSIG(status) == SIGBUS)) ||
+	        (WTERMSIG(status) == SIGABRT || WTERMSIG(status) == SIGSEGV ||
+	            WTERMSIG(status) == SIGBUS)) ||
 	    !reported || strstr(err, "overflow") == NULL ||
 	    strstr(err, "stack") == NULL) {
 		fprintf(stderr,
@@ -192,16 +192,15 @@ test_stack__size_limits(void **state)
 	(void) state;
 	assert_int_equal(gocsp_go_stack(park_co, NULL, GOCSP_STACK_MAX + 1),
 	    GOCSP_EINVAL);
-	assert_int_equal(
-	    gocsp_go_stack(park_co, NULL, SIZE_MAX), GOCSP_EINVAL);
+	assert_int_equal(gocsp_go_stack(park_co, NULL, SIZE_MAX),
+	    GOCSP_EINVAL);
 	assert_true(GOCSP_STACK_MIN <= GOCSP_STACK_DEFAULT);
 	assert_true(GOCSP_STACK_GUARD >= 4096);
 }
 
 /* ---------------------------------------------------------------------- */
 
-static long __attribute__((noinline))
-use_stack(int depth)
+static long __attribute__((noinline)) use_stack(int depth)
 {
 	volatile char pad[256];
 	pad[0] = 1;
@@ -246,13 +245,13 @@ int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		GT_CASE(test_stack__overflow_in_coroutine_reported),
-		GT_CASE(test_stack__overflow_with_small_stack_reported),
-		GT_CASE(test_stack__overflow_in_main_coroutine_reported),
-		GT_CASE(test_stack__default_stack_usable),
-		GT_CASE(test_stack__big_frame_reported),
-		GT_CASE(test_stack__big_frame_on_big_stack),
-		GT_CASE(test_stack__size_limits),
+	    GT_CASE(test_stack__overflow_in_coroutine_reported),
+	    GT_CASE(test_stack__overflow_with_small_stack_reported),
+	    GT_CASE(test_stack__overflow_in_main_coroutine_reported),
+	    GT_CASE(test_stack__default_stack_usable),
+	    GT_CASE(test_stack__big_frame_reported),
+	    GT_CASE(test_stack__big_frame_on_big_stack),
+	    GT_CASE(test_stack__size_limits),
 	};
 	return GT_MAIN_WITH_CHILD(tests, argc, argv, child_main);
 }

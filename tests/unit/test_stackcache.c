@@ -151,8 +151,8 @@ child_main(const char *mode, char **args)
 	if (strcmp(mode, "guard-top") == 0)
 		((volatile unsigned char *) lo)[-1] = 1;
 	else if (strcmp(mode, "guard-bottom") == 0)
-		((volatile unsigned char *) lo)[-(long) gocsp__stack_guard_size()] =
-		    1;
+		((volatile unsigned char *)
+		        lo)[-(long) gocsp__stack_guard_size()] = 1;
 	else
 		return 2;
 	return 5;
@@ -188,12 +188,12 @@ int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		GT_CASE(test_stackcache__sizes_rounded_to_pages),
-		GT_CASE(test_stackcache__whole_stack_usable),
-		GT_CASE(test_stackcache__put_then_get_reuses),
-		GT_CASE(test_stackcache__bounded_overflow_to_pool),
-		GT_CASE(test_stackcache__other_sizes_bypass_cache),
-		GT_CASE(test_stackcache__guard_faults),
+	    GT_CASE(test_stackcache__sizes_rounded_to_pages),
+	    GT_CASE(test_stackcache__whole_stack_usable),
+	    GT_CASE(test_stackcache__put_then_get_reuses),
+	    GT_CASE(test_stackcache__bounded_overflow_to_pool),
+	    GT_CASE(test_stackcache__other_sizes_bypass_cache),
+	    GT_CASE(test_stackcache__guard_faults),
 	};
 	gocsp__stack_init();
 	return GT_MAIN_WITH_CHILD(tests, argc, argv, child_main);

@@ -52,10 +52,9 @@ producer(struct round *r)
 			/* select over two channels (maybe the same one) */
 			int k2 = (int) (gt_rand(&s) % NCH), got;
 			int64_t t = op == 3 ? 0 : GOCSP_MS(1);
-			gocsp_case cs[2] = {
-			    {r->ch[k], GOCSP_SEND, &v, 9},
+			gocsp_case cs[2] = {{r->ch[k], GOCSP_SEND, &v, 9},
 			    {closed[k2] ? NULL : r->ch[k2], GOCSP_SEND, &v,
-				9}};
+			        9}};
 			got = gocsp_select(cs, 2, t);
 			if (got >= 0) {
 				if (cs[got].ok == 9)
@@ -112,20 +111,20 @@ consumer(struct round *r)
 			continue;
 		op = (int) (gt_rand(&s) % 5);
 		if (op == 0) {
-			rc = gocsp_chan_recv_timeout(r->ch[k], &v,
-			    GOCSP_MS(2));
+			rc =
+			    gocsp_chan_recv_timeout(r->ch[k], &v, GOCSP_MS(2));
 		} else if (op == 1) {
 			rc = gocsp_chan_tryrecv(r->ch[k], &v);
 		} else {
 			gocsp_case cs[NCH];
 			int i, got;
 			for (i = 0; i < NCH; i++)
-				cs[i] = (gocsp_case){
-				    closed[i] ? NULL : r->ch[i], GOCSP_RECV,
-				    &v, 9};
+				cs[i] =
+				    (gocsp_case){closed[i] ? NULL : r->ch[i],
+				        GOCSP_RECV, &v, 9};
 			got = gocsp_select(cs, NCH,
 			    op == 2 ? GOCSP_FOREVER
-				    : (op == 3 ? 0 : GOCSP_MS(1)));
+			            : (op == 3 ? 0 : GOCSP_MS(1)));
 			if (got >= 0) {
 				if (cs[got].ok == 9)
 					gt_failf(__FILE__, __LINE__,
@@ -243,8 +242,8 @@ stress_round(int early_close)
 		assert_int_equal(atomic_load(&r->sent_count), (long) nvals);
 	assert_int_equal(atomic_load(&r->dups), 0);
 	assert_int_equal(atomic_load(&r->bogus), 0);
-	assert_int_equal(
-	    atomic_load(&r->recv_count), atomic_load(&r->sent_count));
+	assert_int_equal(atomic_load(&r->recv_count),
+	    atomic_load(&r->sent_count));
 	assert_int_equal(atomic_load(&r->recv_sum), atomic_load(&r->sent_sum));
 	free(r->seen);
 	free(r);
@@ -350,10 +349,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		GT_CASE(test_stress__channels_conservation),
-		GT_CASE(test_stress__close_during_traffic),
-		GT_CASE(test_stress__oversubscribed_workers),
-		GT_CASE(test_stress__short_lived_channels),
+	    GT_CASE(test_stress__channels_conservation),
+	    GT_CASE(test_stress__close_during_traffic),
+	    GT_CASE(test_stress__oversubscribed_workers),
+	    GT_CASE(test_stress__short_lived_channels),
 	};
 	return GT_RUN_CASES(tests);
 }

@@ -57,8 +57,7 @@ test_time__now_monotonic(void **state)
 
 CO_CASE(test_time__sleep_duration)
 {
-	int64_t ds[] = {GOCSP_MS(1), GOCSP_MS(5), GOCSP_MS(20),
-	    GOCSP_MS(50)};
+	int64_t ds[] = {GOCSP_MS(1), GOCSP_MS(5), GOCSP_MS(20), GOCSP_MS(50)};
 	size_t i;
 	for (i = 0; i < 4; i++) {
 		int64_t t0 = gocsp_now(), el;
@@ -358,17 +357,30 @@ test_time__parse_duration(void **state)
 	    {"3h30m", GOCSP_SEC(3 * 3600 + 30 * 60)},
 	    {"10.5s4m", GOCSP_SEC(4 * 60) + GOCSP_MS(10500)},
 	    {"-2m3.4s", -(GOCSP_SEC(2 * 60) + GOCSP_MS(3400))},
-	    {"1h2m3s4ms5us6ns", GOCSP_SEC(3600 + 120 + 3) + GOCSP_MS(4) +
-	                            GOCSP_US(5) + 6},
-	    {"39h9m14.425s", GOCSP_SEC(39 * 3600 + 9 * 60 + 14) + GOCSP_MS(425)},
+	    {"1h2m3s4ms5us6ns",
+	        GOCSP_SEC(3600 + 120 + 3) + GOCSP_MS(4) + GOCSP_US(5) + 6},
+	    {"39h9m14.425s",
+	        GOCSP_SEC(39 * 3600 + 9 * 60 + 14) + GOCSP_MS(425)},
 	    {"52763797000ns", 52763797000},
 	    {"0.3333333333333333333h", GOCSP_SEC(20 * 60)},
 	    {"9223372036854775807ns", INT64_MAX},
 	    {"9223372036s854ms775us807ns", INT64_MAX},
 	};
 	static const char *const bad[] = {
-	    "", "3", "-", "s", ".", "-.", ".s", "+.s", "1d", "3000000h",
-	    "9223372036854775808ns", "9223372036854775.808us", "1.5", "5 s",
+	    "",
+	    "3",
+	    "-",
+	    "s",
+	    ".",
+	    "-.",
+	    ".s",
+	    "+.s",
+	    "1d",
+	    "3000000h",
+	    "9223372036854775808ns",
+	    "9223372036854775.808us",
+	    "1.5",
+	    "5 s",
 	    "5s ",
 	};
 	size_t i;
@@ -444,19 +456,19 @@ int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		GT_CASE(test_time__now_monotonic),
-		GT_CASE(test_time__sleep_duration),
-		GT_CASE(test_time__many_sleepers),
-		GT_CASE(test_time__after_delivers_time),
-		GT_CASE(test_time__after_from_plain_thread),
-		GT_CASE(test_time__ticker_period),
-		GT_CASE(test_time__ticker_first_tick_after_one_period),
-		GT_CASE(test_time__ticker_slow_reader_loses_ticks),
-		GT_CASE(test_time__ticker_stop_no_tick_after),
-		GT_CASE(test_time__sleep_from_plain_thread),
-		GT_CASE(test_time__timeouts_from_plain_threads),
-		GT_CASE(test_time__parse_duration),
-		GT_CASE(test_time__timers_fire_before_any_coroutine),
+	    GT_CASE(test_time__now_monotonic),
+	    GT_CASE(test_time__sleep_duration),
+	    GT_CASE(test_time__many_sleepers),
+	    GT_CASE(test_time__after_delivers_time),
+	    GT_CASE(test_time__after_from_plain_thread),
+	    GT_CASE(test_time__ticker_period),
+	    GT_CASE(test_time__ticker_first_tick_after_one_period),
+	    GT_CASE(test_time__ticker_slow_reader_loses_ticks),
+	    GT_CASE(test_time__ticker_stop_no_tick_after),
+	    GT_CASE(test_time__sleep_from_plain_thread),
+	    GT_CASE(test_time__timeouts_from_plain_threads),
+	    GT_CASE(test_time__parse_duration),
+	    GT_CASE(test_time__timers_fire_before_any_coroutine),
 	};
 	return GT_MAIN_WITH_CHILD(tests, argc, argv, child_main);
 }

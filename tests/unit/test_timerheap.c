@@ -164,9 +164,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		GT_CASE(test_timerheap__fire_in_order_each_once),
-		GT_CASE(test_timerheap__period_rearms_and_skips_missed),
-		GT_CASE(test_timerheap__delete_anywhere),
+	    GT_CASE(test_timerheap__fire_in_order_each_once),
+	    GT_CASE(test_timerheap__period_rearms_and_skips_missed),
+	    GT_CASE(test_timerheap__delete_anywhere),
 	};
 	/* One P: one heap for every timer of this program. */
 	setenv("GOCSP_MAXPROCS", "1", 1);

@@ -214,15 +214,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		GT_CASE(test_waitq__fifo_and_remove_anywhere),
-		GT_CASE(test_waitq__dequeue_skips_claimed),
-		GT_CASE(test_waitq__thread_woken_by_thread),
-		GT_CASE(test_waitq__coroutine_woken_by_thread),
-		GT_CASE(test_waitq__deadline_on_thread),
-		GT_CASE(test_waitq__deadline_on_coroutine),
-		GT_CASE(test_waitq__claimed_waker_beats_deadline_on_thread),
-		GT_CASE(
-		    test_waitq__claimed_waker_beats_deadline_on_coroutine),
+	    GT_CASE(test_waitq__fifo_and_remove_anywhere),
+	    GT_CASE(test_waitq__dequeue_skips_claimed),
+	    GT_CASE(test_waitq__thread_woken_by_thread),
+	    GT_CASE(test_waitq__coroutine_woken_by_thread),
+	    GT_CASE(test_waitq__deadline_on_thread),
+	    GT_CASE(test_waitq__deadline_on_coroutine),
+	    GT_CASE(test_waitq__claimed_waker_beats_deadline_on_thread),
+	    GT_CASE(test_waitq__claimed_waker_beats_deadline_on_coroutine),
 	};
 	return GT_RUN_CASES(tests);
 }

@@ -273,15 +273,15 @@ int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		GT_CASE(test_wg__zero_value_wait_returns),
-		GT_CASE(test_wg__zero_value_on_thread),
-		GT_CASE(test_wg__add_done_wait_coroutines),
-		GT_CASE(test_wg__across_threads_and_coroutines),
-		GT_CASE(test_wg__many_waiters_released),
-		GT_CASE(test_wg__reuse_after_wait),
-		GT_CASE(test_wg__free_right_after_wait),
-		GT_CASE(test_wg__free_right_after_wait_thread),
-		GT_CASE(test_wg__negative_counter_aborts),
+	    GT_CASE(test_wg__zero_value_wait_returns),
+	    GT_CASE(test_wg__zero_value_on_thread),
+	    GT_CASE(test_wg__add_done_wait_coroutines),
+	    GT_CASE(test_wg__across_threads_and_coroutines),
+	    GT_CASE(test_wg__many_waiters_released),
+	    GT_CASE(test_wg__reuse_after_wait),
+	    GT_CASE(test_wg__free_right_after_wait),
+	    GT_CASE(test_wg__free_right_after_wait_thread),
+	    GT_CASE(test_wg__negative_counter_aborts),
 	};
 	return GT_MAIN_WITH_CHILD(tests, argc, argv, child_main);
 }

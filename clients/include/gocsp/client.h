@@ -59,8 +59,8 @@ GOCSP_API int gocsp_client_open(gocsp_client **cl, const char *url);
  * says what went wrong: no socket at that path, a daemon that refused or
  * did not answer, a TLS error...
  */
-GOCSP_API int gocsp_client_dial(gocsp_client **cl, const char *url,
-    char *why, size_t size);
+GOCSP_API int gocsp_client_dial(gocsp_client **cl, const char *url, char *why,
+    size_t size);
 
 /**
  * How long the acknowledgement of a received value waits for the next
@@ -91,8 +91,8 @@ GOCSP_API void gocsp_client_close(gocsp_client *cl);
  * threads on one client, the most recent may be another thread's.
  * @return the message's length (it may not all have fit).
  */
-GOCSP_API size_t gocsp_client_last_error(
-    gocsp_client *cl, char *buf, size_t size);
+GOCSP_API size_t gocsp_client_last_error(gocsp_client *cl, char *buf,
+    size_t size);
 
 /**
  * Make channel name with a buffer of cap values (0: unbuffered).  Making
@@ -190,14 +190,14 @@ GOCSP_API int gocsp_client_recv_many(gocsp_client *cl, const char *name,
 typedef struct gocsp_client_chan_info {
 	char name[256];
 	uint32_t cap;
-	uint64_t len;          /* values buffered now */
+	uint64_t len; /* values buffered now */
 	int closed;
 	uint32_t recv_waiting; /* operations blocked receiving */
 	uint32_t send_waiting;
-	uint64_t sent;         /* values accepted */
-	uint64_t received;     /* deliveries acknowledged */
-	uint64_t redelivered;  /* deliveries put back: a receiver died */
-	uint64_t in_flight;    /* delivered, not yet acknowledged */
+	uint64_t sent;        /* values accepted */
+	uint64_t received;    /* deliveries acknowledged */
+	uint64_t redelivered; /* deliveries put back: a receiver died */
+	uint64_t in_flight;   /* delivered, not yet acknowledged */
 } gocsp_client_chan_info;
 
 /** Counters of channel name.  @return 0, GOCSP_ENOENT, ... */
@@ -236,25 +236,24 @@ GOCSP_API int gocsp_client_ping(gocsp_client *cl,
  * @param[out] len  its length.
  * @return 0, GOCSP_ENOMEM, or a connection error.
  */
-GOCSP_API int gocsp_client_metrics(gocsp_client *cl, char **text,
-    size_t *len);
+GOCSP_API int gocsp_client_metrics(gocsp_client *cl, char **text, size_t *len);
 
 /* ---------------------------------------------------------------------- */
 /* Worker pools and wait groups                                            */
 /* ---------------------------------------------------------------------- */
 
 typedef struct gocsp_client_pool_spec {
-	const char *name;         /* NULL: gocspd names it */
-	const char *from;         /* the input channel */
-	const char *to;           /* the output channel; NULL: none */
-	const char *const *argv;  /* the command, NULL-terminated; argv[0]
+	const char *name;        /* NULL: gocspd names it */
+	const char *from;        /* the input channel */
+	const char *to;          /* the output channel; NULL: none */
+	const char *const *argv; /* the command, NULL-terminated; argv[0]
 	                             is looked up in env's PATH */
-	const char *const *env;   /* NULL: this process's environment */
-	const char *cwd;          /* NULL: this process's directory */
-	uint32_t workers;         /* 0 means 1 */
-	uint32_t retries;         /* attempts after a failed one */
-	int64_t job_timeout;      /* ns a job may take; 0: no limit */
-	int stream;               /* 0: a process per value; 1: long-lived
+	const char *const *env;  /* NULL: this process's environment */
+	const char *cwd;         /* NULL: this process's directory */
+	uint32_t workers;        /* 0 means 1 */
+	uint32_t retries;        /* attempts after a failed one */
+	int64_t job_timeout;     /* ns a job may take; 0: no limit */
+	int stream;              /* 0: a process per value; 1: long-lived
 	                             workers, values as lines */
 } gocsp_client_pool_spec;
 
@@ -262,17 +261,17 @@ typedef struct gocsp_client_pool_info {
 	char name[256];
 	char from[256];
 	char to[256];
-	char state[16];           /* "running", "finished" or "killed" */
+	char state[16]; /* "running", "finished" or "killed" */
 	int stream;
 	uint32_t workers;
-	uint64_t queued;          /* values waiting in the input channel */
-	int input_closed;         /* then done + failed + running + queued
+	uint64_t queued;  /* values waiting in the input channel */
+	int input_closed; /* then done + failed + running + queued
 	                             is the total */
-	uint32_t running;         /* jobs under way */
+	uint32_t running; /* jobs under way */
 	uint64_t done;
-	uint64_t failed;          /* reported on channel POOL.errors */
-	uint64_t retried;         /* attempts beyond the first */
-	int64_t elapsed;          /* ns since the spawn */
+	uint64_t failed;  /* reported on channel POOL.errors */
+	uint64_t retried; /* attempts beyond the first */
+	int64_t elapsed;  /* ns since the spawn */
 } gocsp_client_pool_info;
 
 /**

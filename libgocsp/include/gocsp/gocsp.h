@@ -38,19 +38,19 @@ extern "C" {
  * calls that return -errno never collide with them; gocsp's own codes sit
  * below -4000.
  */
-#define GOCSP_ERRNO_MAP(XX)                                                  \
-	XX(EAGAIN, -11, "operation would block")                             \
-	XX(ECLOSED, -4001, "channel closed")                                 \
-	XX(ETIMEDOUT, -110, "timeout or deadline exceeded")                  \
-	XX(ECANCELED, -125, "operation canceled")                            \
-	XX(ENOMEM, -12, "out of memory")                                     \
-	XX(EINVAL, -22, "invalid argument")                                  \
-	XX(EPERM, -1, "operation not permitted")                             \
-	XX(ENOENT, -2, "no such file, channel or pool")                      \
-	XX(EEXIST, -17, "already exists (a channel: with other settings)")   \
-	XX(EPROTO, -71, "protocol error (malformed message)")                \
-	XX(ECONNREFUSED, -111, "connection refused")                         \
-	XX(ECONNRESET, -104, "connection reset by peer")                     \
+#define GOCSP_ERRNO_MAP(XX)                                                \
+	XX(EAGAIN, -11, "operation would block")                           \
+	XX(ECLOSED, -4001, "channel closed")                               \
+	XX(ETIMEDOUT, -110, "timeout or deadline exceeded")                \
+	XX(ECANCELED, -125, "operation canceled")                          \
+	XX(ENOMEM, -12, "out of memory")                                   \
+	XX(EINVAL, -22, "invalid argument")                                \
+	XX(EPERM, -1, "operation not permitted")                           \
+	XX(ENOENT, -2, "no such file, channel or pool")                    \
+	XX(EEXIST, -17, "already exists (a channel: with other settings)") \
+	XX(EPROTO, -71, "protocol error (malformed message)")              \
+	XX(ECONNREFUSED, -111, "connection refused")                       \
+	XX(ECONNRESET, -104, "connection reset by peer")                   \
 	XX(ELIMIT, -4002, "a configured limit was hit")
 
 enum gocsp_errno {
@@ -69,9 +69,9 @@ GOCSP_API const char *gocsp_strerror(int code);
 
 /* Durations. */
 #define GOCSP_FOREVER ((int64_t) -1)
-#define GOCSP_US(x) ((int64_t) (x) * 1000)
-#define GOCSP_MS(x) ((int64_t) (x) * 1000000)
-#define GOCSP_SEC(x) ((int64_t) (x) * 1000000000)
+#define GOCSP_US(x) ((int64_t) (x) *1000)
+#define GOCSP_MS(x) ((int64_t) (x) *1000000)
+#define GOCSP_SEC(x) ((int64_t) (x) *1000000000)
 
 /* ---------------------------------------------------------------------- */
 /* Limits                                                                  */
@@ -166,8 +166,8 @@ GOCSP_API int gocsp_go_args(void (*fn)(void *), const void *args, size_t size);
  * Evaluates to gocsp_go_args' result.  C only (C++ has no compound
  * literals).
  */
-#define GOCSP_GO(fn, type, ...)                                              \
-	gocsp_go_args((fn), &(type) {__VA_ARGS__}, sizeof(type))
+#define GOCSP_GO(fn, type, ...) \
+	gocsp_go_args((fn), &(type){__VA_ARGS__}, sizeof(type))
 
 /**
  * Run main_fn(arg) as a coroutine and return when it returns.  Like Go's
@@ -318,12 +318,12 @@ GOCSP_API int gocsp_chan_trysend(gocsp_chan *c, const void *elem);
 GOCSP_API int gocsp_chan_tryrecv(gocsp_chan *c, void *elem);
 
 /** As gocsp_chan_send(), giving up with GOCSP_ETIMEDOUT after timeout ns. */
-GOCSP_API int gocsp_chan_send_timeout(
-    gocsp_chan *c, const void *elem, int64_t timeout);
+GOCSP_API int gocsp_chan_send_timeout(gocsp_chan *c, const void *elem,
+    int64_t timeout);
 
 /** As gocsp_chan_recv(), giving up with GOCSP_ETIMEDOUT after timeout ns. */
-GOCSP_API int gocsp_chan_recv_timeout(
-    gocsp_chan *c, void *elem, int64_t timeout);
+GOCSP_API int gocsp_chan_recv_timeout(gocsp_chan *c, void *elem,
+    int64_t timeout);
 
 /**
  * Close: blocked receivers get GOCSP_ECLOSED, blocked senders get
@@ -363,8 +363,8 @@ enum { GOCSP_SEND = 1, GOCSP_RECV = 2 };
 typedef struct gocsp_case {
 	gocsp_chan *chan; /* NULL: a case that is never ready (nil channel) */
 	int op;           /* GOCSP_SEND or GOCSP_RECV */
-	void *elem;       /* value to send, or where to store the received one */
-	int ok;           /* out: 1 value moved; 0 the channel was closed */
+	void *elem; /* value to send, or where to store the received one */
+	int ok;     /* out: 1 value moved; 0 the channel was closed */
 } gocsp_case;
 
 /**
@@ -555,14 +555,16 @@ GOCSP_API gocsp_ctx *gocsp_ctx_with_cancel(gocsp_ctx *parent);
 
 /** As with_cancel, also canceled (GOCSP_ETIMEDOUT) at deadline
  * (gocsp_now() clock); the earliest deadline in the ancestry applies. */
-GOCSP_API gocsp_ctx *gocsp_ctx_with_deadline(gocsp_ctx *parent, int64_t deadline);
+GOCSP_API gocsp_ctx *gocsp_ctx_with_deadline(gocsp_ctx *parent,
+    int64_t deadline);
 
 /** with_deadline(parent, gocsp_now() + timeout); GOCSP_FOREVER: none of its own. */
-GOCSP_API gocsp_ctx *gocsp_ctx_with_timeout(gocsp_ctx *parent, int64_t timeout);
+GOCSP_API gocsp_ctx *gocsp_ctx_with_timeout(gocsp_ctx *parent,
+    int64_t timeout);
 
 /** A child carrying value under key (compared by address); inherits the rest. */
-GOCSP_API gocsp_ctx *gocsp_ctx_with_value(
-    gocsp_ctx *parent, const void *key, void *value);
+GOCSP_API gocsp_ctx *gocsp_ctx_with_value(gocsp_ctx *parent, const void *key,
+    void *value);
 
 /** Cancel ctx and all its descendants (GOCSP_ECANCELED); idempotent;
  * a no-op on background and value contexts. */
@@ -620,7 +622,8 @@ GOCSP_API ssize_t gocsp_write(int fd, const void *buf, size_t n);
 GOCSP_API int gocsp_accept(int fd, struct sockaddr *addr, socklen_t *len);
 
 /** connect(2), parking until the connection is made.  @return 0 or -errno. */
-GOCSP_API int gocsp_connect(int fd, const struct sockaddr *addr, socklen_t len);
+GOCSP_API int gocsp_connect(int fd, const struct sockaddr *addr,
+    socklen_t len);
 
 /*
  * The same calls bounded by a context: a wait ends when ctx is done
@@ -634,12 +637,12 @@ GOCSP_API int gocsp_connect(int fd, const struct sockaddr *addr, socklen_t len);
  */
 GOCSP_API int gocsp_wait_fd_ctx(gocsp_ctx *ctx, int fd, int events);
 GOCSP_API ssize_t gocsp_read_ctx(gocsp_ctx *ctx, int fd, void *buf, size_t n);
-GOCSP_API ssize_t gocsp_write_ctx(
-    gocsp_ctx *ctx, int fd, const void *buf, size_t n);
-GOCSP_API int gocsp_accept_ctx(
-    gocsp_ctx *ctx, int fd, struct sockaddr *addr, socklen_t *len);
-GOCSP_API int gocsp_connect_ctx(
-    gocsp_ctx *ctx, int fd, const struct sockaddr *addr, socklen_t len);
+GOCSP_API ssize_t gocsp_write_ctx(gocsp_ctx *ctx, int fd, const void *buf,
+    size_t n);
+GOCSP_API int gocsp_accept_ctx(gocsp_ctx *ctx, int fd, struct sockaddr *addr,
+    socklen_t *len);
+GOCSP_API int gocsp_connect_ctx(gocsp_ctx *ctx, int fd,
+    const struct sockaddr *addr, socklen_t len);
 
 /* ---------------------------------------------------------------------- */
 /* Build information                                                       */

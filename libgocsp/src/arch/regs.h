@@ -12,7 +12,7 @@
 
 #include <stddef.h>
 
-#if !defined(GOCSP_REGS_UCONTEXT) && !defined(__x86_64__) &&                  \
+#if !defined(GOCSP_REGS_UCONTEXT) && !defined(__x86_64__) && \
     !defined(__aarch64__)
 #define GOCSP_REGS_UCONTEXT 1
 #endif

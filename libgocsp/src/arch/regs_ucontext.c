@@ -13,8 +13,8 @@ static void
 ucontext_entry(unsigned fn_hi, unsigned fn_lo, unsigned arg_hi,
     unsigned arg_lo)
 {
-	void (*entry)(void *) = (void (*)(void *))(
-	    ((uintptr_t) fn_hi << 32) | (uintptr_t) fn_lo);
+	void (*entry)(void *) =
+	    (void (*)(void *))(((uintptr_t) fn_hi << 32) | (uintptr_t) fn_lo);
 	void *arg = (void *) (((uintptr_t) arg_hi << 32) | (uintptr_t) arg_lo);
 	entry(arg);
 	abort();

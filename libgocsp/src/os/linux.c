@@ -42,8 +42,9 @@ gocsp__futex_wait(uint32_t *addr, uint32_t val, int64_t deadline)
 		ts.tv_nsec = deadline % 1000000000;
 		tsp = &ts;
 	}
-	long r = syscall(SYS_futex, addr, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG,
-	    val, tsp, NULL, FUTEX_BITSET_MATCH_ANY);
+	long r =
+	    syscall(SYS_futex, addr, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG,
+	        val, tsp, NULL, FUTEX_BITSET_MATCH_ANY);
 	if (r < 0 && errno == ETIMEDOUT)
 		return GOCSP_ETIMEDOUT;
 	return 0;
@@ -155,11 +156,11 @@ gocsp__os_guard_strided(void *base, size_t stride, size_t len, int n)
 		return 0;
 	struct iovec iov[GUARD_IOV_MAX];
 	for (int i = 0; i < n; i++)
-		iov[i] = (struct iovec) {
-		    .iov_base = (char *) base + stride * (size_t) i,
+		iov[i] = (struct iovec){.iov_base = (char *) base +
+		        stride * (size_t) i,
 		    .iov_len = len};
-	long r = syscall(
-	    SYS_process_madvise, PIDFD_SELF, iov, n, MADV_GUARD_INSTALL, 0);
+	long r = syscall(SYS_process_madvise, PIDFD_SELF, iov, n,
+	    MADV_GUARD_INSTALL, 0);
 	if (r < 0) {
 		atomic_store_explicit(&refused, 1, memory_order_relaxed);
 		return 0;
@@ -177,7 +178,8 @@ gocsp__os_unguard(void *p, size_t len, int kind)
 void
 gocsp__os_nap(int64_t ns)
 {
-	struct timespec ts = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
+	struct timespec ts = {.tv_sec = ns / 1000000000,
+	    .tv_nsec = ns % 1000000000};
 	nanosleep(&ts, NULL);
 }
 

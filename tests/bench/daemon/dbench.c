@@ -64,7 +64,7 @@ long
 dbench_arg(int argc, char **argv, int i, const char *usage)
 {
 	char *end;
-	long  v;
+	long v;
 
 	if (i < argc) {
 		v = strtol(argv[i], &end, 10);
@@ -88,8 +88,8 @@ dbench_share(long total, size_t i, size_t n)
 void
 dbench_samples_init(struct dbench_samples *s, size_t cap)
 {
-	s->v   = malloc(cap * sizeof(*s->v));
-	s->n   = 0;
+	s->v = malloc(cap * sizeof(*s->v));
+	s->n = 0;
 	s->cap = cap;
 	if (s->v == NULL)
 		dbench_fail("no memory for %zu samples", cap);
@@ -185,12 +185,12 @@ member(pid_t parent, size_t i, dbench_member_fn *body, void *arg)
 int64_t
 dbench_team_run(int64_t *cpu_ns, size_t n, dbench_member_fn *body, void *arg)
 {
-	int     ready[2], go[2], done[2], status;
+	int ready[2], go[2], done[2], status;
 	int64_t cpu0 = dbench_cpu_ns(RUSAGE_CHILDREN);
 	int64_t start, end, last = 0;
-	char   *bytes = malloc(n);
-	pid_t   self  = getpid();
-	size_t  i, got;
+	char *bytes = malloc(n);
+	pid_t self = getpid();
+	size_t i, got;
 
 	if (bytes == NULL)
 		dbench_fail("team: no memory");
@@ -206,8 +206,8 @@ dbench_team_run(int64_t *cpu_ns, size_t n, dbench_member_fn *body, void *arg)
 			close(go[1]);
 			close(done[0]);
 			member_ready_fd = ready[1];
-			member_go_fd    = go[0];
-			member_done_fd  = done[1];
+			member_go_fd = go[0];
+			member_done_fd = done[1];
 			member(self, i, body, arg);
 		}
 	}
@@ -217,8 +217,8 @@ dbench_team_run(int64_t *cpu_ns, size_t n, dbench_member_fn *body, void *arg)
 
 	got = read_to_eof(ready[0], bytes, n);
 	if (got != n)
-		dbench_fail(
-		    "team: %zu of %zu members failed to start", n - got, n);
+		dbench_fail("team: %zu of %zu members failed to start",
+		    n - got, n);
 	start = dbench_now();
 	close(go[1]);
 	for (i = 0; i < n; i++) {

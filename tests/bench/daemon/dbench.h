@@ -48,7 +48,7 @@ long dbench_share(long total, size_t i, size_t n);
 
 struct dbench_samples {
 	int64_t *v; /* ns */
-	size_t   n, cap;
+	size_t n, cap;
 };
 
 /* Room for cap samples, allocated before the timed loop (exits on ENOMEM);
@@ -85,8 +85,8 @@ void dbench_samples_free(struct dbench_samples *s);
  *         work (teardown excluded).  Exits 1 if a member failed.
  */
 typedef void dbench_member_fn(size_t i, void *arg);
-int64_t      dbench_team_run(
-         int64_t *cpu_ns, size_t n, dbench_member_fn *body, void *arg);
+int64_t dbench_team_run(int64_t *cpu_ns, size_t n, dbench_member_fn *body,
+    void *arg);
 
 /* In a member: report ready, wait for the whole team's release. */
 void dbench_team_ready(void);
@@ -112,8 +112,8 @@ struct dbench_ops {
 	void (*prepare)(void *conn, const char *key, uint32_t cap);
 	/* One step of the round trip, rtt_calls calls; with s, the latency
 	 * of each call goes there. */
-	void (*rtt_once)(
-	    void *conn, const char *key, struct dbench_samples *s);
+	void (
+	    *rtt_once)(void *conn, const char *key, struct dbench_samples *s);
 	int rtt_calls;
 	/* Move n values, batch a call.  consume NULL: values come back to
 	 * their producer (an echo), and pc takes no consumers. */

@@ -16,10 +16,10 @@
 static void
 rtt(const struct dbench_ops *ops, const char *target, long calls)
 {
-	void                 *conn = ops->open(target);
+	void *conn = ops->open(target);
 	struct dbench_samples s;
-	int64_t               cpu;
-	long                  i;
+	int64_t cpu;
+	long i;
 
 	if (ops->prepare != NULL)
 		ops->prepare(conn, "rtt", 1);
@@ -41,21 +41,21 @@ rtt(const struct dbench_ops *ops, const char *target, long calls)
 
 struct pc {
 	const struct dbench_ops *ops;
-	const char              *target;
-	size_t                   producers, consumers;
-	long                     msgs, batch;
+	const char *target;
+	size_t producers, consumers;
+	long msgs, batch;
 };
 
 /* Member i: a producer when i < producers, else a consumer. */
 static void
 pc_member(size_t i, void *arg)
 {
-	struct pc *pc       = arg;
-	void      *conn     = pc->ops->open(pc->target);
-	bool       producer = i < pc->producers;
-	size_t     k        = producer ? i : i - pc->producers;
-	size_t     of       = producer ? pc->producers : pc->consumers;
-	long       n        = dbench_share(pc->msgs, k, of);
+	struct pc *pc = arg;
+	void *conn = pc->ops->open(pc->target);
+	bool producer = i < pc->producers;
+	size_t k = producer ? i : i - pc->producers;
+	size_t of = producer ? pc->producers : pc->consumers;
+	long n = dbench_share(pc->msgs, k, of);
 
 	/* No member touches the key before the team is released. */
 	if (i == 0 && pc->ops->prepare != NULL)
@@ -72,7 +72,7 @@ pc_member(size_t i, void *arg)
 static void
 pc(struct pc *pc)
 {
-	size_t  n = pc->producers + pc->consumers;
+	size_t n = pc->producers + pc->consumers;
 	int64_t cpu, ns = dbench_team_run(&cpu, n, pc_member, pc);
 
 	printf("%s_pc msgs_per_s=%.0f client_cpu_us=%.2f producers=%zu "
@@ -93,10 +93,10 @@ dbench_main(int argc, char **argv, const struct dbench_ops *ops)
 		return 0;
 	}
 	if (argc == 7 && strcmp(argv[1], "pc") == 0) {
-		struct pc p = { ops, argv[2],
-			(size_t) dbench_arg(argc, argv, 3, use), 0,
-			dbench_arg(argc, argv, 5, use),
-			dbench_arg(argc, argv, 6, use) };
+		struct pc p = {ops, argv[2],
+		    (size_t) dbench_arg(argc, argv, 3, use), 0,
+		    dbench_arg(argc, argv, 5, use),
+		    dbench_arg(argc, argv, 6, use)};
 		/* An echo's producers are their own consumers. */
 		if (ops->consume != NULL)
 			p.consumers = (size_t) dbench_arg(argc, argv, 4, use);

@@ -26,7 +26,7 @@ static void
 call(char **argv, const posix_spawn_file_actions_t *fa)
 {
 	pid_t pid;
-	int   rc, status;
+	int rc, status;
 
 	rc = posix_spawnp(&pid, argv[0], fa, NULL, argv, environ);
 	if (rc != 0)
@@ -41,11 +41,11 @@ call(char **argv, const posix_spawn_file_actions_t *fa)
 int
 main(int argc, char **argv)
 {
-	const char                *use = "NAME CALLS COMMAND [ARG...]";
+	const char *use = "NAME CALLS COMMAND [ARG...]";
 	posix_spawn_file_actions_t fa;
-	struct dbench_samples      s;
-	int64_t                    t0, cpu = 0, total = 0;
-	long                       calls, i;
+	struct dbench_samples s;
+	int64_t t0, cpu = 0, total = 0;
+	long calls, i;
 
 	if (argc < 4) {
 		fprintf(stderr, "usage: %s %s\n", argv[0], use);

@@ -58,14 +58,14 @@ prepare(void *cl, const char *name, uint32_t cap)
 static void
 rtt_once(void *cl, const char *name, struct dbench_samples *s)
 {
-	void   *data;
-	size_t  len;
+	void *data;
+	size_t len;
 	int64_t t0, t1, t2;
-	int     rc;
+	int rc;
 
 	t0 = dbench_now();
-	rc = gocsp_client_send(
-	    cl, name, dbench_value, DBENCH_VALUE_LEN, GOCSP_FOREVER);
+	rc = gocsp_client_send(cl, name, dbench_value, DBENCH_VALUE_LEN,
+	    GOCSP_FOREVER);
 	t1 = dbench_now();
 	check(cl, rc, "send");
 	rc = gocsp_client_recv(cl, name, &data, &len, GOCSP_FOREVER);
@@ -84,23 +84,23 @@ static void
 produce(void *cl, const char *name, long n, long batch)
 {
 	gocsp_client_msg *m = calloc((size_t) batch, sizeof(*m));
-	size_t            sent;
-	long              i, k;
-	int               rc;
+	size_t sent;
+	long i, k;
+	int rc;
 
 	if (m == NULL)
 		dbench_fail("no memory");
 	for (k = 0; k < batch; k++)
-		m[k] = (gocsp_client_msg) { (void *) dbench_value,
-			DBENCH_VALUE_LEN };
+		m[k] = (gocsp_client_msg){(void *) dbench_value,
+		    DBENCH_VALUE_LEN};
 	for (i = 0; i < n; i += k) {
 		k = n - i < batch ? n - i : batch;
 		if (batch == 1)
 			rc = gocsp_client_send(cl, name, dbench_value,
 			    DBENCH_VALUE_LEN, GOCSP_FOREVER);
 		else
-			rc = gocsp_client_send_many(
-			    cl, name, m, (size_t) k, &sent, GOCSP_FOREVER);
+			rc = gocsp_client_send_many(cl, name, m, (size_t) k,
+			    &sent, GOCSP_FOREVER);
 		check(cl, rc, "send");
 	}
 	free(m);
@@ -110,21 +110,21 @@ static void
 consume(void *cl, const char *name, long n, long batch)
 {
 	gocsp_client_msg *m = calloc((size_t) batch, sizeof(*m));
-	size_t            got, j;
-	long              i;
-	int               rc;
+	size_t got, j;
+	long i;
+	int rc;
 
 	if (m == NULL)
 		dbench_fail("no memory");
 	for (i = 0; i < n; i += (long) got) {
 		size_t max = (size_t) (n - i < batch ? n - i : batch);
-		got        = 1;
+		got = 1;
 		if (batch == 1)
-			rc = gocsp_client_recv(
-			    cl, name, &m[0].data, &m[0].len, GOCSP_FOREVER);
+			rc = gocsp_client_recv(cl, name, &m[0].data, &m[0].len,
+			    GOCSP_FOREVER);
 		else
-			rc = gocsp_client_recv_many(
-			    cl, name, m, max, &got, GOCSP_FOREVER);
+			rc = gocsp_client_recv_many(cl, name, m, max, &got,
+			    GOCSP_FOREVER);
 		check(cl, rc, "recv");
 		for (j = 0; j < got; j++) {
 			if (m[j].len != DBENCH_VALUE_LEN)
@@ -139,14 +139,14 @@ int
 main(int argc, char **argv)
 {
 	static const struct dbench_ops ops = {
-		.name      = "gocsp",
-		.open      = open_client,
-		.close     = close_client,
-		.prepare   = prepare,
-		.rtt_once  = rtt_once,
-		.rtt_calls = 2,
-		.produce   = produce,
-		.consume   = consume,
+	    .name = "gocsp",
+	    .open = open_client,
+	    .close = close_client,
+	    .prepare = prepare,
+	    .rtt_once = rtt_once,
+	    .rtt_calls = 2,
+	    .produce = produce,
+	    .consume = consume,
 	};
 
 	return dbench_main(argc, argv, &ops);

@@ -18,7 +18,7 @@ static void *
 open_client(const char *url)
 {
 	nng_socket *s = malloc(sizeof(*s));
-	int         rv;
+	int rv;
 
 	if (s == NULL)
 		dbench_fail("no memory");
@@ -39,9 +39,9 @@ close_client(void *s)
 static void
 round_trip(nng_socket s)
 {
-	char   buf[DBENCH_VALUE_LEN];
+	char buf[DBENCH_VALUE_LEN];
 	size_t len = sizeof(buf);
-	int    rv;
+	int rv;
 
 	if ((rv = nng_send(s, (void *) dbench_value, DBENCH_VALUE_LEN, 0)) !=
 	        0 ||
@@ -76,12 +76,12 @@ int
 main(int argc, char **argv)
 {
 	static const struct dbench_ops ops = {
-		.name      = "nng",
-		.open      = open_client,
-		.close     = close_client,
-		.rtt_once  = rtt_once,
-		.rtt_calls = 1,
-		.produce   = produce,
+	    .name = "nng",
+	    .open = open_client,
+	    .close = close_client,
+	    .rtt_once = rtt_once,
+	    .rtt_calls = 1,
+	    .produce = produce,
 	};
 
 	return dbench_main(argc, argv, &ops);

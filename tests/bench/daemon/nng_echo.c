@@ -22,16 +22,16 @@
 #define CONTEXTS 8
 
 struct echo {
-	nng_ctx  ctx;
+	nng_ctx ctx;
 	nng_aio *aio;
-	int      sending; /* the aio is the reply's send */
+	int sending; /* the aio is the reply's send */
 };
 
 static void
 echo_cb(void *arg)
 {
-	struct echo *e  = arg;
-	int          rv = nng_aio_result(e->aio);
+	struct echo *e = arg;
+	int rv = nng_aio_result(e->aio);
 
 	if (rv == NNG_ECLOSED)
 		return; /* the socket is closing */
@@ -52,9 +52,9 @@ int
 main(int argc, char **argv)
 {
 	struct echo echoes[CONTEXTS];
-	nng_socket  sock;
-	sigset_t    stop;
-	int         rv, sig, i;
+	nng_socket sock;
+	sigset_t stop;
+	int rv, sig, i;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s URL\n", argv[0]);
@@ -72,8 +72,8 @@ main(int argc, char **argv)
 	for (i = 0; i < CONTEXTS; i++) {
 		echoes[i].sending = 0;
 		if ((rv = nng_ctx_open(&echoes[i].ctx, sock)) != 0 ||
-		    (rv = nng_aio_alloc(
-		         &echoes[i].aio, echo_cb, &echoes[i])) != 0)
+		    (rv = nng_aio_alloc(&echoes[i].aio, echo_cb,
+		         &echoes[i])) != 0)
 			dbench_fail("context: %s", nng_strerror(rv));
 	}
 	if ((rv = nng_listen(sock, argv[1], NULL, 0)) != 0)

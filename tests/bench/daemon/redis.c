@@ -20,8 +20,8 @@ open_client(const char *path)
 	redisContext *c = redisConnectUnix(path);
 
 	if (c == NULL || c->err)
-		dbench_fail(
-		    "connect %s: %s", path, c ? c->errstr : "no memory");
+		dbench_fail("connect %s: %s", path,
+		    c ? c->errstr : "no memory");
 	return c;
 }
 
@@ -34,8 +34,8 @@ close_client(void *c)
 /* Run argv[0..argc) (lengths len, or NULL for strings); the reply, of
  * the type wanted (freeReplyObject). */
 static redisReply *
-command(
-    redisContext *c, int argc, const char **argv, const size_t *len, int type)
+command(redisContext *c, int argc, const char **argv, const size_t *len,
+    int type)
 {
 	redisReply *r = redisCommandArgv(c, argc, argv, len);
 
@@ -51,7 +51,7 @@ command(
 static void
 prepare(void *c, const char *key, uint32_t cap)
 {
-	const char *argv[2] = { "DEL", key };
+	const char *argv[2] = {"DEL", key};
 
 	freeReplyObject(command(c, 2, argv, NULL, REDIS_REPLY_INTEGER));
 }
@@ -76,8 +76,8 @@ check_value(const redisReply *v)
 static void
 pop_one(redisContext *c, const char *key)
 {
-	const char *argv[3] = { "BRPOP", key, "0" };
-	redisReply *r       = command(c, 3, argv, NULL, REDIS_REPLY_ARRAY);
+	const char *argv[3] = {"BRPOP", key, "0"};
+	redisReply *r = command(c, 3, argv, NULL, REDIS_REPLY_ARRAY);
 
 	if (r->elements != 2)
 		dbench_fail("BRPOP: %zu elements", r->elements);
@@ -90,11 +90,11 @@ pop_one(redisContext *c, const char *key)
 static long
 pop_many(redisContext *c, const char *key, long max)
 {
-	char        count[24];
-	const char *argv[7] = { "BLMPOP", "0", "1", key, "RIGHT", "COUNT",
-		count };
+	char count[24];
+	const char *argv[7] = {"BLMPOP", "0", "1", key, "RIGHT", "COUNT",
+	    count};
 	redisReply *r;
-	size_t      i, n;
+	size_t i, n;
 
 	snprintf(count, sizeof(count), "%ld", max);
 	r = command(c, 7, argv, NULL, REDIS_REPLY_ARRAY);
@@ -110,9 +110,9 @@ pop_many(redisContext *c, const char *key, long max)
 static void
 rtt_once(void *c, const char *key, struct dbench_samples *s)
 {
-	const char  *argv[3] = { "LPUSH", key, dbench_value };
-	const size_t len[3]  = { 5, strlen(key), DBENCH_VALUE_LEN };
-	int64_t      t0, t1, t2;
+	const char *argv[3] = {"LPUSH", key, dbench_value};
+	const size_t len[3] = {5, strlen(key), DBENCH_VALUE_LEN};
+	int64_t t0, t1, t2;
 
 	t0 = dbench_now();
 	push(c, argv, len, 1);
@@ -129,18 +129,18 @@ static void
 produce(void *c, const char *key, long n, long batch)
 {
 	const char **argv = calloc((size_t) batch + 2, sizeof(*argv));
-	size_t      *len  = calloc((size_t) batch + 2, sizeof(*len));
-	long         i, step;
+	size_t *len = calloc((size_t) batch + 2, sizeof(*len));
+	long i, step;
 
 	if (argv == NULL || len == NULL)
 		dbench_fail("no memory");
 	argv[0] = "LPUSH";
-	len[0]  = 5;
+	len[0] = 5;
 	argv[1] = key;
-	len[1]  = strlen(key);
+	len[1] = strlen(key);
 	for (i = 2; i < batch + 2; i++) {
 		argv[i] = dbench_value;
-		len[i]  = DBENCH_VALUE_LEN;
+		len[i] = DBENCH_VALUE_LEN;
 	}
 	for (i = 0; i < n; i += step) {
 		step = n - i < batch ? n - i : batch;
@@ -168,14 +168,14 @@ int
 main(int argc, char **argv)
 {
 	static const struct dbench_ops ops = {
-		.name      = "redis",
-		.open      = open_client,
-		.close     = close_client,
-		.prepare   = prepare,
-		.rtt_once  = rtt_once,
-		.rtt_calls = 2,
-		.produce   = produce,
-		.consume   = consume,
+	    .name = "redis",
+	    .open = open_client,
+	    .close = close_client,
+	    .prepare = prepare,
+	    .rtt_once = rtt_once,
+	    .rtt_calls = 2,
+	    .produce = produce,
+	    .consume = consume,
 	};
 
 	return dbench_main(argc, argv, &ops);

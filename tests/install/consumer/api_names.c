@@ -26,11 +26,11 @@ names(void)
 	SIG(int (*)(int), gocsp_maxprocs);
 	SIG(int (*)(void), gocsp_numcpu);
 	SIG(long (*)(void), gocsp_num_coroutines);
-	SIG(uint64_t (*)(void), gocsp_self);
+	SIG(uint64_t(*)(void), gocsp_self);
 
 	/* Channels. */
-	SIG(gocsp_chan *(*)(size_t, size_t), gocsp_chan_make);
-	SIG(gocsp_chan *(*)(gocsp_chan *), gocsp_chan_retain);
+	SIG(gocsp_chan * (*) (size_t, size_t), gocsp_chan_make);
+	SIG(gocsp_chan * (*) (gocsp_chan *), gocsp_chan_retain);
 	SIG(void (*)(gocsp_chan *), gocsp_chan_release);
 	SIG(int (*)(gocsp_chan *, const void *), gocsp_chan_send);
 	SIG(int (*)(gocsp_chan *, void *), gocsp_chan_recv);
@@ -40,22 +40,21 @@ names(void)
 	    gocsp_chan_send_timeout);
 	SIG(int (*)(gocsp_chan *, void *, int64_t), gocsp_chan_recv_timeout);
 	SIG(int (*)(gocsp_chan *), gocsp_chan_close);
-	SIG(size_t (*)(gocsp_chan *), gocsp_chan_len);
-	SIG(size_t (*)(gocsp_chan *), gocsp_chan_cap);
+	SIG(size_t(*)(gocsp_chan *), gocsp_chan_len);
+	SIG(size_t(*)(gocsp_chan *), gocsp_chan_cap);
 
 	/* Select. */
-	gocsp_case c = {
-	    .chan = NULL, .op = GOCSP_SEND, .elem = NULL, .ok = 0};
+	gocsp_case c = {.chan = NULL, .op = GOCSP_SEND, .elem = NULL, .ok = 0};
 	c.op = GOCSP_RECV;
 	(void) c;
 	SIG(int (*)(gocsp_case *, size_t, int64_t), gocsp_select);
 
 	/* Time. */
-	SIG(int64_t (*)(void), gocsp_now);
+	SIG(int64_t(*)(void), gocsp_now);
 	SIG(void (*)(int64_t), gocsp_sleep);
-	SIG(gocsp_chan *(*)(int64_t), gocsp_after);
-	SIG(gocsp_ticker *(*)(int64_t), gocsp_ticker_new);
-	SIG(gocsp_chan *(*)(gocsp_ticker *), gocsp_ticker_chan);
+	SIG(gocsp_chan * (*) (int64_t), gocsp_after);
+	SIG(gocsp_ticker * (*) (int64_t), gocsp_ticker_new);
+	SIG(gocsp_chan * (*) (gocsp_ticker *), gocsp_ticker_chan);
 	SIG(void (*)(gocsp_ticker *), gocsp_ticker_stop);
 
 	/* sync: the zero value of each is ready to use. */
@@ -76,39 +75,39 @@ names(void)
 	SIG(void (*)(gocsp_rwmutex *), gocsp_rwmutex_lock);
 	SIG(void (*)(gocsp_rwmutex *), gocsp_rwmutex_unlock);
 	SIG(void (*)(gocsp_once *, void (*)(void *), void *), gocsp_once_do);
-	SIG(void (*)(gocsp_pool *, void *(*)(void *),
+	SIG(void (*)(gocsp_pool *, void *(*) (void *),
 	        void (*)(void *, void *), void *),
 	    gocsp_pool_init);
-	SIG(void *(*)(gocsp_pool *), gocsp_pool_get);
+	SIG(void *(*) (gocsp_pool *), gocsp_pool_get);
 	SIG(void (*)(gocsp_pool *, void *), gocsp_pool_put);
 	SIG(void (*)(gocsp_pool *), gocsp_pool_destroy);
 
 	/* context. */
-	SIG(gocsp_ctx *(*)(void), gocsp_ctx_background);
-	SIG(gocsp_ctx *(*)(gocsp_ctx *), gocsp_ctx_with_cancel);
-	SIG(gocsp_ctx *(*)(gocsp_ctx *, int64_t), gocsp_ctx_with_deadline);
-	SIG(gocsp_ctx *(*)(gocsp_ctx *, int64_t), gocsp_ctx_with_timeout);
-	SIG(gocsp_ctx *(*)(gocsp_ctx *, const void *, void *),
+	SIG(gocsp_ctx * (*) (void), gocsp_ctx_background);
+	SIG(gocsp_ctx * (*) (gocsp_ctx *), gocsp_ctx_with_cancel);
+	SIG(gocsp_ctx * (*) (gocsp_ctx *, int64_t), gocsp_ctx_with_deadline);
+	SIG(gocsp_ctx * (*) (gocsp_ctx *, int64_t), gocsp_ctx_with_timeout);
+	SIG(gocsp_ctx * (*) (gocsp_ctx *, const void *, void *),
 	    gocsp_ctx_with_value);
 	SIG(void (*)(gocsp_ctx *), gocsp_ctx_cancel);
-	SIG(gocsp_chan *(*)(gocsp_ctx *), gocsp_ctx_done);
+	SIG(gocsp_chan * (*) (gocsp_ctx *), gocsp_ctx_done);
 	SIG(int (*)(gocsp_ctx *), gocsp_ctx_err);
 	SIG(int (*)(gocsp_ctx *, int64_t *), gocsp_ctx_deadline);
-	SIG(void *(*)(gocsp_ctx *, const void *), gocsp_ctx_value);
-	SIG(gocsp_ctx *(*)(gocsp_ctx *), gocsp_ctx_retain);
+	SIG(void *(*) (gocsp_ctx *, const void *), gocsp_ctx_value);
+	SIG(gocsp_ctx * (*) (gocsp_ctx *), gocsp_ctx_retain);
 	SIG(void (*)(gocsp_ctx *), gocsp_ctx_release);
 
 	/* Coroutine-aware I/O. */
 	int events = GOCSP_READABLE | GOCSP_WRITABLE;
 	(void) events;
 	SIG(int (*)(int, int, int64_t), gocsp_wait_fd);
-	SIG(ssize_t (*)(int, void *, size_t), gocsp_read);
-	SIG(ssize_t (*)(int, const void *, size_t), gocsp_write);
+	SIG(ssize_t(*)(int, void *, size_t), gocsp_read);
+	SIG(ssize_t(*)(int, const void *, size_t), gocsp_write);
 	SIG(int (*)(int, struct sockaddr *, socklen_t *), gocsp_accept);
 	SIG(int (*)(int, const struct sockaddr *, socklen_t), gocsp_connect);
 
 	/* Errors and durations. */
-	SIG(const char *(*)(int), gocsp_strerror);
+	SIG(const char *(*) (int), gocsp_strerror);
 	int64_t d = GOCSP_FOREVER + GOCSP_US(1) + GOCSP_MS(1) + GOCSP_SEC(1);
 	(void) d;
 }
@@ -144,7 +143,8 @@ main(void)
 		/* An errno twin equals its negative errno; gocsp's own
 		 * codes sit below -4000. */
 		if (twin != 0 ? c != -twin : c >= -4000) {
-			fprintf(stderr, "api_names: %s = %d\n", codes[i].name, c);
+			fprintf(stderr, "api_names: %s = %d\n", codes[i].name,
+			    c);
 			bad = 1;
 		}
 		const char *s = gocsp_strerror(c);

@@ -19,7 +19,8 @@ names(void)
 {
 	SIG(int (*)(gocsp_client **, const char *), gocsp_client_open);
 	SIG(void (*)(gocsp_client *), gocsp_client_close);
-	SIG(int (*)(gocsp_client *, const char *, uint32_t), gocsp_client_make);
+	SIG(int (*)(gocsp_client *, const char *, uint32_t),
+	    gocsp_client_make);
 	SIG(int (*)(gocsp_client *, const char *, const void *, size_t,
 	        int64_t),
 	    gocsp_client_send);
@@ -29,8 +30,13 @@ names(void)
 	SIG(int (*)(gocsp_client *, const char *), gocsp_client_remove);
 	SIG(int (*)(gocsp_client *, gocsp_client_case *, size_t, int64_t),
 	    gocsp_client_select);
-	gocsp_client_case k = {.name = "c", .op = GOCSP_RECV, .data = NULL,
-	    .len = 0, .out = NULL, .out_len = 0, .ok = 0};
+	gocsp_client_case k = {.name = "c",
+	    .op = GOCSP_RECV,
+	    .data = NULL,
+	    .len = 0,
+	    .out = NULL,
+	    .out_len = 0,
+	    .ok = 0};
 	(void) k;
 }
 

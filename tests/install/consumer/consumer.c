@@ -75,8 +75,8 @@ main_coroutine(void *arg)
 	}
 	for (;;) {
 		gocsp_case cases[2] = {
-			{ values, GOCSP_RECV, &v, 0 },
-			{ deadline, GOCSP_RECV, NULL, 0 },
+		    {values, GOCSP_RECV, &v, 0},
+		    {deadline, GOCSP_RECV, NULL, 0},
 		};
 		rc = gocsp_select(cases, 2, GOCSP_FOREVER);
 		if (rc == 1) {
