@@ -43,6 +43,8 @@
 #define NAP_NS 4000       /* then naps this long between rounds */
 /* Queued work is stolen once it has waited this long (steal_work). */
 #define STEAL_NS 5000
+/* While no M sleeps in the netpoller, a spinner polls it this often. */
+#define SPIN_POLL_NS 10000
 #define ALTSTACK_SIZE (64 * 1024)
 #define WATCH_NS 10000000    /* idle Ms look for stranded work this often */
 #define DEADLOCK_NS 10000000 /* all idle this long: check for a */
@@ -579,6 +581,8 @@ struct victim {
  * naps rather than spins between rounds, because its CPU may be a
  * hyperthread of the one running the work it waits for.
  */
+static int poll_ready(struct gocsp__m *m);
+
 static struct gocsp__g *
 steal_work(struct gocsp__m *m, bool *recheck)
 {
@@ -600,6 +604,7 @@ steal_work(struct gocsp__m *m, bool *recheck)
 		        .spawn_since = start};
 	}
 	uint32_t off = (uint32_t) gocsp__rand();
+	int64_t polled = start;
 	for (uint32_t round = 0;; round++) {
 		bool coming = false; /* queued Gs not yet old enough to take */
 		for (int k = 0; k < np; k++) {
@@ -654,6 +659,16 @@ steal_work(struct gocsp__m *m, bool *recheck)
 		for (int i = 0; i < np; i++) {
 			if (atomic_load(&gocsp__sched.allp[i]->timers.when0) <=
 			    now) {
+				*recheck = true;
+				return NULL;
+			}
+		}
+		/* With every M awake, nobody sleeps in the netpoller to see
+		 * a request come: look, as the scheduler does between runs,
+		 * or each spin would add its length to a reply. */
+		if (now - polled >= SPIN_POLL_NS) {
+			polled = now;
+			if (poll_ready(m) > 0) {
 				*recheck = true;
 				return NULL;
 			}
