@@ -90,10 +90,20 @@ nng_shutdown_tp(struct gocsp__tp *tp)
 	atomic_store(&((struct tp_nng *) tp)->lost, true);
 }
 
+/*
+ * The receive loop re-arms itself from nng's threads, so it is stopped
+ * before anything it touches goes: stopping waits for a callback under
+ * way, and one that re-arms after it finds the aio stopped and gets
+ * NNG_ECANCELED.  Lost first, so that neither that nor the pipe's removal
+ * reports a loss to a session that is closing.  (Freeing the aio while
+ * the loop re-armed it crashed in nng about one close in fifteen.)
+ */
 static void
 nng_close_tp(struct gocsp__tp *tp)
 {
 	struct tp_nng *t = (struct tp_nng *) tp;
+	atomic_store(&t->lost, true);
+	nng_aio_stop(t->rx);
 	nng_close(t->s);
 	nng_aio_free(t->rx);
 	free(t);
