@@ -314,11 +314,10 @@ take_frame(struct conn *c, const unsigned char *p, size_t len)
 	return true;
 }
 
-/* Read exactly n bytes, within timeout.  0 or -1. */
-static int
-read_exactly(int fd, void *buf, size_t n, int64_t timeout)
+/* Read exactly n bytes from fd before the deadline.  0 or -1. */
+int
+gocspd_read_full(int fd, void *buf, size_t n, int64_t deadline)
 {
-	int64_t deadline = gocsp_now() + timeout;
 	for (size_t got = 0; got < n;) {
 		ssize_t r =
 		    recv(fd, (char *) buf + got, n - got, MSG_DONTWAIT);
@@ -340,7 +339,8 @@ static bool
 admit(struct conn *c)
 {
 	unsigned char hs[GOCSP_WIRE_HANDSHAKE];
-	if (read_exactly(c->fd, hs, sizeof(hs), HANDSHAKE_TIMEOUT) != 0)
+	if (gocspd_read_full(c->fd, hs, sizeof(hs),
+	        gocsp_now() + HANDSHAKE_TIMEOUT) != 0)
 		return false; /* gone, or silent: not worth a word */
 	if (!gocsp__wire_handshake_ok(hs, GOCSP_WIRE_PROTO_REQ)) {
 		gocspd_log(GOCSPD_WARN,

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "options.h"
 #include "rctx.h"
@@ -46,5 +47,10 @@ void gocspd_ipc_end_all(void);
 /* Wait until every connection is freed: after gocspd_ipc_end_all, once
  * the operations have ended.  May park. */
 void gocspd_ipc_wait(void);
+
+/* Read exactly n bytes from fd, a socket, before the deadline (monotonic
+ * ns), parking while none come.  0, or -1 on an error, the peer's end or
+ * the deadline.  Also the watchdog's, for its probes. */
+int gocspd_read_full(int fd, void *buf, size_t n, int64_t deadline);
 
 #endif /* GOCSPD_IPC_H */

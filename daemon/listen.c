@@ -457,27 +457,6 @@ gocspd_listeners_close(void)
 /* Watchdog                                                                */
 /* ---------------------------------------------------------------------- */
 
-/* Read exactly n bytes from fd before the deadline.  0 or -1. */
-static int
-read_full(int fd, void *buf, size_t n, int64_t deadline)
-{
-	size_t got = 0;
-	while (got < n) {
-		ssize_t r =
-		    recv(fd, (char *) buf + got, n - got, MSG_DONTWAIT);
-		if (r > 0) {
-			got += (size_t) r;
-			continue;
-		}
-		if (r == 0 || (errno != EAGAIN && errno != EINTR))
-			return -1;
-		int64_t left = deadline - gocsp_now();
-		if (left <= 0 || gocsp_wait_fd(fd, GOCSP_READABLE, left) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 /* On a connected fd: handshake, ping, and the reply before the deadline. */
 static bool
 round_trip(int fd, int64_t deadline)
@@ -485,7 +464,7 @@ round_trip(int fd, int64_t deadline)
 	unsigned char hs[GOCSP_WIRE_HANDSHAKE];
 	gocsp__wire_handshake(hs, GOCSP_WIRE_PROTO_REQ);
 	if (send(fd, hs, sizeof(hs), MSG_NOSIGNAL) != (ssize_t) sizeof(hs) ||
-	    read_full(fd, hs, sizeof(hs), deadline) != 0 ||
+	    gocspd_read_full(fd, hs, sizeof(hs), deadline) != 0 ||
 	    !gocsp__wire_handshake_ok(hs, GOCSP_WIRE_PROTO_REP))
 		return false;
 
@@ -506,7 +485,7 @@ round_trip(int fd, int64_t deadline)
 		return false;
 
 	/* Any reply will do: a served connection is what is checked. */
-	if (read_full(fd, frame, GOCSP_WIRE_IPC_HEADER, deadline) != 0)
+	if (gocspd_read_full(fd, frame, GOCSP_WIRE_IPC_HEADER, deadline) != 0)
 		return false;
 	int64_t n = gocsp__wire_ipc_length(frame);
 	return n >= GOCSP_WIRE_REQID && n <= 4096;
