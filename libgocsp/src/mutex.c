@@ -5,7 +5,8 @@
  * and is on its way: Unlock need not release another), the starving bit
  * and, above them, the number of waiters blocked on sema_ (a key of the
  * semaphore table, sema.c).  Lock is one CAS 0 -> locked when free;
- * Unlock one atomic add when nobody waits.
+ * Unlock one atomic add when nobody waits or a woken waiter is on its
+ * way.
  *
  * Normal mode: waiters queue in FIFO order, but a woken waiter competes
  * with newcomers, which usually win (they are running already), so a
@@ -228,6 +229,11 @@ gocsp_mutex_unlock(gocsp_mutex *m)
 {
 	int32_t new =
 	    __atomic_sub_fetch(&m->state_, MUTEX_LOCKED, __ATOMIC_RELEASE);
-	if (gocsp__unlikely(new != 0))
+	/* Woken alone: the woken waiter is on its way and takes care of
+	 * the rest, so there is nothing to do (unlock_slow would return at
+	 * once).  A holder that keeps relocking while its rival waits,
+	 * woken, on this worker's queue unlocks in this state every time;
+	 * the call alone cost it 0.8 ns of 5.9 per increment. */
+	if (gocsp__unlikely((new & ~MUTEX_WOKEN) != 0))
 		unlock_slow(m, new);
 }
