@@ -793,6 +793,65 @@ CO_CASE(test_io__reused_fd_number)
 	close(sock[1]);
 }
 
+/* A coroutine blocked on fd: a read of one byte, or a write of `n`
+ * bytes; keeps the result. */
+struct blocked_io {
+	int fd;
+	size_t n; /* 0: read */
+	ssize_t result;
+	gocsp_waitgroup *wg;
+};
+
+static void
+blocked_io_co(void *arg)
+{
+	struct blocked_io *b = arg;
+	if (b->n == 0) {
+		char c;
+		b->result = gocsp_read(b->fd, &c, 1);
+	} else {
+		char *buf = calloc(1, b->n);
+		EXPECT(buf != NULL);
+		b->result = gocsp_write(b->fd, buf, b->n);
+		free(buf);
+	}
+	gocsp_wg_done(b->wg);
+}
+
+/*
+ * Go's conn.Close() wakes the reads and writes blocked on it.  Closing an
+ * fd cannot (the kernel drops it from epoll without an event), but
+ * shutdown(2) can, and the header says so: the blocked read returns 0
+ * (end of file) and the blocked write what it wrote, or -EPIPE.
+ */
+CO_CASE(test_io__shutdown_wakes_blocked_io)
+{
+	int rd[2], wr[2];
+	gocsp_waitgroup wg = {0};
+
+	make_socketpair(rd);
+	make_socketpair(wr);
+	struct blocked_io r = {.fd = rd[0], .wg = &wg};
+	/* More than both socket buffers hold: the write parks. */
+	struct blocked_io w = {.fd = wr[0], .n = 8 << 20, .wg = &wg};
+	gocsp_wg_add(&wg, 2);
+	GO(blocked_io_co, &r);
+	GO(blocked_io_co, &w);
+	gocsp_sleep(GOCSP_MS(20)); /* both park */
+	int64_t t0 = gocsp_now();
+	EXPECT_EQ(shutdown(rd[0], SHUT_RDWR), 0);
+	EXPECT_EQ(shutdown(wr[0], SHUT_RDWR), 0);
+	gocsp_wg_wait(&wg);
+	EXPECT_LE(gt_since(t0), GT_SLACK);
+	EXPECT_EQ(r.result, 0);
+	EXPECT(
+	    w.result == -EPIPE || (w.result > 0 && (size_t) w.result < w.n));
+	close(rd[0]);
+	close(rd[1]);
+	close(wr[0]);
+	close(wr[1]);
+}
+
 CO_CASE(test_io__write_closed_peer)
 {
 	int sp;
@@ -1579,6 +1638,7 @@ main(int argc, char **argv)
 	    GT_CASE(test_io__pingpong_with_thread),
 	    GT_CASE(test_io__end_of_file),
 	    GT_CASE(test_io__reused_fd_number),
+	    GT_CASE(test_io__shutdown_wakes_blocked_io),
 	    GT_CASE(test_io__write_closed_peer),
 	    GT_CASE(test_io__write_closed_socket_no_sigpipe),
 	    GT_CASE(test_io__regular_file),

@@ -603,6 +603,8 @@ GOCSP_API int gocsp_wait_fd(int fd, int events, int64_t timeout);
  * read(2) that parks the coroutine (or blocks the thread) while fd has no
  * data; fd is made non-blocking.  Regular files are not pollable: the read
  * blocks its worker, which first hands its processor to another worker.
+ * To wake the reads and writes blocked on a socket (Go's conn.Close()),
+ * shutdown(2) it, then close it: close(2) alone wakes nobody.
  * @return bytes read, 0 at end of file, or -errno.
  */
 GOCSP_API ssize_t gocsp_read(int fd, void *buf, size_t n);
