@@ -357,10 +357,14 @@ gocsp_yield(void)
 	 * global queue, where that worker takes it at once (Go's Gosched
 	 * always goes there): thieves leave a busy worker's ring alone
 	 * (sched.c), and coroutines that yield to share a CPU must still
-	 * spread.  Else at the local ring's tail, which is cheaper. */
-	bool idle = atomic_load_explicit(&gocsp__sched.npidle,
-	                memory_order_relaxed) > 0;
-	gocsp__switch_out(g, idle ? GOCSP__M_REQUEUE : GOCSP__M_YIELD);
+	 * spread.  So too while the global queue holds coroutines, which a
+	 * busy worker looks at only every 61st switch: they go first.
+	 * Else at the local ring's tail, which is cheaper. */
+	bool global = atomic_load_explicit(&gocsp__sched.npidle,
+	                  memory_order_relaxed) > 0 ||
+	    atomic_load_explicit(&gocsp__sched.runqsize,
+	        memory_order_relaxed) > 0;
+	gocsp__switch_out(g, global ? GOCSP__M_REQUEUE : GOCSP__M_YIELD);
 }
 
 bool

@@ -606,6 +606,14 @@ steal_work(struct gocsp__m *m, bool *recheck)
 	uint32_t off = (uint32_t) gocsp__rand();
 	int64_t polled = start;
 	for (uint32_t round = 0;; round++) {
+		/* p is beyond GOMAXPROCS now: retire it (find_runnable)
+		 * rather than take work a remaining P should run. */
+		if (gocsp__unlikely(
+		        p->id >= atomic_load_explicit(&gocsp__sched.nprocs,
+		                     memory_order_relaxed))) {
+			*recheck = true;
+			return NULL;
+		}
 		bool coming = false; /* queued Gs not yet old enough to take */
 		for (int k = 0; k < np; k++) {
 			int i = (int) ((off + (uint32_t) k) % (uint32_t) np);
@@ -1256,6 +1264,14 @@ gocsp_maxprocs(int n)
 	gocsp__lock_release(&gocsp__sched.lock);
 	if (n > old)
 		gocsp__wakep();
+	/* A caller whose own P is now beyond n moves to one that stays
+	 * before it returns (Go's procresize does the same), so that what
+	 * it spawns next is queued where it will run: its worker retires
+	 * the P as it schedules.  Other running Ps beyond n retire at their
+	 * next switch. */
+	struct gocsp__m *m = gocsp__getm();
+	if (m != NULL && m->curg != NULL && m->p != NULL && m->p->id >= n)
+		gocsp__switch_out(m->curg, GOCSP__M_REQUEUE);
 	return old;
 }
 
