@@ -160,8 +160,10 @@ test_client__unbuffered_rendezvous(void **state)
 	for (int round = 0; round < 5; round++) {
 		struct peer p = {.name = "u", .delay = GOCSP_MS(100)};
 		pthread_t t;
-		pthread_create(&t, NULL, late_receiver, &p);
+		/* Before the receiver starts its delay, or it may have slept
+		 * some of it already. */
 		int64_t t0 = gocsp_now();
+		pthread_create(&t, NULL, late_receiver, &p);
 		EXPECT_EQ(gocsp_client_send(cl, "u", "hand", 4, GOCSP_SEC(10)),
 		    0);
 		EXPECT_GE(gocsp_now() - t0, GOCSP_MS(100));
