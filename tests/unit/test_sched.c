@@ -2,12 +2,14 @@
  * Scheduler and coroutines: gocsp_run, gocsp_go from coroutines and
  * threads, ids, counts, GOMAXPROCS, yield, parallelism on two workers,
  * many coroutines, big stacks, Go's sieve, and a million parked
- * coroutines with their memory cost.
+ * coroutines with their memory cost.  One case looks at which processor
+ * runs the caller (proc.h, through gocsp_testing).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include "gocsp_test.h"
+#include "proc.h"
 
 #include <sched.h>
 
@@ -288,6 +290,44 @@ CO_CASE(test_sched__yield_interleaves)
 	if (switches < 10)
 		gt_failf(__FILE__, __LINE__, "log %.20s: %d switches", y.log,
 		    switches);
+}
+
+/* Computes without switching for 20 ms: holds its worker's processor. */
+static void
+hog(void *arg)
+{
+	int64_t t0 = gocsp_now();
+	while (gt_since(t0) < GOCSP_MS(20))
+		;
+	gocsp_wg_done(arg);
+}
+
+/*
+ * gocsp_maxprocs(1) called on the second processor returns on the first,
+ * as Go's procresize moves its caller: what the caller spawns next is
+ * queued where it will run, not on a processor about to retire.  A hog
+ * holds the first processor, so the caller's yields land it on the
+ * second.
+ */
+CO_CASE(test_sched__maxprocs_moves_caller)
+{
+	int prev = gocsp_maxprocs(2), on_second = 0, round, k;
+	for (round = 0; round < 20 && on_second < 3; round++) {
+		gocsp_waitgroup wg = {0};
+		gocsp_maxprocs(2);
+		gocsp_wg_add(&wg, 1);
+		GO(hog, &wg);
+		for (k = 0; k < 1000 && gocsp__getm()->p->id != 1; k++)
+			gocsp_yield();
+		if (gocsp__getm()->p->id == 1) {
+			on_second++;
+			gocsp_maxprocs(1);
+			EXPECT_EQ(gocsp__getm()->p->id, 0);
+		}
+		gocsp_wg_wait(&wg);
+	}
+	gocsp_maxprocs(prev);
+	EXPECT(on_second > 0); /* else the case tested nothing */
 }
 
 /* ---------------------------------------------------------------------- */
@@ -832,6 +872,7 @@ main(int argc, char **argv)
 	    GT_CASE(test_sched__self_zero_on_threads),
 	    GT_CASE(test_sched__num_coroutines),
 	    GT_CASE(test_sched__yield_interleaves),
+	    GT_CASE(test_sched__maxprocs_moves_caller),
 	    GT_CASE(test_sched__two_workers_run_at_once),
 	    GT_CASE(test_sched__yielding_coroutines_spread),
 	    GT_CASE(test_sched__many_coroutines),
