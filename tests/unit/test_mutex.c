@@ -1,8 +1,9 @@
 /*
  * Mutex: an exact counter under contention from coroutines on two
  * workers and plain threads at once, trylock, starvation mode (a
- * waiter that waited over 1 ms gets the lock handed over), and the abort
- * on unlocking an unlocked mutex (in a re-run child process).
+ * waiter that waited over 1 ms gets the lock handed over), waiters that
+ * an Unlock missed (the rescue; unlock then pause), and the abort on
+ * unlocking an unlocked mutex (in a re-run child process).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -313,6 +314,172 @@ test_mutex__starvation_hands_over(void **state)
 		    (long long) STARVE_LIMIT);
 }
 
+/*
+ * Unlock frees the mutex with a plain store and then reads the waiter
+ * count, and that read may be served before the store reaches other
+ * CPUs: a waiter counting itself at that moment can be missed and sleep
+ * on a free mutex (mutex.c).  Here the mutex is left in exactly that
+ * state -- free, its waiter counted and asleep, nobody woken -- and the
+ * waiter must get it all the same: from the idle workers' rescue, with
+ * the main coroutine sleeping on a timer, then blocked on a channel (all
+ * idle, where the runtime would otherwise report a deadlock).
+ */
+struct strand {
+	gocsp_mutex mu;
+	gocsp_chan *done; /* int: the waiter got the mutex */
+};
+
+static void
+strand_waiter_co(void *arg)
+{
+	struct strand *s = arg;
+	int one = 1;
+	gocsp_mutex_lock(&s->mu);
+	gocsp_mutex_unlock(&s->mu);
+	EXPECT_EQ(gocsp_chan_send(s->done, &one), 0);
+}
+
+/* The waiter count, from the private state (mutex.c: above two bits). */
+static int32_t
+strand_waiters(gocsp_mutex *mu)
+{
+	return __atomic_load_n(&mu->state_, __ATOMIC_RELAXED) >> 2;
+}
+
+static void
+strand_waiter(struct strand *s)
+{
+	gocsp_mutex_lock(&s->mu);
+	GO(strand_waiter_co, s);
+	while (strand_waiters(&s->mu) == 0)
+		gocsp_sleep(GOCSP_MS(1));
+	gocsp_sleep(GOCSP_MS(5)); /* past its own checks, asleep */
+	EXPECT_EQ(strand_waiters(&s->mu), 1);
+	/* The missed Unlock: free, and wake nobody. */
+	__atomic_store_n(&s->mu.locked_, 0, __ATOMIC_RELEASE);
+}
+
+#define STRAND_LIMIT GOCSP_SEC(2) /* the rescue runs every 10 ms */
+
+CO_CASE(test_mutex__stranded_waiter_is_rescued)
+{
+	struct strand s = {0};
+	int64_t t0, on_timer, on_chan;
+	int got;
+	s.done = gocsp_chan_make(sizeof(int), 1);
+	strand_waiter(&s);
+	t0 = gocsp_now();
+	while (gocsp_chan_len(s.done) == 0 && gt_since(t0) < STRAND_LIMIT)
+		gocsp_sleep(GOCSP_MS(1));
+	on_timer = gt_since(t0);
+	EXPECT_EQ(gocsp_chan_len(s.done), 1);
+	EXPECT_EQ(gocsp_chan_recv(s.done, &got), 0);
+
+	strand_waiter(&s);
+	t0 = gocsp_now();
+	EXPECT_EQ(gocsp_chan_recv(s.done, &got), 0);
+	on_chan = gt_since(t0);
+	EXPECT(on_chan < STRAND_LIMIT);
+	if (getenv("GT_VERBOSE") != NULL)
+		fprintf(stderr,
+		    "stranded waiter woken after %.1f ms (timer), "
+		    "%.1f ms (channel)\n",
+		    on_timer / 1e6, on_chan / 1e6);
+	EXPECT_EQ(gocsp_mutex_trylock(&s.mu), 0);
+	gocsp_mutex_unlock(&s.mu);
+	gocsp_chan_release(s.done);
+}
+
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Where the holder does not relock at once, a waiter often counts itself
+ * just as the holder unlocks: the moment Unlock's read may miss it.
+ * Coroutines on two workers and plain threads lock, increment, unlock
+ * and then pause a few hundred ns, many times: the count must be exact
+ * and nobody may be left asleep (a waiter the rescue must wake would
+ * show as a wait of 10 ms or more; GT_VERBOSE prints the longest).
+ */
+struct pauser {
+	struct counter c;
+	atomic_llong worst; /* longest wait for the lock, ns */
+};
+
+static void
+pause_loop(struct pauser *p)
+{
+	long i;
+	unsigned r = (unsigned) (uintptr_t) &i;
+	while (!atomic_load(&p->c.start))
+		gocsp_yield();
+	for (i = 0; i < p->c.per; i++) {
+		int64_t t0 = gocsp_now(), waited, until;
+		long long w;
+		gocsp_mutex_lock(&p->c.mu);
+		waited = gt_since(t0);
+		p->c.value++;
+		gocsp_mutex_unlock(&p->c.mu);
+		w = atomic_load(&p->worst);
+		while (waited > w &&
+		    !atomic_compare_exchange_weak(&p->worst, &w, waited))
+			;
+		r = r * 1103515245 + 12345;
+		until = gocsp_now() + (r >> 16) % 500;
+		while (gocsp_now() < until)
+			;
+	}
+}
+
+static void
+pause_co(void *arg)
+{
+	struct pauser *p = arg;
+	pause_loop(p);
+	gocsp_wg_done(&p->c.wg);
+}
+
+static void *
+pause_th(void *arg)
+{
+	pause_loop(arg);
+	return NULL;
+}
+
+enum { PAUSE_NCO = 4, PAUSE_NTH = 2 };
+
+static void
+pause_main(void *arg)
+{
+	struct pauser *p = arg;
+	int i;
+	gocsp_wg_add(&p->c.wg, PAUSE_NCO);
+	for (i = 0; i < PAUSE_NCO; i++)
+		GO(pause_co, p);
+	atomic_store(&p->c.start, 1);
+	gocsp_wg_wait(&p->c.wg);
+}
+
+static void
+test_mutex__unlock_then_pause(void **state)
+{
+	static struct pauser p;
+	pthread_t t[PAUSE_NTH];
+	int prev = gt_two_workers(), i;
+	(void) state;
+	p.c.per = gt_n(50000, 5000);
+	for (i = 0; i < PAUSE_NTH; i++)
+		t[i] = gt_thread(pause_th, &p);
+	gt_run(pause_main, &p);
+	for (i = 0; i < PAUSE_NTH; i++)
+		pthread_join(t[i], NULL);
+	gocsp_maxprocs(prev);
+	if (getenv("GT_VERBOSE") != NULL)
+		fprintf(stderr, "unlock then pause: longest wait %.3f ms\n",
+		    atomic_load(&p.worst) / 1e6);
+	assert_int_equal(p.c.value, (PAUSE_NCO + PAUSE_NTH) * p.c.per);
+	assert_int_equal(strand_waiters(&p.c.mu), 0);
+}
+
 static void
 unlock_unlocked_co(void *arg)
 {
@@ -353,6 +520,8 @@ main(int argc, char **argv)
 	    GT_CASE(test_mutex__trylock),
 	    GT_CASE(test_mutex__unlock_from_another_coroutine_or_thread),
 	    GT_CASE(test_mutex__starvation_hands_over),
+	    GT_CASE(test_mutex__stranded_waiter_is_rescued),
+	    GT_CASE(test_mutex__unlock_then_pause),
 	    GT_CASE(test_mutex__unlock_of_unlocked_aborts),
 	};
 	return GT_MAIN_WITH_CHILD(tests, argc, argv, child_main);
