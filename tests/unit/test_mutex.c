@@ -11,20 +11,78 @@
 #define GT_CASE_SECONDS 20
 #include "gocsp_test.h"
 
+/* Parties -- coroutines on two workers and plain threads -- that each
+ * run loop over one counter, all at once. */
 struct counter {
 	gocsp_mutex mu;
 	long value; /* under mu; deliberately not atomic */
 	long per;   /* increments per party */
+	void (*loop)(struct counter *c);
+	int ncoroutines;
 	atomic_int start;
 	gocsp_waitgroup wg;
+	atomic_llong worst; /* longest wait for the lock, ns (pause_loop) */
 };
+
+static void
+party(struct counter *c)
+{
+	while (!atomic_load(&c->start))
+		gocsp_yield();
+	c->loop(c);
+}
+
+static void
+count_co(void *arg)
+{
+	struct counter *c = arg;
+	party(c);
+	gocsp_wg_done(&c->wg);
+}
+
+static void *
+count_th(void *arg)
+{
+	party(arg);
+	return NULL;
+}
+
+static void
+count_main(void *arg)
+{
+	struct counter *c = arg;
+	int i;
+	gocsp_wg_add(&c->wg, c->ncoroutines);
+	for (i = 0; i < c->ncoroutines; i++)
+		GO(count_co, c);
+	atomic_store(&c->start, 1);
+	gocsp_wg_wait(&c->wg);
+}
+
+enum { MAX_THREADS = 4 };
+
+/* Run c->loop in ncoroutines coroutines and nthreads threads; the count
+ * must come out exact. */
+static void
+contend(struct counter *c, int ncoroutines, int nthreads)
+{
+	pthread_t t[MAX_THREADS];
+	int prev = gt_two_workers(), i;
+	assert_true(nthreads <= MAX_THREADS);
+	c->ncoroutines = ncoroutines;
+	for (i = 0; i < nthreads; i++)
+		t[i] = gt_thread(count_th, c);
+	gt_run(count_main, c);
+	for (i = 0; i < nthreads; i++)
+		pthread_join(t[i], NULL);
+	gocsp_maxprocs(prev);
+	assert_int_equal(c->value, (ncoroutines + nthreads) * c->per);
+}
 
 static void
 count_loop(struct counter *c)
 {
 	long i;
-	while (!atomic_load(&c->start))
-		gocsp_yield();
 	for (i = 0; i < c->per; i++) {
 		long v;
 		gocsp_mutex_lock(&c->mu);
@@ -39,49 +97,13 @@ count_loop(struct counter *c)
 }
 
 static void
-count_co(void *arg)
-{
-	struct counter *c = arg;
-	count_loop(c);
-	gocsp_wg_done(&c->wg);
-}
-
-static void *
-count_th(void *arg)
-{
-	count_loop(arg);
-	return NULL;
-}
-
-enum { COUNT_NCO = 8, COUNT_NTH = 4 };
-
-static void
-count_main(void *arg)
-{
-	struct counter *c = arg;
-	int i;
-	gocsp_wg_add(&c->wg, COUNT_NCO);
-	for (i = 0; i < COUNT_NCO; i++)
-		GO(count_co, c);
-	atomic_store(&c->start, 1);
-	gocsp_wg_wait(&c->wg);
-}
-
-static void
 test_mutex__counter_exact(void **state)
 {
 	static struct counter c; /* zero-filled: an unlocked mutex */
-	pthread_t t[COUNT_NTH];
-	int prev = gt_two_workers(), i;
 	(void) state;
 	c.per = gt_n(40000, 4000);
-	for (i = 0; i < COUNT_NTH; i++)
-		t[i] = gt_thread(count_th, &c);
-	gt_run(count_main, &c);
-	for (i = 0; i < COUNT_NTH; i++)
-		pthread_join(t[i], NULL);
-	gocsp_maxprocs(prev);
-	assert_int_equal(c.value, (COUNT_NCO + COUNT_NTH) * c.per);
+	c.loop = count_loop;
+	contend(&c, 8, 4);
 	/* Unlocked again: trylock succeeds. */
 	assert_int_equal(gocsp_mutex_trylock(&c.mu), 0);
 	gocsp_mutex_unlock(&c.mu);
@@ -400,28 +422,21 @@ CO_CASE(test_mutex__stranded_waiter_is_rescued)
  * and nobody may be left asleep (a waiter the rescue must wake would
  * show as a wait of 10 ms or more; GT_VERBOSE prints the longest).
  */
-struct pauser {
-	struct counter c;
-	atomic_llong worst; /* longest wait for the lock, ns */
-};
-
 static void
-pause_loop(struct pauser *p)
+pause_loop(struct counter *c)
 {
 	long i;
 	unsigned r = (unsigned) (uintptr_t) &i;
-	while (!atomic_load(&p->c.start))
-		gocsp_yield();
-	for (i = 0; i < p->c.per; i++) {
+	for (i = 0; i < c->per; i++) {
 		int64_t t0 = gocsp_now(), waited, until;
 		long long w;
-		gocsp_mutex_lock(&p->c.mu);
+		gocsp_mutex_lock(&c->mu);
 		waited = gt_since(t0);
-		p->c.value++;
-		gocsp_mutex_unlock(&p->c.mu);
-		w = atomic_load(&p->worst);
+		c->value++;
+		gocsp_mutex_unlock(&c->mu);
+		w = atomic_load(&c->worst);
 		while (waited > w &&
-		    !atomic_compare_exchange_weak(&p->worst, &w, waited))
+		    !atomic_compare_exchange_weak(&c->worst, &w, waited))
 			;
 		r = r * 1103515245 + 12345;
 		until = gocsp_now() + (r >> 16) % 500;
@@ -431,53 +446,17 @@ pause_loop(struct pauser *p)
 }
 
 static void
-pause_co(void *arg)
-{
-	struct pauser *p = arg;
-	pause_loop(p);
-	gocsp_wg_done(&p->c.wg);
-}
-
-static void *
-pause_th(void *arg)
-{
-	pause_loop(arg);
-	return NULL;
-}
-
-enum { PAUSE_NCO = 4, PAUSE_NTH = 2 };
-
-static void
-pause_main(void *arg)
-{
-	struct pauser *p = arg;
-	int i;
-	gocsp_wg_add(&p->c.wg, PAUSE_NCO);
-	for (i = 0; i < PAUSE_NCO; i++)
-		GO(pause_co, p);
-	atomic_store(&p->c.start, 1);
-	gocsp_wg_wait(&p->c.wg);
-}
-
-static void
 test_mutex__unlock_then_pause(void **state)
 {
-	static struct pauser p;
-	pthread_t t[PAUSE_NTH];
-	int prev = gt_two_workers(), i;
+	static struct counter c;
 	(void) state;
-	p.c.per = gt_n(50000, 5000);
-	for (i = 0; i < PAUSE_NTH; i++)
-		t[i] = gt_thread(pause_th, &p);
-	gt_run(pause_main, &p);
-	for (i = 0; i < PAUSE_NTH; i++)
-		pthread_join(t[i], NULL);
-	gocsp_maxprocs(prev);
+	c.per = gt_n(50000, 5000);
+	c.loop = pause_loop;
+	contend(&c, 4, 2);
 	if (getenv("GT_VERBOSE") != NULL)
 		fprintf(stderr, "unlock then pause: longest wait %.3f ms\n",
-		    atomic_load(&p.worst) / 1e6);
-	assert_int_equal(p.c.value, (PAUSE_NCO + PAUSE_NTH) * p.c.per);
-	assert_int_equal(strand_waiters(&p.c.mu), 0);
+		    atomic_load(&c.worst) / 1e6);
+	assert_int_equal(strand_waiters(&c.mu), 0);
 }
 
 static void
