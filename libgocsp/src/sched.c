@@ -783,17 +783,6 @@ world_asleep(void)
 	return asleep;
 }
 
-/* Whether the Mutex rescue is due: Ms that wake often (for fds, say)
- * run it once every WATCH_NS between them. */
-static bool
-rescue_due(void)
-{
-	static _Atomic int64_t next;
-	int64_t now = gocsp__os_now(), due = atomic_load(&next);
-	return now >= due &&
-	    atomic_compare_exchange_strong(&next, &due, now + WATCH_NS);
-}
-
 /*
  * Sleep until another M hands this one a P, or until the earliest timer.
  * One idle M at a time sleeps in the netpoller (bounded by the next
@@ -841,15 +830,6 @@ m_sleep(struct gocsp__m *m)
 		bool check = !timed && !watch && gocsp__netpoll_waiters() == 0;
 		if (check)
 			deadline = gocsp__os_now() + check_after;
-		/* While coroutines wait on a Mutex, look for ones stranded
-		 * on a free one (mutex.c) at least this often, whatever
-		 * else this M sleeps for. */
-		bool rescue = gocsp__sema_mutex_waiters() != 0;
-		if (rescue) {
-			int64_t soon = gocsp__os_now() + WATCH_NS;
-			if (deadline < 0 || deadline > soon)
-				deadline = soon;
-		}
 		if (m->polling) {
 			/* Woken Gs go to the global queue: no P here yet.
 			 * The first is this M's own to run once it has taken
@@ -868,17 +848,6 @@ m_sleep(struct gocsp__m *m)
 				;
 		}
 
-		/* Nobody handed this M a P: wake waiters stranded on a free
-		 * Mutex first; they are work, and no deadlock.  The first is
-		 * this M's to run, as after a poll. */
-		bool rescued = false;
-		if (rescue && atomic_load(&m->wake) == 0 &&
-		    (check || rescue_due())) {
-			m->runs_next = true;
-			rescued = gocsp__mutex_rescue() > 0;
-			m->runs_next = false;
-		}
-
 		gocsp__lock_acquire(&gocsp__sched.lock);
 		if (m->polling) {
 			m->polling = false;
@@ -889,7 +858,7 @@ m_sleep(struct gocsp__m *m)
 			mwake(m, NULL, false); /* timed out, or polled */
 		if (woken) {
 			gocsp__sched.deadlock_wait = DEADLOCK_NS;
-		} else if (check && !rescued) {
+		} else if (check) {
 			if (world_asleep())
 				gocsp__fatal("all coroutines are asleep - "
 				             "deadlock!");
@@ -900,8 +869,7 @@ m_sleep(struct gocsp__m *m)
 		m->nextp = NULL;
 		/* Woken for a timer or an fd, or watching and found work. */
 		if (p == NULL &&
-		    (woken || timed || rescued || (!watch && !check) ||
-		        work_visible()))
+		    (woken || timed || (!watch && !check) || work_visible()))
 			p = pidleget();
 		gocsp__lock_release(&gocsp__sched.lock);
 		if (p != NULL) {

@@ -440,8 +440,7 @@ typedef struct gocsp_waitgroup {
 } gocsp_waitgroup;
 
 typedef struct gocsp_mutex {
-	uint32_t locked_; /* 1: held; a word of its own (mutex.c) */
-	int32_t state_;   /* woken, starving, waiters */
+	int32_t state_;
 	uint32_t sema_;
 } gocsp_mutex;
 
