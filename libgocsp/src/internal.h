@@ -360,6 +360,44 @@ void gocsp__semacquire(const void *key, bool lifo, int reason);
  * those still to come. */
 void gocsp__semrelease(const void *key, uint32_t n);
 
+/*
+ * For the Mutex rescue (mutex.c): for each key whose waiters wait for a
+ * Mutex, claim(key) runs under the lock of its root -- a waiter is queued
+ * on the key, so the object holding it stays allocated meanwhile -- and
+ * says whether to release one unit for the key, which is done after.
+ * Returns how many units were released.
+ */
+int gocsp__sema_rescue_mutexes(bool (*claim)(const void *key));
+
+/* How many wait on a Mutex; a hint, read without a lock. */
+uint32_t gocsp__sema_mutex_waiters(void);
+
+/* The same for one key, if a waiter for a Mutex is queued on it; returns
+ * whether a unit was released. */
+bool gocsp__sema_rescue_mutex_key(const void *key,
+    bool (*claim)(const void *key));
+
+/*
+ * Idle workers call this every 10 ms while coroutines wait on a Mutex,
+ * and before they report a deadlock: it wakes waiters stranded on a free
+ * Mutex (mutex.c).  Returns how many it woke.
+ */
+int gocsp__mutex_rescue(void);
+
+/* The check of gocsp__mutex_rescue for the one Mutex whose semaphore key
+ * is key, if it still has a waiter (mutex.c; run by sched.c for
+ * gocsp__defer_recheck). */
+void gocsp__mutex_recheck(const void *key);
+
+/*
+ * For mutex.c: run gocsp__mutex_recheck(key) on the caller's P at least
+ * GOCSP__RECHECK_NS from now, instead of making the caller wait that
+ * long.  False on a plain thread, or when the P has no room: then the
+ * caller waits itself.
+ */
+#define GOCSP__RECHECK_NS 1000
+bool gocsp__defer_recheck(const void *key);
+
 /* How many table slots a wake of key looks at, or -1 when nobody waits on
  * key.  For the tests: it must not grow with the number of keys. */
 int gocsp__sema_probes(const void *key);

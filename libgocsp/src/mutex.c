@@ -1,20 +1,46 @@
 /*
  * Design notes: Mutex, after Go's sync/mutex.go.
  *
- * state_ packs the locked bit, the woken bit (a waiter has been released
- * and is on its way: Unlock need not release another), the starving bit
- * and, above them, the number of waiters blocked on sema_ (a key of the
- * semaphore table, sema.c).  Lock is one CAS 0 -> locked when free;
- * Unlock one atomic add when nobody waits or a woken waiter is on its
- * way.
+ * locked_ is the lock itself, 1 while held; state_ packs the woken bit
+ * (a waiter has been released and is on its way: Unlock need not release
+ * another), the starving bit and, above them, the number of waiters
+ * blocked on sema_ (a key of the semaphore table, sema.c).  Lock is one
+ * CAS of locked_ from 0 to 1.  Unlock is a plain store of 0, then a read
+ * of state_: an atomic read-modify-write costs as much again as the
+ * store and the read together, and an uncontended lock and unlock went
+ * from 5.0 to 2.5 ns with it (tests/bench mutex, w1).  Go keeps both in
+ * one word and unlocks with an atomic add.  The locked flag must be a
+ * word of its own: a byte store into the word that the next CAS reads
+ * stalls that CAS until the store drains (7 ns the pair).
+ *
+ * The price: Unlock's read of state_ may be served before its store
+ * reaches other CPUs (a store buffer), so an Unlock and a waiter that
+ * counts itself at that moment may each miss the other -- the waiter
+ * reads locked_ as 1 after counting itself, Unlock reads no waiters --
+ * and the waiter would sleep on a free mutex ("stranded", as HotSpot
+ * calls it).  Three things close that:
+ *   - a waiter that counted itself reads locked_ again, at once and
+ *     after STRANDED_CHECK_NS (by then the store has drained: a store
+ *     buffer empties in well under a microsecond), and wakes a waiter
+ *     itself if it finds the mutex free with no one woken (repair).
+ *     Where it may not spin, it parks at once and its P makes the
+ *     second check when it is due (sched.c, gocsp__defer_recheck);
+ *   - any holder that locks after Unlock's store unlocks later and sees
+ *     the count, and repair runs for every Unlock that sees waiters;
+ *   - for what the delay does not cover (a store held longer, which
+ *     nothing bounds in principle; a deferred check whose P runs one
+ *     coroutine a long time, or retires), idle workers look for stranded
+ *     waiters every 10 ms and before they report a deadlock
+ *     (gocsp__mutex_rescue, from sched.c).
  *
  * Normal mode: waiters queue in FIFO order, but a woken waiter competes
  * with newcomers, which usually win (they are running already), so a
  * waiter that loses goes back to the head of the queue (lifo).  A waiter
  * that waited over 1 ms sets the starving bit: Unlock then hands the lock
- * to the first waiter (the locked bit stays clear, newcomers queue at the
- * tail without taking it), and the waiter takes ownership itself.  The
- * last waiter, or one that waited less than 1 ms, turns starvation off.
+ * to the first waiter -- it sets locked_ back to 1 for that waiter, so
+ * newcomers queue at the tail without taking it -- and the waiter takes
+ * ownership.  The last waiter, or one that waited less
+ * than 1 ms, turns starvation off.
  *
  * Before queueing, a locker spins while the holder is likely running on
  * another worker (Go's sync_runtime_canSpin): more than one CPU, another
@@ -26,31 +52,23 @@
  * Where lines cross slowly those crossings are the cost of a contended
  * mutex, so the loser had better queue and leave the holder its line: a
  * woken waiter then waits on the holder's worker until that worker has
- * not switched for 5 us (sched.c).  With 2 coroutines on 2 workers the
- * holder changes about once per 1,000 increments, where Go's changes 4
- * to 6 times, and with 8, once or twice where Go's changes 15 to 180
- * times (tests/bench mutex, changes_per_kop).
- *
- * Lock's fast path reads the state, then CASes the locked bit into what
- * it read, rather than CASing 0 -> locked: while waiters are queued the
- * state is never 0, and a CAS that fails costs as much as one that
- * succeeds (atomic read-modify-writes dominate a contended mutex).
+ * not switched for 5 us (sched.c).
  *
  * Invariant: the waiter count counts callers between their increment and
- * the return of their gocsp__semacquire; each Unlock that takes one off
+ * the return of their gocsp__semacquire; each wake that takes one off
  * the count releases exactly one unit.
  */
 #include "internal.h"
 
-#define MUTEX_LOCKED 1
-#define MUTEX_WOKEN 2
-#define MUTEX_STARVING 4
-#define MUTEX_WAITER_SHIFT 3
+#define MUTEX_WOKEN 1
+#define MUTEX_STARVING 2
+#define MUTEX_WAITER_SHIFT 2
 #define MUTEX_WAITER ((int32_t) 1 << MUTEX_WAITER_SHIFT)
 
-#define STARVATION_NS 1000000 /* Go's starvationThresholdNs */
-#define ACTIVE_SPIN 1         /* spin rounds before queueing */
-#define ACTIVE_SPIN_CNT 30    /* pauses per round */
+#define STARVATION_NS 1000000               /* Go's starvationThresholdNs */
+#define ACTIVE_SPIN 1                       /* spin rounds before queueing */
+#define ACTIVE_SPIN_CNT 30                  /* pauses per round */
+#define STRANDED_CHECK_NS GOCSP__RECHECK_NS /* see the notes */
 
 static _Atomic int ncpu; /* 0: not yet read */
 
@@ -94,20 +112,99 @@ cas_state(gocsp_mutex *m, int32_t *old, int32_t new)
 	    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
 }
 
-/* Not inlined: the fast path stays a load, a CAS and a return, without
- * the slow path's stack frame. */
+static inline bool
+is_locked(gocsp_mutex *m)
+{
+	return __atomic_load_n(&m->locked_, __ATOMIC_ACQUIRE) != 0;
+}
+
+static inline bool
+try_take(gocsp_mutex *m)
+{
+	uint32_t free = 0;
+	return __atomic_compare_exchange_n(&m->locked_, &free, 1, false,
+	    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+/*
+ * With m free and waiters counted, make sure one of them gets it: in
+ * normal mode wake the first, unless one is woken already; when starving,
+ * take the lock on behalf of the first waiter, which owns it on waking.
+ * Returns whether to release a unit of m's semaphore for that.  Does not
+ * release it itself, so that the rescue can call it with a root of the
+ * semaphore table locked.
+ */
+static bool
+claim_wake(gocsp_mutex *m)
+{
+	int32_t old = load_state(m);
+	for (;;) {
+		/* Nobody to wake, or someone holds it: its Unlock sees the
+		 * waiters. */
+		if ((old >> MUTEX_WAITER_SHIFT) == 0 || is_locked(m))
+			return false;
+		if ((old & MUTEX_STARVING) != 0)
+			return try_take(m);
+		if ((old & MUTEX_WOKEN) != 0)
+			return false; /* that one is on its way */
+		if (cas_state(m, &old, (old - MUTEX_WAITER) | MUTEX_WOKEN))
+			return true;
+	}
+}
+
+/* Unlock's slow path, and a waiter's repair of a mutex it found free. */
+__attribute__((noinline)) static void
+wake_waiter(gocsp_mutex *m)
+{
+	if (claim_wake(m))
+		gocsp__semrelease(&m->sema_, 1);
+}
+
+/*
+ * A waiter that has just counted itself: if the mutex is free, an Unlock
+ * may have missed it (the notes), so it wakes a waiter itself.  Checks
+ * at once, then again once any store still on its way has drained.  On
+ * one CPU there is no other store buffer: a holder that ran before this
+ * waiter drained its own when it was switched out.  The second check
+ * waits only where spinning is allowed; elsewhere the waiter parks and
+ * its P makes the check when it is due (gocsp__defer_recheck), so that
+ * the coroutines queued behind it -- the holder among them, maybe -- run
+ * meanwhile: a waiter that spun there made a mutex held across a yield
+ * ten times slower.
+ */
+static void
+check_stranded(gocsp_mutex *m)
+{
+	if (!is_locked(m)) {
+		wake_waiter(m);
+		return;
+	}
+	if (cpus() <= 1)
+		return;
+	if (!gocsp__can_spin() && gocsp__defer_recheck(&m->sema_))
+		return;
+	int64_t due = gocsp__os_now() + STRANDED_CHECK_NS;
+	do
+		do_spin();
+	while (gocsp__os_now() < due);
+	if (!is_locked(m))
+		wake_waiter(m);
+}
+
+/* Not inlined: the fast path stays a CAS and a return, without the slow
+ * path's stack frame. */
 __attribute__((noinline)) static void
 lock_slow(gocsp_mutex *m)
 {
 	int64_t wait_start = 0;
 	bool starving = false, awoke = false;
 	int iter = 0;
-	int32_t old = load_state(m);
 	for (;;) {
+		int32_t old = load_state(m);
+		bool locked = is_locked(m);
 		/* Spin while locked in normal mode: in starvation mode the
 		 * lock goes to a waiter, so spinning cannot win it. */
-		if ((old & (MUTEX_LOCKED | MUTEX_STARVING)) == MUTEX_LOCKED &&
-		    can_spin(iter)) {
+		if (locked && (old & MUTEX_STARVING) == 0 && can_spin(iter)) {
 			/* Set woken so that Unlock does not wake another
 			 * waiter while this one is about to take the lock. */
 			if (!awoke && (old & MUTEX_WOKEN) == 0 &&
@@ -116,19 +213,20 @@ lock_slow(gocsp_mutex *m)
 				awoke = true;
 			do_spin();
 			iter++;
-			old = load_state(m);
 			continue;
 		}
-		int32_t new = old;
 		/* Newcomers do not take a starving mutex: it is handed
 		 * over, and they queue. */
-		if ((old & MUTEX_STARVING) == 0)
-			new |= MUTEX_LOCKED;
-		if ((old & (MUTEX_LOCKED | MUTEX_STARVING)) != 0)
-			new += MUTEX_WAITER;
+		if (!locked && (old & MUTEX_STARVING) == 0 && try_take(m)) {
+			if (awoke)
+				__atomic_fetch_and(&m->state_, ~MUTEX_WOKEN,
+				    __ATOMIC_RELAXED);
+			return;
+		}
+		int32_t new = old + MUTEX_WAITER;
 		/* Switch to starvation mode, but only while it is locked:
 		 * Unlock expects waiters in a starving mutex. */
-		if (starving && (old & MUTEX_LOCKED) != 0)
+		if (starving && locked)
 			new |= MUTEX_STARVING;
 		if (awoke) {
 			if ((new &MUTEX_WOKEN) == 0)
@@ -137,9 +235,8 @@ lock_slow(gocsp_mutex *m)
 			new &= ~MUTEX_WOKEN;
 		}
 		if (!cas_state(m, &old, new))
-			continue; /* old was reloaded by the failed CAS */
-		if ((old & (MUTEX_LOCKED | MUTEX_STARVING)) == 0)
-			return; /* locked it */
+			continue;
+		check_stranded(m);
 		/* A waiter woken before goes back to the head of the
 		 * queue. */
 		bool lifo = wait_start != 0;
@@ -150,13 +247,13 @@ lock_slow(gocsp_mutex *m)
 		    starving || gocsp_now() - wait_start > STARVATION_NS;
 		old = load_state(m);
 		if ((old & MUTEX_STARVING) != 0) {
-			/* Handed to us: the state is inconsistent until we
-			 * take the lock and drop our waiter count. */
-			if ((old & (MUTEX_LOCKED | MUTEX_WOKEN)) != 0 ||
+			/* Handed to us, locked on our behalf: drop our
+			 * waiter count. */
+			if (!is_locked(m) || (old & MUTEX_WOKEN) != 0 ||
 			    (old >> MUTEX_WAITER_SHIFT) == 0)
 				gocsp__throw("gocsp_mutex_lock: inconsistent "
 				             "mutex state");
-			int32_t delta = MUTEX_LOCKED - MUTEX_WAITER;
+			int32_t delta = -MUTEX_WAITER;
 			/* Leave starvation mode when no longer starving or
 			 * the last waiter: otherwise two coroutines taking
 			 * turns could keep it on for good. */
@@ -174,11 +271,7 @@ lock_slow(gocsp_mutex *m)
 void
 gocsp_mutex_lock(gocsp_mutex *m)
 {
-	int32_t old = load_state(m);
-	if (gocsp__likely((old & (MUTEX_LOCKED | MUTEX_STARVING)) == 0) &&
-	    gocsp__likely(__atomic_compare_exchange_n(&m->state_, &old,
-	        old | MUTEX_LOCKED, false, __ATOMIC_ACQUIRE,
-	        __ATOMIC_RELAXED)))
+	if (gocsp__likely(try_take(m)))
 		return;
 	lock_slow(m);
 }
@@ -186,54 +279,45 @@ gocsp_mutex_lock(gocsp_mutex *m)
 int
 gocsp_mutex_trylock(gocsp_mutex *m)
 {
-	int32_t old = load_state(m);
-	if ((old & (MUTEX_LOCKED | MUTEX_STARVING)) != 0)
-		return GOCSP_EAGAIN;
-	/* One attempt: a failed CAS means contention, and TryLock does not
-	 * wait it out (Go's TryLock). */
-	if (!__atomic_compare_exchange_n(&m->state_, &old, old | MUTEX_LOCKED,
-	        false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+	/* One attempt, and never while starving: a failed CAS means
+	 * contention, and TryLock does not wait it out (Go's TryLock). */
+	if ((load_state(m) & MUTEX_STARVING) != 0 || !try_take(m))
 		return GOCSP_EAGAIN;
 	return 0;
-}
-
-__attribute__((noinline)) static void
-unlock_slow(gocsp_mutex *m, int32_t new)
-{
-	if (((new + MUTEX_LOCKED) & MUTEX_LOCKED) == 0)
-		gocsp__throw("gocsp_mutex_unlock: unlock of unlocked mutex");
-	if ((new &MUTEX_STARVING) != 0) {
-		/* Hand the lock to the first waiter: it sees the starving
-		 * bit and takes ownership. */
-		gocsp__semrelease(&m->sema_, 1);
-		return;
-	}
-	int32_t old = new;
-	for (;;) {
-		/* Nobody to wake, or someone already took the lock, is
-		 * woken, or it turned starving: that party handles it. */
-		if ((old >> MUTEX_WAITER_SHIFT) == 0 ||
-		    (old & (MUTEX_LOCKED | MUTEX_WOKEN | MUTEX_STARVING)) != 0)
-			return;
-		new = (old - MUTEX_WAITER) | MUTEX_WOKEN;
-		if (__atomic_compare_exchange_n(&m->state_, &old, new, false,
-		        __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-			gocsp__semrelease(&m->sema_, 1);
-			return;
-		}
-	}
 }
 
 void
 gocsp_mutex_unlock(gocsp_mutex *m)
 {
-	int32_t new =
-	    __atomic_sub_fetch(&m->state_, MUTEX_LOCKED, __ATOMIC_RELEASE);
+	if (gocsp__unlikely(!is_locked(m)))
+		gocsp__throw("gocsp_mutex_unlock: unlock of unlocked mutex");
+	__atomic_store_n(&m->locked_, 0, __ATOMIC_RELEASE);
 	/* Woken alone: the woken waiter is on its way and takes care of
-	 * the rest, so there is nothing to do (unlock_slow would return at
-	 * once).  A holder that keeps relocking while its rival waits,
-	 * woken, on this worker's queue unlocks in this state every time;
-	 * the call alone cost it 0.8 ns of 5.9 per increment. */
-	if (gocsp__unlikely((new & ~MUTEX_WOKEN) != 0))
-		unlock_slow(m, new);
+	 * the rest.  A holder that keeps relocking while its rival waits,
+	 * woken, on this worker's queue unlocks in this state every
+	 * time. */
+	if (gocsp__unlikely((load_state(m) & ~MUTEX_WOKEN) != 0))
+		wake_waiter(m);
+}
+
+/* Under a root of the semaphore table: key is the sema_ of a mutex with
+ * a waiter queued, so the mutex stays allocated meanwhile. */
+static bool
+claim_stranded(const void *key)
+{
+	gocsp_mutex *m =
+	    (gocsp_mutex *) ((char *) key - offsetof(gocsp_mutex, sema_));
+	return claim_wake(m);
+}
+
+void
+gocsp__mutex_recheck(const void *key)
+{
+	gocsp__sema_rescue_mutex_key(key, claim_stranded);
+}
+
+int
+gocsp__mutex_rescue(void)
+{
+	return gocsp__sema_rescue_mutexes(claim_stranded);
 }

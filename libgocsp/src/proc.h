@@ -22,6 +22,8 @@ enum gocsp__pstatus {
 	GOCSP__P_RETIRED, /* id >= GOMAXPROCS, owned by no M */
 };
 
+#define GOCSP__RECHECK_MAX 8 /* deferred Mutex checks per P */
+
 struct gocsp__p {
 	int id;
 	int status; /* enum gocsp__pstatus, under sched.lock */
@@ -51,6 +53,15 @@ struct gocsp__p {
 
 	struct gocsp__timerheap timers;
 	struct gocsp__stackcache stacks; /* owner only */
+
+	/* Mutex waiters that parked before their check for a missed
+	 * Unlock was due (mutex.c): whose sema key, and when; owner only,
+	 * run by find_runnable. */
+	int nrecheck;
+	struct {
+		const void *key;
+		int64_t due;
+	} recheck[GOCSP__RECHECK_MAX];
 
 	struct gocsp__g *gfree; /* dead Gs, owner only */
 	int ngfree;

@@ -783,6 +783,64 @@ world_asleep(void)
 	return asleep;
 }
 
+bool
+gocsp__defer_recheck(const void *key)
+{
+	struct gocsp__m *m = gocsp__getm();
+	if (m == NULL || m->p == NULL || m->p->nrecheck == GOCSP__RECHECK_MAX)
+		return false;
+	struct gocsp__p *p = m->p;
+	/* One check of a mutex covers all its waiters: a later one only
+	 * moves it later.  Due 0: run_rechecks stamps it when it next reads
+	 * the clock, so no clock read here. */
+	for (int i = 0; i < p->nrecheck; i++) {
+		if (p->recheck[i].key == key) {
+			p->recheck[i].due = 0;
+			return true;
+		}
+	}
+	p->recheck[p->nrecheck].key = key;
+	p->recheck[p->nrecheck].due = 0;
+	p->nrecheck++;
+	return true;
+}
+
+/* Run p's deferred Mutex checks that are due; with wait, all of them,
+ * waiting for the last (p has nothing else to run).  Checks it runs may
+ * ready coroutines onto p. */
+static void
+run_rechecks(struct gocsp__p *p, bool wait)
+{
+	int64_t now = gocsp__os_now();
+	int kept = 0;
+	for (int i = 0; i < p->nrecheck; i++) {
+		const void *key = p->recheck[i].key;
+		int64_t due = p->recheck[i].due;
+		if (due == 0)
+			p->recheck[i].due = due = now + GOCSP__RECHECK_NS;
+		while (wait && now < due) {
+			gocsp__os_cpu_relax();
+			now = gocsp__os_now();
+		}
+		if (now >= due)
+			gocsp__mutex_recheck(key);
+		else
+			p->recheck[kept++] = p->recheck[i];
+	}
+	p->nrecheck = kept;
+}
+
+/* Whether the Mutex rescue is due: Ms that wake often (for fds, say)
+ * run it once every WATCH_NS between them. */
+static bool
+rescue_due(void)
+{
+	static _Atomic int64_t next;
+	int64_t now = gocsp__os_now(), due = atomic_load(&next);
+	return now >= due &&
+	    atomic_compare_exchange_strong(&next, &due, now + WATCH_NS);
+}
+
 /*
  * Sleep until another M hands this one a P, or until the earliest timer.
  * One idle M at a time sleeps in the netpoller (bounded by the next
@@ -830,6 +888,15 @@ m_sleep(struct gocsp__m *m)
 		bool check = !timed && !watch && gocsp__netpoll_waiters() == 0;
 		if (check)
 			deadline = gocsp__os_now() + check_after;
+		/* While coroutines wait on a Mutex, look for ones stranded
+		 * on a free one (mutex.c) at least this often, whatever
+		 * else this M sleeps for. */
+		bool rescue = gocsp__sema_mutex_waiters() != 0;
+		if (rescue) {
+			int64_t soon = gocsp__os_now() + WATCH_NS;
+			if (deadline < 0 || deadline > soon)
+				deadline = soon;
+		}
 		if (m->polling) {
 			/* Woken Gs go to the global queue: no P here yet.
 			 * The first is this M's own to run once it has taken
@@ -848,6 +915,17 @@ m_sleep(struct gocsp__m *m)
 				;
 		}
 
+		/* Nobody handed this M a P: wake waiters stranded on a free
+		 * Mutex first; they are work, and no deadlock.  The first is
+		 * this M's to run, as after a poll. */
+		bool rescued = false;
+		if (rescue && atomic_load(&m->wake) == 0 &&
+		    (check || rescue_due())) {
+			m->runs_next = true;
+			rescued = gocsp__mutex_rescue() > 0;
+			m->runs_next = false;
+		}
+
 		gocsp__lock_acquire(&gocsp__sched.lock);
 		if (m->polling) {
 			m->polling = false;
@@ -858,7 +936,7 @@ m_sleep(struct gocsp__m *m)
 			mwake(m, NULL, false); /* timed out, or polled */
 		if (woken) {
 			gocsp__sched.deadlock_wait = DEADLOCK_NS;
-		} else if (check) {
+		} else if (check && !rescued) {
 			if (world_asleep())
 				gocsp__fatal("all coroutines are asleep - "
 				             "deadlock!");
@@ -869,7 +947,8 @@ m_sleep(struct gocsp__m *m)
 		m->nextp = NULL;
 		/* Woken for a timer or an fd, or watching and found work. */
 		if (p == NULL &&
-		    (woken || timed || (!watch && !check) || work_visible()))
+		    (woken || timed || rescued || (!watch && !check) ||
+		        work_visible()))
 			p = pidleget();
 		gocsp__lock_release(&gocsp__sched.lock);
 		if (p != NULL) {
@@ -930,6 +1009,12 @@ top:
 		goto top;
 	}
 	check_timers();
+	/* Pending Mutex checks: every 16th switch, which saves a clock
+	 * read per switch; they are due a microsecond on. */
+	if (gocsp__unlikely(p->nrecheck != 0) &&
+	    atomic_load_explicit(&p->schedtick, memory_order_relaxed) % 16 ==
+	        0)
+		run_rechecks(p, false);
 
 	/* Every 61st tick the netpoller and the global queue first, so
 	 * neither starves while the local queue keeps the P busy. */
@@ -959,6 +1044,13 @@ top:
 		gocsp__lock_release(&gocsp__sched.lock);
 		if (g != NULL)
 			goto found_batch;
+	}
+
+	/* Running dry: the checks still pending would wait for work to
+	 * come; make them now, and look again. */
+	if (gocsp__unlikely(p->nrecheck != 0)) {
+		run_rechecks(p, true);
+		goto top;
 	}
 
 	/* Spin and steal, but keep at most half of the busy Ps spinning. */

@@ -57,9 +57,12 @@ struct semroot {
 	uint32_t nkeys;           /* keys with waiters, under lock */
 	struct semwaiter **slots; /* under lock: first waiters, or NULL */
 	struct spare *spares;     /* under lock */
+	uint32_t nmutex; /* waiters for a Mutex, under lock; read racily by
+	                    gocsp__sema_rescue_mutexes */
 } __attribute__((aligned(64)));
 
 static struct semroot semtab[SEMTAB_SIZE];
+static _Atomic uint32_t mutex_waiters; /* the sum of the roots' nmutex */
 
 static struct semroot *
 root_of(const void *key)
@@ -201,6 +204,11 @@ gocsp__semacquire(const void *key, bool lifo, int reason)
 	}
 	struct semwaiter s = {.key = key};
 	gocsp__waiter_init(&s.w, -1, reason);
+	if (reason == GOCSP__WAIT_MUTEX) {
+		GOCSP__STORE(&r->nmutex, r->nmutex + 1);
+		atomic_fetch_add_explicit(&mutex_waiters, 1,
+		    memory_order_relaxed);
+	}
 	int probes;
 	uint32_t i = find(r, key, &probes);
 	struct semwaiter *first = r->slots[i];
@@ -230,8 +238,14 @@ gocsp__semrelease(const void *key, uint32_t n)
 		/* Take the first n waiters; the next one, if any, becomes
 		 * the key's first. */
 		struct semwaiter *last = woken;
-		for (n--; n > 0 && last->next != NULL; n--)
+		uint32_t taken = 1;
+		for (n--; n > 0 && last->next != NULL; n--, taken++)
 			last = last->next;
+		if (woken->w.reason == GOCSP__WAIT_MUTEX) {
+			GOCSP__STORE(&r->nmutex, r->nmutex - taken);
+			atomic_fetch_sub_explicit(&mutex_waiters, taken,
+			    memory_order_relaxed);
+		}
 		struct semwaiter *rest = last->next;
 		if (rest != NULL) {
 			rest->last = woken->last;
@@ -249,6 +263,54 @@ gocsp__semrelease(const void *key, uint32_t n)
 		gocsp__waiter_wake(&woken->w);
 		woken = next;
 	}
+}
+
+uint32_t
+gocsp__sema_mutex_waiters(void)
+{
+	return atomic_load_explicit(&mutex_waiters, memory_order_relaxed);
+}
+
+int
+gocsp__sema_rescue_mutexes(bool (*claim)(const void *key))
+{
+	enum { BATCH = 16 }; /* more are found on the next call */
+	int released = 0;
+	for (int k = 0; k < SEMTAB_SIZE; k++) {
+		struct semroot *r = &semtab[k];
+		if (GOCSP__LOAD(&r->nmutex) == 0)
+			continue;
+		const void *keys[BATCH];
+		int n = 0;
+		gocsp__lock_acquire(&r->lock);
+		for (uint32_t i = 0;
+		     r->slots != NULL && i <= r->mask && n < BATCH; i++) {
+			struct semwaiter *s = r->slots[i];
+			if (s != NULL && s->w.reason == GOCSP__WAIT_MUTEX &&
+			    claim(s->key))
+				keys[n++] = s->key;
+		}
+		gocsp__lock_release(&r->lock);
+		for (int j = 0; j < n; j++)
+			gocsp__semrelease(keys[j], 1);
+		released += n;
+	}
+	return released;
+}
+
+bool
+gocsp__sema_rescue_mutex_key(const void *key, bool (*claim)(const void *key))
+{
+	struct semroot *r = root_of(key);
+	int probes;
+	gocsp__lock_acquire(&r->lock);
+	struct semwaiter *s = r->slots[find(r, key, &probes)];
+	bool release =
+	    s != NULL && s->w.reason == GOCSP__WAIT_MUTEX && claim(key);
+	gocsp__lock_release(&r->lock);
+	if (release)
+		gocsp__semrelease(key, 1);
+	return release;
 }
 
 int

@@ -440,7 +440,8 @@ typedef struct gocsp_waitgroup {
 } gocsp_waitgroup;
 
 typedef struct gocsp_mutex {
-	int32_t state_;
+	uint32_t locked_; /* 1: held; a word of its own (mutex.c) */
+	int32_t state_;   /* woken, starving, waiters */
 	uint32_t sema_;
 } gocsp_mutex;
 
