@@ -4,8 +4,11 @@
  * increment, the elapsed time over n; and how often the holder changed,
  * per 1,000 increments: with the coroutines on two workers each change
  * moves the mutex's cache line between CPUs, which is what a contended
- * Mutex costs where lines cross slowly.  Twin: go/mutex.go.
- * Usage: bench_mutex [total_increments [coroutines]]
+ * Mutex costs where lines cross slowly.  With yield_every k, the holder
+ * yields inside the critical section every k-th increment: a mutex held
+ * across a switch, where every other coroutine that runs meanwhile finds
+ * it locked and parks.  Twin: go/mutex.go.
+ * Usage: bench_mutex [total_increments [coroutines [yield_every]]]
  */
 #include "bench.h"
 
@@ -19,7 +22,7 @@ struct shared {
 } __attribute__((aligned(64)));
 
 struct mutex_bench {
-	long n, workers, per;
+	long n, workers, per, yield_every; /* yield_every 0: never */
 	gocsp_waitgroup wg;
 	double ns_per_op;
 	struct shared s;
@@ -35,7 +38,7 @@ incrementer(void *arg)
 {
 	struct incrementer *in = arg;
 	struct shared *s = &in->b->s;
-	long per = in->b->per, id = in->id, i;
+	long per = in->b->per, id = in->id, every = in->b->yield_every, i;
 
 	for (i = 0; i < per; i++) {
 		gocsp_mutex_lock(&s->mu);
@@ -44,6 +47,8 @@ incrementer(void *arg)
 			s->holder = id;
 			s->changes++;
 		}
+		if (every != 0 && i % every == 0)
+			gocsp_yield();
 		gocsp_mutex_unlock(&s->mu);
 	}
 	gocsp_wg_done(&in->b->wg);
@@ -77,6 +82,7 @@ main(int argc, char **argv)
 	struct mutex_bench b = {
 	    .n = bench_arg(argc, argv, 1, 10000000),
 	    .workers = bench_arg(argc, argv, 2, 2),
+	    .yield_every = argc > 3 ? bench_arg(argc, argv, 3, 0) : 0,
 	};
 
 	b.per = b.n / b.workers;

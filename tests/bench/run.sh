@@ -76,6 +76,9 @@ configs=(
 	"mutex:w1 2 10000000 1"
 	"mutex:w2 2 10000000 2"
 	"mutex:w8 2 10000000 8"
+	# The holder yields inside the section every 4th increment.
+	"mutex:y8 1 2000000 8 4"
+	"mutex:y8 2 2000000 8 4"
 	# A wake through the semaphore table with 10 and 100,000 others
 	# blocked in it (round trips as the last argument).
 	"semwake:10 1 10 2000000"
@@ -197,6 +200,8 @@ rows = [
     ("mutex:w2", 2, "changes_per_kop", None),
     ("mutex:w8", 2, "ns_per_op", ("ratio", 0.8)),
     ("mutex:w8", 2, "changes_per_kop", None),
+    ("mutex:y8", 1, "ns_per_op", None),
+    ("mutex:y8", 2, "ns_per_op", None),
     ("semwake:10", 1, "ns_per_op", None),
     ("semwake:100k", 1, "ns_per_op", None),
     ("forkjoin", 1, "ns_per_op", ("ratio", 0.5)),

@@ -1,13 +1,16 @@
 // mutex: N goroutines each increment a shared counter under one
 // sync.Mutex, n increments in total (contended Mutex).  Metrics: ns per
 // increment, the elapsed time over n; and how often the holder changed,
-// per 1,000 increments.  Twin of ../mutex.c.
-// Usage: mutex [total_increments [goroutines]]
+// per 1,000 increments.  With yield_every k, the holder yields
+// (runtime.Gosched) inside the critical section every k-th increment.
+// Twin of ../mutex.c.
+// Usage: mutex [total_increments [goroutines [yield_every]]]
 package main
 
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -15,6 +18,10 @@ import (
 func main() {
 	n := argInt(1, 10000000)
 	workers := argInt(2, 2)
+	every := 0 // never
+	if len(os.Args) > 3 {
+		every = argInt(3, 0)
+	}
 	per := n / workers
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -31,6 +38,9 @@ func main() {
 				if holder != id {
 					holder = id
 					changes++
+				}
+				if every != 0 && i%every == 0 {
+					runtime.Gosched()
 				}
 				mu.Unlock()
 			}
