@@ -58,6 +58,7 @@ struct gocsp__p {
 	 * Unlock was due (mutex.c): whose sema key, and when; owner only,
 	 * run by find_runnable. */
 	int nrecheck;
+	int recheck_in; /* find_runnable calls until it looks at them */
 	struct {
 		const void *key;
 		int64_t due;

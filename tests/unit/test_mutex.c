@@ -2,14 +2,16 @@
  * Mutex: an exact counter under contention from coroutines on two
  * workers and plain threads at once, trylock, starvation mode (a
  * waiter that waited over 1 ms gets the lock handed over), waiters that
- * an Unlock missed (the rescue; unlock then pause), and the abort on
- * unlocking an unlocked mutex (in a re-run child process).
+ * an Unlock missed (the rescue, the P's deferred check; unlock then
+ * pause), and the abort on unlocking an unlocked mutex (in a re-run
+ * child process).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #define GT_CASE_SECONDS 20
 #include "gocsp_test.h"
+#include "internal.h" /* gocsp__defer_recheck */
 
 /* Parties -- coroutines on two workers and plain threads -- that each
  * run loop over one counter, all at once. */
@@ -412,6 +414,42 @@ CO_CASE(test_mutex__stranded_waiter_is_rescued)
 	gocsp_chan_release(s.done);
 }
 
+/*
+ * A waiter that may not spin leaves its late check to its P
+ * (gocsp__defer_recheck): the P makes it within microseconds of it being
+ * due, while it keeps switching (it looks every 16th switch), rather
+ * than leaving a stranded waiter to the idle workers' rescue, every 10
+ * ms.  Here the check is deferred by hand for a mutex stranded by hand,
+ * and the main coroutine keeps switching on one worker (on two, each
+ * yield would hop between them through the global queue, a wake-up
+ * each): the waiter must have the mutex long before a rescue would come
+ * (a rescue that happens to come in that window is 1 chance in 50).
+ */
+#define DEFERRED_LIMIT (GT_SANITIZED ? GOCSP_MS(1) : GOCSP_US(200))
+
+CO_CASE(test_mutex__deferred_check_wakes_stranded_waiter)
+{
+	struct strand s = {0};
+	int64_t t0, took;
+	int got, prev = gocsp_maxprocs(1);
+	s.done = gocsp_chan_make(sizeof(int), 1);
+	strand_waiter(&s);
+	EXPECT(gocsp__defer_recheck(&s.mu.sema_));
+	t0 = gocsp_now();
+	while (gocsp_chan_len(s.done) == 0 && gt_since(t0) < DEFERRED_LIMIT)
+		gocsp_yield();
+	took = gt_since(t0);
+	if (getenv("GT_VERBOSE") != NULL)
+		fprintf(stderr, "deferred check: waiter woken after %.1f us\n",
+		    took / 1e3);
+	EXPECT_EQ(gocsp_chan_len(s.done), 1);
+	EXPECT_EQ(gocsp_chan_recv(s.done, &got), 0);
+	EXPECT_EQ(gocsp_mutex_trylock(&s.mu), 0);
+	gocsp_mutex_unlock(&s.mu);
+	gocsp_chan_release(s.done);
+	gocsp_maxprocs(prev);
+}
+
 /* ---------------------------------------------------------------------- */
 
 /*
@@ -500,6 +538,7 @@ main(int argc, char **argv)
 	    GT_CASE(test_mutex__unlock_from_another_coroutine_or_thread),
 	    GT_CASE(test_mutex__starvation_hands_over),
 	    GT_CASE(test_mutex__stranded_waiter_is_rescued),
+	    GT_CASE(test_mutex__deferred_check_wakes_stranded_waiter),
 	    GT_CASE(test_mutex__unlock_then_pause),
 	    GT_CASE(test_mutex__unlock_of_unlocked_aborts),
 	};
