@@ -417,9 +417,9 @@ CO_CASE(test_mutex__stranded_waiter_is_rescued)
 /*
  * A waiter that may not spin leaves its late check to its P
  * (gocsp__defer_recheck): the P makes it within microseconds of it being
- * due, while it keeps switching (it looks every 16th switch), rather
- * than leaving a stranded waiter to the idle workers' rescue, every 10
- * ms.  Here the check is deferred by hand for a mutex stranded by hand,
+ * due, while it keeps switching (it looks every 16th pass through its
+ * scheduler loop), rather than leaving a stranded waiter to the idle
+ * workers' rescue, every 10 ms.  Here the check is deferred by hand for a mutex stranded by hand,
  * and the main coroutine keeps switching on one worker (on two, each
  * yield would hop between them through the global queue, a wake-up
  * each): the waiter must have the mutex long before a rescue would come
