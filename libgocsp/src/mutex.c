@@ -20,7 +20,7 @@
  * and the waiter would sleep on a free mutex ("stranded", as HotSpot
  * calls it).  Three things close that:
  *   - a waiter that counted itself reads locked_ again, at once and
- *     after STRANDED_CHECK_NS (by then the store has drained: a store
+ *     after GOCSP__RECHECK_NS, 1 us (by then the store has drained: a store
  *     buffer empties in well under a microsecond), and wakes a waiter
  *     itself if it finds the mutex free with no one woken (repair).
  *     Where it may not spin, it parks at once and its P makes the
@@ -65,10 +65,9 @@
 #define MUTEX_WAITER_SHIFT 2
 #define MUTEX_WAITER ((int32_t) 1 << MUTEX_WAITER_SHIFT)
 
-#define STARVATION_NS 1000000               /* Go's starvationThresholdNs */
-#define ACTIVE_SPIN 1                       /* spin rounds before queueing */
-#define ACTIVE_SPIN_CNT 30                  /* pauses per round */
-#define STRANDED_CHECK_NS GOCSP__RECHECK_NS /* see the notes */
+#define STARVATION_NS 1000000 /* Go's starvationThresholdNs */
+#define ACTIVE_SPIN 1         /* spin rounds before queueing */
+#define ACTIVE_SPIN_CNT 30    /* pauses per round */
 
 static _Atomic int ncpu; /* 0: not yet read */
 
@@ -183,7 +182,7 @@ check_stranded(gocsp_mutex *m)
 		return;
 	if (!gocsp__can_spin() && gocsp__defer_recheck(&m->sema_))
 		return;
-	int64_t due = gocsp__os_now() + STRANDED_CHECK_NS;
+	int64_t due = gocsp__os_now() + GOCSP__RECHECK_NS;
 	do
 		do_spin();
 	while (gocsp__os_now() < due);

@@ -271,6 +271,14 @@ gocsp__sema_mutex_waiters(void)
 	return atomic_load_explicit(&mutex_waiters, memory_order_relaxed);
 }
 
+/* Root locked: whether s, a key's first waiter or NULL, waits for a
+ * Mutex that claim says to release a unit for. */
+static bool
+mutex_claimed(const struct semwaiter *s, bool (*claim)(const void *key))
+{
+	return s != NULL && s->w.reason == GOCSP__WAIT_MUTEX && claim(s->key);
+}
+
 int
 gocsp__sema_rescue_mutexes(bool (*claim)(const void *key))
 {
@@ -285,10 +293,8 @@ gocsp__sema_rescue_mutexes(bool (*claim)(const void *key))
 		gocsp__lock_acquire(&r->lock);
 		for (uint32_t i = 0;
 		     r->slots != NULL && i <= r->mask && n < BATCH; i++) {
-			struct semwaiter *s = r->slots[i];
-			if (s != NULL && s->w.reason == GOCSP__WAIT_MUTEX &&
-			    claim(s->key))
-				keys[n++] = s->key;
+			if (mutex_claimed(r->slots[i], claim))
+				keys[n++] = r->slots[i]->key;
 		}
 		gocsp__lock_release(&r->lock);
 		for (int j = 0; j < n; j++)
@@ -304,9 +310,7 @@ gocsp__sema_rescue_mutex_key(const void *key, bool (*claim)(const void *key))
 	struct semroot *r = root_of(key);
 	int probes;
 	gocsp__lock_acquire(&r->lock);
-	struct semwaiter *s = r->slots[find(r, key, &probes)];
-	bool release =
-	    s != NULL && s->w.reason == GOCSP__WAIT_MUTEX && claim(key);
+	bool release = mutex_claimed(r->slots[find(r, key, &probes)], claim);
 	gocsp__lock_release(&r->lock);
 	if (release)
 		gocsp__semrelease(key, 1);
