@@ -2,6 +2,8 @@
  * Design notes: coroutine-aware I/O on the netpoller.  Each call first
  * tries the system call on a non-blocking fd; on EAGAIN it waits in the
  * netpoller (the coroutine parks, its worker runs others) and tries again.
+ * A read that follows a short read of a TCP socket waits first: the
+ * kernel would only answer EAGAIN (netpoll.c, "Short reads").
  * errno is read right after each call: a coroutine may resume on another
  * thread, whose errno is another variable.
  *
@@ -67,10 +69,11 @@ fd_kind(int fd)
  * GOCSP_ETIMEDOUT.
  */
 static int
-wait_io(gocsp_ctx *ctx, int fd, int events, int64_t deadline)
+wait_io(gocsp_ctx *ctx, int fd, int events, int64_t deadline,
+    const uint32_t *short_read)
 {
 	gocsp_chan *done = ctx != NULL ? gocsp_ctx_done(ctx) : NULL;
-	int r = gocsp__netpoll_wait(fd, events, deadline, done);
+	int r = gocsp__netpoll_wait(fd, events, deadline, done, short_read);
 	if (r == GOCSP_ECANCELED && ctx != NULL) {
 		int err = gocsp_ctx_err(ctx);
 		return err != 0 ? err : r;
@@ -104,14 +107,14 @@ wait_fd(gocsp_ctx *ctx, int fd, int events, int64_t timeout)
 		return err;
 	int64_t deadline = gocsp__deadline(timeout);
 	if (gocsp__curg() == NULL && timeout != 0)
-		return wait_io(ctx, fd, events, deadline);
+		return wait_io(ctx, fd, events, deadline, NULL);
 	for (;;) {
 		int r = gocsp__poll_now(fd, events);
 		if (r != 0)
 			return r;
 		if (timeout == 0)
 			return GOCSP_EAGAIN;
-		r = wait_io(ctx, fd, events, deadline);
+		r = wait_io(ctx, fd, events, deadline, NULL);
 		if (r < 0)
 			return r;
 	}
@@ -173,11 +176,29 @@ gocsp_read_ctx(gocsp_ctx *ctx, int fd, void *buf, size_t n)
 	if (err != 0)
 		return err;
 	enum fdkind kind = fd_kind(fd);
+	uint32_t mark = 0;
+	/* After a short read of a TCP socket the read may only answer
+	 * EAGAIN: wait first (netpoll.c, "Short reads"). */
+	enum gocsp__after_short after = kind == FD_SOCKET
+	    ? gocsp__netpoll_take_short_read(fd, &mark)
+	    : GOCSP__NO_SHORT_READ;
+	bool wait_first = after == GOCSP__WAIT_FIRST;
 	for (;;) {
-		ssize_t r = sys_io(fd, buf, n, false, &kind);
-		if (r != -EAGAIN && r != -EWOULDBLOCK)
-			return r;
-		int w = wait_io(ctx, fd, GOCSP_READABLE, -1);
+		if (!wait_first) {
+			mark = gocsp__netpoll_read_mark(fd);
+			ssize_t r = sys_io(fd, buf, n, false, &kind);
+			bool empty = r == -EAGAIN || r == -EWOULDBLOCK;
+			if (after == GOCSP__READ_FIRST)
+				gocsp__netpoll_short_read_found(fd, empty);
+			after = GOCSP__NO_SHORT_READ;
+			if (r > 0 && (size_t) r < n && kind == FD_SOCKET)
+				gocsp__netpoll_note_short_read(fd, mark);
+			if (!empty)
+				return r;
+		}
+		int w = wait_io(ctx, fd, GOCSP_READABLE, -1,
+		    wait_first ? &mark : NULL);
+		wait_first = false;
 		if (w < 0)
 			return w;
 	}
@@ -206,7 +227,7 @@ gocsp_write_ctx(gocsp_ctx *ctx, int fd, const void *buf, size_t n)
 			continue;
 		}
 		if (r == -EAGAIN || r == -EWOULDBLOCK) {
-			int w = wait_io(ctx, fd, GOCSP_WRITABLE, -1);
+			int w = wait_io(ctx, fd, GOCSP_WRITABLE, -1, NULL);
 			if (w >= 0)
 				continue;
 			r = w;
@@ -240,7 +261,7 @@ gocsp_accept_ctx(gocsp_ctx *ctx, int fd, struct sockaddr *addr, socklen_t *len)
 			continue;
 		if (e != EAGAIN && e != EWOULDBLOCK)
 			return -e;
-		int w = wait_io(ctx, fd, GOCSP_READABLE, -1);
+		int w = wait_io(ctx, fd, GOCSP_READABLE, -1, NULL);
 		if (w < 0)
 			return w;
 	}
@@ -266,7 +287,7 @@ gocsp_connect_ctx(gocsp_ctx *ctx, int fd, const struct sockaddr *addr,
 	if (e != EINPROGRESS && e != EINTR)
 		return -e;
 	for (;;) {
-		int w = wait_io(ctx, fd, GOCSP_WRITABLE, -1);
+		int w = wait_io(ctx, fd, GOCSP_WRITABLE, -1, NULL);
 		if (w < 0)
 			return w;
 		int soerr = 0;

@@ -15,9 +15,31 @@
  * others; on a plain thread it polls.  Returns the ready events (> 0),
  * GOCSP_ETIMEDOUT, GOCSP_ECANCELED (cancel closed) or -errno.
  * Readiness may be spurious: callers retry the operation.  May park.
+ * short_read: NULL, or the mark of a short read of fd (below); a wait
+ * for GOCSP_READABLE then parks only if nothing can have made fd readable
+ * since (netpoll.c, "Short reads").
  */
 int gocsp__netpoll_wait(int fd, int events, int64_t deadline,
-    gocsp_chan *cancel);
+    gocsp_chan *cancel, const uint32_t *short_read);
+
+/*
+ * The short-read hint (io.c): a read of a TCP socket that returned less
+ * than asked left nothing queued, so the next read may wait first instead
+ * of reading.  Take the mark before a read; after a short read, note it.
+ * The next read of fd takes it: GOCSP__WAIT_FIRST, pass the mark to
+ * gocsp__netpoll_wait; GOCSP__READ_FIRST, read, then say whether the read
+ * found nothing.  The hint is kept only for a registered TCP socket, and
+ * used only where such reads keep finding nothing.
+ */
+enum gocsp__after_short {
+	GOCSP__NO_SHORT_READ,
+	GOCSP__READ_FIRST,
+	GOCSP__WAIT_FIRST,
+};
+uint32_t gocsp__netpoll_read_mark(int fd);
+void gocsp__netpoll_note_short_read(int fd, uint32_t mark);
+enum gocsp__after_short gocsp__netpoll_take_short_read(int fd, uint32_t *mark);
+void gocsp__netpoll_short_read_found(int fd, bool nothing);
 
 /* Readiness of fd right now (poll(2) with no timeout): the ready events
  * among `events`, 0 if none, or -errno. */

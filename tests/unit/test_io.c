@@ -1081,6 +1081,233 @@ read_full(int fd, void *buf, size_t n)
 	return (ssize_t) got;
 }
 
+/*
+ * Short reads.  After a read of a TCP socket that returned less than it
+ * asked for, gocsp_read may wait before reading again (netpoll.c, "Short
+ * reads"): once the socket is registered (a read has waited), and once
+ * enough reads after a short read in a row found nothing.  Each case below
+ * first makes TRAIN_ROUNDS such reads (the hint is then used: EMPTY_RUN 4,
+ * RECHECK_EVERY 8), and hangs the next wait if one of its guards is
+ * missing; every read here gives up after READ_LIMIT.
+ */
+#define READ_LIMIT GOCSP_MS(2000)
+#define TRAIN_ROUNDS 6
+
+/* A connected pair on loopback: *srv from gocsp_accept, *cli plain. */
+static void
+tcp_pair(int *srv, int *cli)
+{
+	int port = 0;
+	int lfd = tcp_listen(&port);
+	EXPECT_GE(lfd, 0);
+	*cli = tcp_dial(port);
+	EXPECT_GE(*cli, 0);
+	*srv = gocsp_accept(lfd, NULL, NULL);
+	EXPECT_GE(*srv, 0);
+	close(lfd);
+}
+
+/* gocsp_read, bounded by READ_LIMIT. */
+static ssize_t
+read_limited(int fd, char *buf, size_t n)
+{
+	gocsp_ctx *ctx =
+	    gocsp_ctx_with_timeout(gocsp_ctx_background(), READ_LIMIT);
+	ssize_t r = gocsp_read_ctx(ctx, fd, buf, n);
+	gocsp_ctx_release(ctx);
+	return r;
+}
+
+/* Reads fd into got[] until end of file or an error (kept in r). */
+struct short_reader {
+	int fd;
+	char got[64];
+	size_t len;
+	ssize_t r;
+	gocsp_waitgroup wg;
+};
+
+static void
+short_reader_co(void *arg)
+{
+	struct short_reader *sr = arg;
+	while ((sr->r = read_limited(sr->fd, sr->got + sr->len,
+	            sizeof sr->got - sr->len)) > 0)
+		sr->len += (size_t) sr->r;
+	gocsp_wg_done(&sr->wg);
+}
+
+/* Send TRAIN_ROUNDS single bytes "x" to a reader, letting it read each
+ * one and wait again. */
+static void
+train(int cli)
+{
+	for (int i = 0; i < TRAIN_ROUNDS; i++) {
+		gocsp_sleep(GOCSP_MS(5)); /* the reader waits */
+		EXPECT_EQ(send(cli, "x", 1, 0), 1);
+	}
+	gocsp_sleep(GOCSP_MS(5));
+}
+
+/*
+ * One edge brings everything while the reader waits: "abc" and the FIN in
+ * one segment (held back by TCP_CORK), or "abc", an urgent "X" and "def".
+ * The short read takes "abc" and the FIN, or stops at the urgent mark, and
+ * no edge follows: the next wait must see the hang-up or the urgent data
+ * in the edge the reader woke on.
+ */
+static void
+short_read_last_edge(bool urgent)
+{
+	int prev = gocsp_maxprocs(1);
+	struct short_reader sr = {0};
+	int srv, cli, one = 1;
+
+	tcp_pair(&srv, &cli);
+	sr.fd = srv;
+	gocsp_wg_add(&sr.wg, 1);
+	GO(short_reader_co, &sr);
+	train(cli);
+	EXPECT_EQ(setsockopt(cli, IPPROTO_TCP, TCP_CORK, &one, sizeof one), 0);
+	EXPECT_EQ(send(cli, "abc", 3, 0), 3);
+	if (urgent) {
+		/* A read stops before the urgent byte; the next skips it. */
+		EXPECT_EQ(send(cli, "X", 1, MSG_OOB), 1);
+		EXPECT_EQ(send(cli, "def", 3, 0), 3);
+	}
+	EXPECT_EQ(shutdown(cli, SHUT_WR), 0);
+	gocsp_wg_wait(&sr.wg);
+	EXPECT_EQ(sr.r, 0);
+	EXPECT_EQ(sr.len, TRAIN_ROUNDS + (urgent ? 6u : 3u));
+	EXPECT_EQ(
+	    memcmp(sr.got + TRAIN_ROUNDS, "abcdef", sr.len - TRAIN_ROUNDS), 0);
+	close(srv);
+	close(cli);
+	gocsp_maxprocs(prev);
+}
+
+CO_CASE(test_io__short_read_then_end_of_file)
+{
+	short_read_last_edge(false);
+}
+
+CO_CASE(test_io__short_read_then_urgent_data)
+{
+	short_read_last_edge(true);
+}
+
+/* Waits for fd to be readable once, without reading. */
+struct watcher {
+	int fd;
+	int r;
+	gocsp_waitgroup wg;
+};
+
+static void
+watcher_co(void *arg)
+{
+	struct watcher *w = arg;
+	w->r = gocsp_wait_fd(w->fd, GOCSP_READABLE, READ_LIMIT);
+	gocsp_wg_done(&w->wg);
+}
+
+/* Reads TRAIN_ROUNDS + 1 times (each waits), naps, then reads again. */
+struct napping_reader {
+	int fd;
+	ssize_t first, second; /* the sum of the first reads; the last */
+	char buf[16];
+	gocsp_waitgroup wg;
+};
+
+static void
+napping_reader_co(void *arg)
+{
+	struct napping_reader *nr = arg;
+	for (int i = 0; i <= TRAIN_ROUNDS; i++)
+		nr->first += read_limited(nr->fd, nr->buf, sizeof nr->buf);
+	gocsp_sleep(GOCSP_MS(50));
+	nr->second = read_limited(nr->fd, nr->buf, sizeof nr->buf);
+	gocsp_wg_done(&nr->wg);
+}
+
+/*
+ * The edge that follows a short read goes to another coroutine waiting on
+ * the same fd, which does not read: the reader's next read must not park,
+ * or nothing would wake it.
+ */
+CO_CASE(test_io__short_read_edge_taken_by_other_waiter)
+{
+	int prev = gocsp_maxprocs(1);
+	struct napping_reader nr = {0};
+	struct watcher w = {0};
+	int srv, cli;
+
+	tcp_pair(&srv, &cli);
+	nr.fd = w.fd = srv;
+	gocsp_wg_add(&nr.wg, 1);
+	GO(napping_reader_co, &nr);
+	train(cli);
+	EXPECT_EQ(send(cli, "a", 1, 0), 1);
+	gocsp_sleep(GOCSP_MS(10)); /* it reads "a", short, and naps */
+	gocsp_wg_add(&w.wg, 1);
+	GO(watcher_co, &w);
+	gocsp_sleep(GOCSP_MS(10)); /* the watcher parks */
+	EXPECT_EQ(send(cli, "b", 1, 0), 1);
+	gocsp_wg_wait(&w.wg);
+	EXPECT_EQ(w.r, GOCSP_READABLE);
+	gocsp_wg_wait(&nr.wg);
+	EXPECT_EQ(nr.first, TRAIN_ROUNDS + 1);
+	EXPECT_EQ(nr.second, 1);
+	EXPECT_EQ(nr.buf[0], 'b');
+	close(srv);
+	close(cli);
+	gocsp_maxprocs(prev);
+}
+
+/*
+ * A TCP socket's number reused by a UDP socket holding three datagrams: a
+ * short read of a datagram says nothing of the others, so the reads must
+ * not keep the TCP socket's hint.
+ */
+CO_CASE(test_io__short_read_number_reused_by_udp)
+{
+	struct sockaddr_in a = {0};
+	socklen_t len = sizeof a;
+	struct delayed_write dw;
+	char buf[16];
+	int srv, cli;
+
+	/* Registered as TCP, with a short read's hint left behind and in
+	 * use. */
+	tcp_pair(&srv, &cli);
+	dw.fd = cli;
+	dw.ms = 5;
+	for (int i = 0; i < TRAIN_ROUNDS; i++) {
+		pthread_t t = gt_thread(delayed_write_thread, &dw);
+		EXPECT_EQ(read_limited(srv, buf, sizeof buf), 1);
+		pthread_join(t, NULL);
+	}
+	close(cli);
+
+	int udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int out = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	EXPECT(udp >= 0 && out >= 0);
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	EXPECT_EQ(bind(udp, (struct sockaddr *) &a, sizeof a), 0);
+	EXPECT_EQ(getsockname(udp, (struct sockaddr *) &a, &len), 0);
+	EXPECT_EQ(dup2(udp, srv), srv); /* closes the TCP socket */
+	close(udp);
+	for (int i = 1; i <= 3; i++)
+		EXPECT_EQ(sendto(out, "333", (size_t) i, 0,
+		              (struct sockaddr *) &a, sizeof a),
+		    i);
+	for (int i = 1; i <= 3; i++)
+		EXPECT_EQ(read_limited(srv, buf, sizeof buf), i);
+	close(srv);
+	close(out);
+}
+
 /* The server: an accept loop and an echo coroutine per connection. */
 struct server {
 	int lfd;
@@ -1644,6 +1871,10 @@ main(int argc, char **argv)
 	    GT_CASE(test_io__regular_file),
 	    GT_CASE(test_io__tcp_echo),
 	    GT_CASE(test_io__connect_refused),
+	    GT_CASE(test_io__short_read_then_end_of_file),
+	    GT_CASE(test_io__short_read_then_urgent_data),
+	    GT_CASE(test_io__short_read_edge_taken_by_other_waiter),
+	    GT_CASE(test_io__short_read_number_reused_by_udp),
 	    GT_CASE(test_io__ctx_on_coroutine),
 	    GT_CASE(test_io__ctx_on_thread),
 	    GT_CASE(test_io__tcp_10k_connections),
