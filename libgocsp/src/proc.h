@@ -127,6 +127,9 @@ struct gocsp__sched {
 	int nm; /* Ms created, under lock; read without it as a hint */
 	int64_t deadlock_wait; /* all idle this long: check for a deadlock
 	                          (m_sleep), under lock */
+	/* Idle Ms rescuing stranded Mutex waiters (m_sleep): a waiter one
+	 * has claimed is not yet runnable, and no deadlock. */
+	_Atomic int nrescuing;
 
 	/* The idle M that sleeps until the next timer, under lock. */
 	struct gocsp__m *timer_sleeper;

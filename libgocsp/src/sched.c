@@ -764,7 +764,10 @@ work_visible(void)
 static bool
 world_asleep(void)
 {
-	if (atomic_load(&gocsp__sched.nmidle) != gocsp__sched.nm - 1 ||
+	/* Another idle M's rescue may hold a waiter it has claimed and not
+	 * yet queued: this M's own rescue missed it, and it is work. */
+	if (atomic_load(&gocsp__sched.nrescuing) != 0 ||
+	    atomic_load(&gocsp__sched.nmidle) != gocsp__sched.nm - 1 ||
 	    atomic_load(&gocsp__sched.runqsize) != 0)
 		return false;
 	int np = atomic_load(&gocsp__sched.nallp);
@@ -922,7 +925,9 @@ m_sleep(struct gocsp__m *m)
 		if (rescue && atomic_load(&m->wake) == 0 &&
 		    (check || rescue_due())) {
 			m->runs_next = true;
+			atomic_fetch_add(&gocsp__sched.nrescuing, 1);
 			rescued = gocsp__mutex_rescue() > 0;
+			atomic_fetch_sub(&gocsp__sched.nrescuing, 1);
 			m->runs_next = false;
 		}
 
