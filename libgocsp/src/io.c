@@ -182,23 +182,21 @@ gocsp_read_ctx(gocsp_ctx *ctx, int fd, void *buf, size_t n)
 	enum gocsp__after_short after = kind == FD_SOCKET
 	    ? gocsp__netpoll_take_short_read(fd, &mark)
 	    : GOCSP__NO_SHORT_READ;
-	bool wait_first = after == GOCSP__WAIT_FIRST;
 	for (;;) {
-		if (!wait_first) {
+		if (after != GOCSP__WAIT_FIRST) {
 			mark = gocsp__netpoll_read_mark(fd);
 			ssize_t r = sys_io(fd, buf, n, false, &kind);
 			bool empty = r == -EAGAIN || r == -EWOULDBLOCK;
 			if (after == GOCSP__READ_FIRST)
 				gocsp__netpoll_short_read_found(fd, empty);
-			after = GOCSP__NO_SHORT_READ;
 			if (r > 0 && (size_t) r < n && kind == FD_SOCKET)
 				gocsp__netpoll_note_short_read(fd, mark);
 			if (!empty)
 				return r;
 		}
 		int w = wait_io(ctx, fd, GOCSP_READABLE, -1,
-		    wait_first ? &mark : NULL);
-		wait_first = false;
+		    after == GOCSP__WAIT_FIRST ? &mark : NULL);
+		after = GOCSP__NO_SHORT_READ;
 		if (w < 0)
 			return w;
 	}
