@@ -18,6 +18,10 @@
  * promises; a new socket that reuses a remembered number is not, which
  * only matters to code that reads it without gocsp afterwards.
  *
+ * gocsp_fd_own and gocsp_close are Go's net.Conn lifetime: an owned fd
+ * is registered with the netpoller once, and gocsp_close wakes what is
+ * blocked on it before closing it (netpoll.c, "Ownership").
+ *
  * Regular files (and other fds epoll refuses with EPERM) are not
  * pollable: their reads and writes block.  Before such a call the worker
  * hands its processor to another worker, so the rest of the program keeps
@@ -239,6 +243,21 @@ ssize_t
 gocsp_write(int fd, const void *buf, size_t n)
 {
 	return gocsp_write_ctx(NULL, fd, buf, n);
+}
+
+int
+gocsp_fd_own(int fd)
+{
+	prepare_fd(fd);
+	return gocsp__netpoll_own(fd);
+}
+
+int
+gocsp_close(int fd)
+{
+	if (fd < 0)
+		return -EBADF;
+	return gocsp__netpoll_close(fd);
 }
 
 int

@@ -6,7 +6,8 @@
  * finds it missing: EPOLL_CTL_ADD answers EEXIST for an fd already there,
  * and the kernel drops an fd from the set when its file is closed, so a
  * number reused by a new file is added again.  (Remembering "registered"
- * per number instead would hang a wait on a reused number forever.)
+ * per number instead would hang a wait on a reused number forever, unless
+ * the number is closed through gocsp: "Ownership" below.)
  *
  * Per fd a poll descriptor holds, under its lock, the sudogs waiting to
  * read and to write and a "ready" flag per direction.  An edge that comes
@@ -41,6 +42,26 @@
  * reads after a short read in a row found nothing, and every
  * RECHECK_EVERY-th time the read goes first again, to see.
  *
+ * Ownership.  gocsp_fd_own (io.c) registers an fd once and marks it
+ * owned: its waits skip the probe (one epoll_ctl a wait, the cost of a
+ * read), as Go's net.Conn registers its fd once.  That is safe only if the
+ * number is closed through gocsp_close, which ends the ownership before
+ * the number can be reused.  gocsp_close also does what close(2) cannot
+ * (the kernel drops a closed file from epoll without an event): it wakes
+ * the fd's waiters with GOCSP_ECLOSED, as Go's Close does through its
+ * pollDesc (netpollunblock).  It closes the number under the descriptor's
+ * lock, and a wait registers fd (or finds it owned) and queues itself
+ * under that lock too, so a wait comes wholly before the close, and is
+ * among the waiters it wakes, or wholly after it, and finds the number
+ * closed or a new file.  Otherwise a wait could register the file just
+ * before the close and park on it for good.  The descriptor's lock is
+ * thus held across system calls (epoll_ctl, getsockopt, fcntl, close),
+ * none of which blocks; only this fd's waits and events wait for it.
+ * What the close of the file may block on (SO_LINGER) happens after the
+ * lock, through a duplicate.
+ * A plain thread's poll(2) is not woken by a close; it sees it on its
+ * next call.
+ *
  * Waking.  The event claims each waiter (a waiter with a deadline or a
  * cancel channel can be woken by those too) and wakes it after the lock
  * is released.  Descriptors live in a two-level table indexed by fd that
@@ -51,6 +72,7 @@
 #include "netpoll.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <netinet/in.h>
@@ -70,6 +92,7 @@ struct polldesc {
 	bool rready, wready;        /* under lock */
 	/* The registration reported hang-up, error or urgent data. */
 	bool closing; /* under lock */
+	bool owned;   /* under lock: registered once (gocsp_fd_own) */
 	/* Read edges delivered: written under lock, read with acquire. */
 	uint32_t redges;
 	/* Relaxed atomic accesses: */
@@ -288,6 +311,50 @@ poll_thread(int fd, int events, int64_t deadline, gocsp_chan *cancel)
 	}
 }
 
+/* Start the netpoller and find fd's descriptor; NULL and *err if
+ * either fails. */
+static struct polldesc *
+start(int fd, int *err)
+{
+	pthread_once(&init_once, netpoll_init);
+	*err = init_error;
+	if (init_error != 0)
+		return NULL;
+	struct polldesc *pd = desc(fd, true);
+	if (pd == NULL)
+		*err = fd < 0 ? -EBADF : GOCSP_ENOMEM;
+	return pd;
+}
+
+/* Add fd to the epoll set, or find it there (pd locked): 0 or -errno.
+ * A new registration is a new file: what pd knew of the old one goes. */
+static int
+add_locked(struct polldesc *pd, int fd)
+{
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP |
+	        EPOLLPRI | EPOLLET,
+	    .data.u64 = (uint64_t) fd};
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+		return errno == EEXIST ? 0 : -errno;
+	pd->closing = false;
+	GOCSP__STORE(&pd->tcp, is_tcp(pd, fd));
+	return 0;
+}
+
+int
+gocsp__netpoll_own(int fd)
+{
+	int err;
+	struct polldesc *pd = start(fd, &err);
+	if (pd == NULL)
+		return err;
+	gocsp__lock_acquire(&pd->lock);
+	err = add_locked(pd, fd);
+	pd->owned = err == 0;
+	gocsp__lock_release(&pd->lock);
+	return err;
+}
+
 int
 gocsp__netpoll_wait(int fd, int events, int64_t deadline, gocsp_chan *cancel,
     const uint32_t *short_read)
@@ -295,20 +362,10 @@ gocsp__netpoll_wait(int fd, int events, int64_t deadline, gocsp_chan *cancel,
 	/* Threads, and a check that must not wait, ask poll(2) directly. */
 	if (gocsp__curg() == NULL || deadline == 0)
 		return poll_thread(fd, events, deadline, cancel);
-	pthread_once(&init_once, netpoll_init);
-	if (init_error != 0)
-		return init_error;
-	struct polldesc *pd = desc(fd, true);
+	int err;
+	struct polldesc *pd = start(fd, &err);
 	if (pd == NULL)
-		return fd < 0 ? -EBADF : GOCSP_ENOMEM;
-	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP |
-	        EPOLLPRI | EPOLLET,
-	    .data.u64 = (uint64_t) fd};
-	uint32_t edges = __atomic_load_n(&pd->redges, __ATOMIC_ACQUIRE);
-	bool added = epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == 0;
-	if (!added && errno != EEXIST)
-		return -errno;
-	bool tcp = added && is_tcp(pd, fd);
+		return err;
 
 	bool rd = events & GOCSP_READABLE, wr = events & GOCSP_WRITABLE;
 	struct gocsp__waiter w;
@@ -322,11 +379,10 @@ gocsp__netpoll_wait(int fd, int events, int64_t deadline, gocsp_chan *cancel,
 	w.racy = w.racy || cancel != NULL;
 
 	gocsp__lock_acquire(&pd->lock);
-	if (added) {
-		/* A new file: an edge delivered since the ADD may have been
-		 * its hang-up. */
-		pd->closing = pd->redges != edges;
-		GOCSP__STORE(&pd->tcp, tcp);
+	/* An owned fd is registered; any other is probed. */
+	if (!pd->owned && (err = add_locked(pd, fd)) != 0) {
+		gocsp__lock_release(&pd->lock);
+		return err;
 	}
 	if (rd && short_read != NULL) {
 		bool at_once = pd->closing || pd->redges != *short_read;
@@ -370,23 +426,40 @@ gocsp__netpoll_wait(int fd, int events, int64_t deadline, gocsp_chan *cancel,
 		return GOCSP_ETIMEDOUT;
 	if (won == &cs)
 		return GOCSP_ECANCELED;
+	if (!won->success)
+		return GOCSP_ECLOSED;
 	/* The event left what it found in the sudog. */
 	return won->events & events ? won->events & events : events;
 }
 
-/* Wake the waiters of one direction (pd locked); returns them linked. */
+/* Claim the waiters of one direction (pd locked) and link them to list:
+ * found, the events for them, or 0 when the fd is being closed. */
 static struct gocsp__sudog *
 take_waiters(struct gocsp__waitq *q, int found, struct gocsp__sudog *list)
 {
 	struct gocsp__sudog *s;
 	while ((s = gocsp__waitq_dequeue(q)) != NULL) {
 		s->events = found;
-		s->success = true;
+		s->success = found != 0;
 		s->w->param = s;
 		s->next = list;
 		list = s;
 	}
 	return list;
+}
+
+/* Wake the waiters take_waiters linked; returns how many. */
+static int
+wake_all(struct gocsp__sudog *list)
+{
+	int n = 0;
+	while (list != NULL) {
+		struct gocsp__sudog *next = list->next;
+		gocsp__waiter_wake(list->w);
+		list = next;
+		n++;
+	}
+	return n;
 }
 
 static int
@@ -417,14 +490,40 @@ dispatch(int fd, uint32_t e)
 		list = take_waiters(&pd->wq, r, list);
 	}
 	gocsp__lock_release(&pd->lock);
-	int n = 0;
-	while (list != NULL) {
-		struct gocsp__sudog *next = list->next;
-		gocsp__waiter_wake(list->w);
-		list = next;
-		n++;
-	}
-	return n;
+	return wake_all(list);
+}
+
+/* close(2): 0 or -errno.  Linux releases the number even when close
+ * answers EINTR: a retry could close a file that has since taken it. */
+static int
+close_number(int fd)
+{
+	return close(fd) == 0 || errno == EINTR ? 0 : -errno;
+}
+
+int
+gocsp__netpoll_close(int fd)
+{
+	struct polldesc *pd = gocsp__netpoll_active() ? desc(fd, false) : NULL;
+	if (pd == NULL)
+		return close_number(fd); /* no coroutine ever waited on it */
+	gocsp__lock_acquire(&pd->lock);
+	pd->owned = false;
+	pd->rready = pd->wready = false;
+	GOCSP__STORE(&pd->short_read, 0);
+	GOCSP__STORE(&pd->empty_run, 0);
+	struct gocsp__sudog *list = take_waiters(&pd->rq, 0, NULL);
+	list = take_waiters(&pd->wq, 0, list);
+	/* The duplicate keeps the file open past the lock, and with it its
+	 * registration: delete that. */
+	int keep = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	(void) epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+	int r = close_number(fd);
+	gocsp__lock_release(&pd->lock);
+	if (keep >= 0)
+		r = close_number(keep); /* the file's last close */
+	wake_all(list);
+	return r;
 }
 
 int

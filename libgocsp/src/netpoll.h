@@ -13,7 +13,8 @@
  * until the deadline (monotonic ns, < 0 none), or until cancel (may be
  * NULL) is closed.  On a coroutine the coroutine parks and the worker runs
  * others; on a plain thread it polls.  Returns the ready events (> 0),
- * GOCSP_ETIMEDOUT, GOCSP_ECANCELED (cancel closed) or -errno.
+ * GOCSP_ETIMEDOUT, GOCSP_ECANCELED (cancel closed), GOCSP_ECLOSED
+ * (gocsp__netpoll_close) or -errno.
  * Readiness may be spurious: callers retry the operation.  May park.
  * short_read: NULL, or the mark of a short read of fd (below); a wait
  * for GOCSP_READABLE then parks only if nothing can have made fd readable
@@ -21,6 +22,16 @@
  */
 int gocsp__netpoll_wait(int fd, int events, int64_t deadline,
     gocsp_chan *cancel, const uint32_t *short_read);
+
+/*
+ * Ownership (netpoll.c, "Ownership").  gocsp__netpoll_own registers fd
+ * once, and its waits no longer probe the registration: 0, GOCSP_ENOMEM
+ * or -errno (EPERM: not pollable).  gocsp__netpoll_close closes fd: it
+ * ends that, and wakes fd's waiters with GOCSP_ECLOSED.  Returns 0 or
+ * -errno.
+ */
+int gocsp__netpoll_own(int fd);
+int gocsp__netpoll_close(int fd);
 
 /*
  * The short-read hint (io.c): a read of a TCP socket that returned less

@@ -40,7 +40,7 @@ extern "C" {
  */
 #define GOCSP_ERRNO_MAP(XX)                                                \
 	XX(EAGAIN, -11, "operation would block")                           \
-	XX(ECLOSED, -4001, "channel closed")                               \
+	XX(ECLOSED, -4001, "channel or fd closed")                         \
 	XX(ETIMEDOUT, -110, "timeout or deadline exceeded")                \
 	XX(ECANCELED, -125, "operation canceled")                          \
 	XX(ENOMEM, -12, "out of memory")                                   \
@@ -604,8 +604,8 @@ GOCSP_API int gocsp_wait_fd(int fd, int events, int64_t timeout);
  * read(2) that parks the coroutine (or blocks the thread) while fd has no
  * data; fd is made non-blocking.  Regular files are not pollable: the read
  * blocks its worker, which first hands its processor to another worker.
- * To wake the reads and writes blocked on a socket (Go's conn.Close()),
- * shutdown(2) it, then close it: close(2) alone wakes nobody.
+ * To wake the reads and writes blocked on fd (Go's conn.Close()), close
+ * it with gocsp_close: close(2) alone wakes nobody.
  * @return bytes read, 0 at end of file, or -errno.
  */
 GOCSP_API ssize_t gocsp_read(int fd, void *buf, size_t n);
@@ -627,6 +627,32 @@ GOCSP_API int gocsp_accept(int fd, struct sockaddr *addr, socklen_t *len);
 /** connect(2), parking until the connection is made.  @return 0 or -errno. */
 GOCSP_API int gocsp_connect(int fd, const struct sockaddr *addr,
     socklen_t len);
+
+/**
+ * Promise that fd is closed only with gocsp_close, as a Go net.Conn owns
+ * its socket: the netpoller then registers fd once, and every wait on it
+ * saves a system call (epoll_ctl), which is as much as a read costs.  fd
+ * is made non-blocking.  Closing an owned fd with close(2) breaks the
+ * promise: a later wait on a new file that reuses the number may never
+ * wake.  For sockets, pipes and other pollable fds that one part of a
+ * program opens and closes, such as a server's connections.
+ * @return 0, GOCSP_EPERM (fd is not pollable: a regular file or a
+ *         directory), GOCSP_ENOMEM, or -errno (-EBADF: fd is not open).
+ */
+GOCSP_API int gocsp_fd_own(int fd);
+
+/**
+ * Close fd, owned or not, as Go's conn.Close() does: coroutines blocked
+ * on it in gocsp calls (gocsp_read, gocsp_write, gocsp_wait_fd, ...)
+ * return GOCSP_ECLOSED; a call that races with the close returns
+ * GOCSP_ECLOSED or -EBADF.
+ * A plain thread blocked on fd is not woken (poll(2) ignores a close; a
+ * socket can be shut down first), and its next call fails with -EBADF.
+ * Ends the ownership of gocsp_fd_own.  Callable from a coroutine or from
+ * any thread.
+ * @return 0, or -errno from close(2).
+ */
+GOCSP_API int gocsp_close(int fd);
 
 /*
  * The same calls bounded by a context: a wait ends when ctx is done
