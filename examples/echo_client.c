@@ -12,12 +12,20 @@
  * Timing starts once every connection is open, so connecting is not
  * counted; a closed channel tells all the coroutines to start at once.
  *
- * usage: echo_client [-c CONNS] [-n REQUESTS] [-s SIZE] [-p PORT] [HOST]
+ * usage: echo_client [-c CONNS] [-n REQUESTS] [-s SIZE] [-r RATE] [-p PORT]
+ *                    [HOST]
  *
  *   -c  connections, each its own coroutine (default 64)
  *   -n  round trips per connection (default 10000)
  *   -s  bytes per request (default 64, at most 65536)
+ *   -r  requests per second over all connections, each connection
+ *       sending on its own fixed schedule (default 0: each sends its next
+ *       request as soon as the last is answered)
  *   -p  port (default 7777); HOST is an IPv4 address (default 127.0.0.1)
+ *
+ * With -r the load is offered whether or not the server keeps up, and a
+ * round trip is timed from when its request was due, so a server that
+ * falls behind shows it in the latencies (not only in the rate).
  *
  * The last line is for scripts (tests/bench/echo.sh):
  *   echo requests_per_s=... p50_us=... p99_us=... max_us=... errors=... ...
@@ -41,6 +49,8 @@ struct load {
 	struct sockaddr_in addr;
 	long               conns, requests;
 	size_t             size;
+	int64_t            interval;  /* -r: ns between a connection's
+	                                 requests; 0: back to back */
 	gocsp_chan        *start;     /* closed when every connection is open */
 	gocsp_waitgroup    connected; /* connections that tried to connect */
 	gocsp_waitgroup    finished;  /* connection coroutines that are done */
@@ -102,6 +112,8 @@ worker(void *arg)
 	/* Receiving from a closed channel returns at once (GOCSP_ECLOSED):
 	 * closing it is a broadcast to every waiting coroutine. */
 	gocsp_chan_recv(l->start, NULL);
+	/* -r: the connections' schedules are spread over one interval. */
+	int64_t due = gocsp_now() + l->interval * w->id / l->conns;
 
 	for (i = 0; i < l->requests; i++) {
 		int64_t t0;
@@ -109,6 +121,12 @@ worker(void *arg)
 
 		memset(out, (int) ('a' + (w->id + i) % 26), l->size);
 		t0 = gocsp_now();
+		if (l->interval > 0) {
+			if (t0 < due)
+				gocsp_sleep(due - t0);
+			t0 = due;
+			due += l->interval;
+		}
 		r = gocsp_write(fd, out, l->size);
 		if (r != (ssize_t) l->size) {
 			report(l, w->id, "write", (long) r);
@@ -205,16 +223,18 @@ main(int argc, char **argv)
 	struct load l;
 	const char *host = "127.0.0.1";
 	int         port = 7777, opt, rc;
+	double      rate = 0;
 
 	memset(&l, 0, sizeof l);
 	l.conns = 64;
 	l.requests = 10000;
 	l.size = 64;
-	while ((opt = getopt(argc, argv, "c:n:s:p:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:n:s:r:p:")) != -1) {
 		switch (opt) {
 		case 'c': l.conns = atol(optarg); break;
 		case 'n': l.requests = atol(optarg); break;
 		case 's': l.size = (size_t) atol(optarg); break;
+		case 'r': rate = atof(optarg); break;
 		case 'p': port = atoi(optarg); break;
 		default: goto usage;
 		}
@@ -222,8 +242,11 @@ main(int argc, char **argv)
 	if (optind < argc)
 		host = argv[optind++];
 	if (optind < argc || l.conns <= 0 || l.requests <= 0 || l.size == 0 ||
-	    l.size > 65536 || port <= 0 || port > 65535)
+	    l.size > 65536 || port <= 0 || port > 65535 || !(rate >= 0) ||
+	    rate > 1e9)
 		goto usage;
+	if (rate > 0)
+		l.interval = (int64_t) ((double) l.conns * 1e9 / rate);
 	l.addr.sin_family = AF_INET;
 	l.addr.sin_port = htons((uint16_t) port);
 	if (inet_pton(AF_INET, host, &l.addr.sin_addr) != 1)
@@ -245,6 +268,6 @@ main(int argc, char **argv)
 
 usage:
 	fprintf(stderr, "usage: echo_client [-c CONNS] [-n REQUESTS] "
-	                "[-s SIZE] [-p PORT] [HOST]\n");
+	                "[-s SIZE] [-r RATE] [-p PORT] [HOST]\n");
 	return 2;
 }
