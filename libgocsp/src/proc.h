@@ -98,7 +98,10 @@ struct gocsp__m {
 	void (*unlockf)(void *); /* GOCSP__M_PARK: run once curg is parked */
 	void *unlockarg;
 	_Atomic uint32_t wake; /* futex: 0 sleeping, 1 woken */
-	bool polling; /* sleeping in the netpoller, under sched.lock */
+	bool polling;     /* sleeping in the netpoller, under sched.lock */
+	bool dispatching; /* in gocsp__netpoll, waking fds' waiters */
+	bool fd_woke;     /* relaxed atomic: its last sleep ended for work that
+	                 ready fds brought (spin_adapt) */
 	struct gocsp__m *link; /* idle list, under sched.lock */
 	pthread_t thread;
 	void
