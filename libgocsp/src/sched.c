@@ -628,7 +628,8 @@ steal_work(struct gocsp__m *m, bool *recheck)
 			*recheck = true;
 			return NULL;
 		}
-		bool coming = false; /* queued Gs not yet old enough to take */
+		/* Queued Gs not yet old enough to take, that will be: */
+		bool coming = false;
 		for (int k = 0; k < np; k++) {
 			int i = (int) ((off + (uint32_t) k) % (uint32_t) np);
 			struct gocsp__p *v = atomic_load_explicit(
@@ -638,7 +639,8 @@ steal_work(struct gocsp__m *m, bool *recheck)
 			struct victim *s = &seen[i];
 			uint32_t tick = atomic_load_explicit(&v->schedtick,
 			    memory_order_relaxed);
-			if (tick != s->tick) {
+			bool switching = tick != s->tick;
+			if (switching) {
 				s->tick = tick;
 				s->tick_since = now;
 			}
@@ -655,7 +657,8 @@ steal_work(struct gocsp__m *m, bool *recheck)
 				g = gocsp__runqsteal(p, v);
 			if (g != NULL)
 				return g;
-			coming = coming || !gocsp__runqempty(v);
+			coming = coming || gocsp__spawnq_len(v) != 0 ||
+			    (!switching && !gocsp__runqempty(v));
 		}
 		if (atomic_load_explicit(&gocsp__sched.runqsize,
 		        memory_order_relaxed) > 0) {
@@ -673,7 +676,10 @@ steal_work(struct gocsp__m *m, bool *recheck)
 		 * their P has not switched, or they have waited, for
 		 * STEAL_NS, which only a spin that long can see.  Given up
 		 * sooner, a G readied behind one that computes without
-		 * switching would wait for it to finish. */
+		 * switching would wait for it to finish.  Not so Gs in the
+		 * ring of a P seen switching since the last round: it runs
+		 * them itself (an echo server's worker, through the requests
+		 * its poll found), and the spin would only nap. */
 		if (now - start >= (coming ? SPIN_NS : m->spin_ns)) {
 			m->spun_out = now;
 			return NULL;
@@ -695,7 +701,17 @@ steal_work(struct gocsp__m *m, bool *recheck)
 				return NULL;
 			}
 		}
-		gocsp__os_nap(NAP_NS);
+		if (coming && m->spin_ns == 0) {
+			/* Spinning has not paid lately: this round is only to
+			 * see whether the queue's P switches, and a nap costs
+			 * more CPU than a spin of STEAL_NS (spin_adapt). */
+			int64_t until = now + STEAL_NS;
+			while (gocsp__os_now() < until)
+				for (int k = 0; k < 16; k++)
+					gocsp__os_cpu_relax();
+		} else {
+			gocsp__os_nap(NAP_NS);
+		}
 		now = gocsp__os_now();
 	}
 }
