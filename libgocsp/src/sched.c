@@ -593,7 +593,10 @@ struct victim {
  * A few quick rounds first, then rounds NAP_NS apart: the spinner stays
  * counted in nmspinning, so wakers need no system call to get it, but it
  * naps rather than spins between rounds, because its CPU may be a
- * hyperthread of the one running the work it waits for.
+ * hyperthread of the one running the work it waits for.  Except an M
+ * that has stopped spinning (spin_ns 0) and looks only because another
+ * P has Gs queued: it spins STEAL_NS once, to see whether that P is
+ * stuck, since a nap costs it more than that.
  */
 static int poll_ready(struct gocsp__m *m);
 
