@@ -215,7 +215,16 @@ gocsp__waitq_dequeue(struct gocsp__waitq *q)
 {
 	struct gocsp__sudog *s;
 	while ((s = q->first) != NULL) {
-		gocsp__waitq_remove(q, s);
+		/* gocsp__waitq_remove for the head, which has no prev; next
+		 * and prev are left as they are: nothing reads them once
+		 * queued is false, and a push sets them again. */
+		struct gocsp__sudog *next = s->next;
+		GOCSP__STORE(&q->first, next);
+		if (next != NULL)
+			next->prev = NULL;
+		else
+			q->last = NULL;
+		s->queued = false;
 		/* A waiter another party claimed (a select's other case,
 		 * a timeout) is skipped; it removes its remaining sudogs
 		 * itself. */
