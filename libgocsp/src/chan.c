@@ -109,7 +109,7 @@ chan_op(gocsp_chan *c, void *elem, bool send, int64_t deadline)
 	if (rc != GOCSP_EAGAIN || deadline == 0) {
 		gocsp__lock_release(&c->lock);
 		if (wake != NULL)
-			gocsp__waiter_wake(wake);
+			gocsp__chan_wake(wake);
 		return rc;
 	}
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "proc.h"
 
 struct gocsp_chan {
 	gocsp__lock lock; /* leaf lock: protects everything below */
@@ -26,6 +27,17 @@ struct gocsp_chan {
 	size_t nfront, front_cap;
 	_Alignas(16) unsigned char buf[];
 };
+
+/* gocsp__waiter_wake, with the common case inline: a coroutine parked
+ * without a deadline, the partner of every handoff. */
+static inline __attribute__((always_inline)) void
+gocsp__chan_wake(struct gocsp__waiter *w)
+{
+	if (gocsp__likely(w->g != NULL && !w->racy))
+		gocsp__ready_parked(w->g);
+	else
+		gocsp__waiter_wake(w);
+}
 
 /* Free a channel nobody uses any more. */
 static inline void

@@ -1,7 +1,8 @@
 /*
  * proc.h: workers (M) and processors (P), shared by the scheduler files
- * (sched.c, runq.c, coro.c).  Nothing else includes it: the rest of the
- * library gets the few calls it needs through internal.h.
+ * (sched.c, runq.c, coro.c).  Besides them only chan.h includes it, for
+ * gocsp__ready_parked: the rest of the library gets the few calls it
+ * needs through internal.h.
  */
 #ifndef GOCSP_PROC_H
 #define GOCSP_PROC_H
@@ -194,8 +195,8 @@ gocsp__runqput(struct gocsp__p *p, struct gocsp__g *g, bool next)
 	if (next) {
 		/* Only the owner fills runnext, so an empty one stays empty
 		 * until this store: no read-modify-write needed. */
-		if (atomic_load_explicit(&p->runnext, memory_order_relaxed) ==
-		    NULL) {
+		if (gocsp__likely(atomic_load_explicit(&p->runnext,
+		                      memory_order_relaxed) == NULL)) {
 			atomic_store_explicit(&p->runnext, g,
 			    memory_order_release);
 			return;
@@ -250,9 +251,38 @@ struct gocsp__g *gocsp__runqput_chain(struct gocsp__p *p,
 
 /* sched.c */
 void gocsp__wakep(void);
+/* Whether gocsp__wakep has anything to do: an idle P, and no M spinning
+ * that would find the work anyway. */
+static inline bool
+gocsp__wakep_wanted(void)
+{
+	return atomic_load(&gocsp__sched.npidle) != 0 &&
+	    atomic_load(&gocsp__sched.nmspinning) == 0;
+}
 /* Put a runnable G where it will run: the caller's P, else the global
  * queue, and wake an idle worker if there is work for it. */
 void gocsp__put_runnable(struct gocsp__g *g, bool next);
+
+/*
+ * gocsp__ready(g, false), inline: the waker of a channel handoff readies
+ * its partner into runnext on its own P without a call.  The common case
+ * of gocsp__put_runnable; the others go through it.
+ */
+static inline void
+gocsp__ready_parked(struct gocsp__g *g)
+{
+	atomic_store_explicit(&g->status, GOCSP__G_RUNNABLE,
+	    memory_order_relaxed);
+	struct gocsp__m *m = gocsp__getm();
+	struct gocsp__p *p = m != NULL ? m->p : NULL;
+	if (gocsp__likely(p != NULL && m->spread == 0)) {
+		gocsp__runqput(p, g, true);
+		if (gocsp__unlikely(gocsp__wakep_wanted()))
+			gocsp__wakep();
+		return;
+	}
+	gocsp__put_runnable(g, true);
+}
 /* Switch away from the running G (to the next runnable G, or to the
  * worker's scheduler).  Returns when the G is resumed (never for
  * GOCSP__M_EXIT). */

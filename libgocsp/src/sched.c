@@ -233,8 +233,7 @@ startm(bool spinning)
 void
 gocsp__wakep(void)
 {
-	if (atomic_load(&gocsp__sched.npidle) == 0 ||
-	    atomic_load(&gocsp__sched.nmspinning) != 0)
+	if (!gocsp__wakep_wanted())
 		return;
 	int zero = 0;
 	if (!atomic_compare_exchange_strong(&gocsp__sched.nmspinning, &zero,
@@ -269,9 +268,7 @@ void
 gocsp__ready(struct gocsp__g *g, bool racy)
 {
 	if (!racy) {
-		atomic_store_explicit(&g->status, GOCSP__G_RUNNABLE,
-		    memory_order_relaxed);
-		gocsp__put_runnable(g, true);
+		gocsp__ready_parked(g);
 		return;
 	}
 	uint32_t s = atomic_load_explicit(&g->status, memory_order_acquire);

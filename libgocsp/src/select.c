@@ -134,7 +134,7 @@ poll_unlocked(struct sel *s)
 		if (rc == GOCSP_EAGAIN)
 			continue;
 		if (wake != NULL)
-			gocsp__waiter_wake(wake);
+			gocsp__chan_wake(wake);
 		cs->ok = rc == 0;
 		return (int) i;
 	}
@@ -153,7 +153,7 @@ poll_locked(struct sel *s)
 			continue;
 		unlock_all(s);
 		if (wake != NULL)
-			gocsp__waiter_wake(wake);
+			gocsp__chan_wake(wake);
 		s->cases[i].ok = rc == 0;
 		return (int) i;
 	}
