@@ -352,21 +352,11 @@ park_racy(struct gocsp__p *p, struct gocsp__g *g)
 	gocsp__runqput(p, g, true);
 }
 
-void
-gocsp__finish_switch(struct gocsp__m *m)
+/* gocsp__finish_switch for the actions other than a park. */
+__attribute__((noinline)) static void
+finish_other(struct gocsp__m *m, struct gocsp__g *g)
 {
-	struct gocsp__g *g = m->prevg;
-	if (g == NULL)
-		return;
-	m->prevg = NULL;
-	check_stack(g);
 	switch (m->action) {
-	case GOCSP__M_PARK:
-		atomic_store_explicit(&g->status, GOCSP__G_WAITING,
-		    memory_order_release);
-		if (m->unlockf != NULL)
-			m->unlockf(m->unlockarg);
-		break;
 	case GOCSP__M_PARK_RACY:
 		park_racy(m->p, g);
 		break;
@@ -390,6 +380,32 @@ gocsp__finish_switch(struct gocsp__m *m)
 		exit_g(m->p, g);
 		break;
 	}
+}
+
+/* Inline in gocsp__switch_out: a park, what every blocking channel
+ * operation ends with, then costs no call of its own. */
+static inline __attribute__((always_inline)) void
+finish_switch(struct gocsp__m *m)
+{
+	struct gocsp__g *g = m->prevg;
+	if (g == NULL)
+		return;
+	m->prevg = NULL;
+	check_stack(g);
+	if (gocsp__likely(m->action == GOCSP__M_PARK)) {
+		atomic_store_explicit(&g->status, GOCSP__G_WAITING,
+		    memory_order_release);
+		if (m->unlockf != NULL)
+			m->unlockf(m->unlockarg);
+		return;
+	}
+	finish_other(m, g);
+}
+
+void
+gocsp__finish_switch(struct gocsp__m *m)
+{
+	finish_switch(m);
 }
 
 /* Set g up for its first run, with a stack unless it kept one (out of
@@ -451,9 +467,19 @@ gocsp__switch_out(struct gocsp__g *g, int action)
 	        p->id < atomic_load_explicit(&gocsp__sched.nprocs,
 	                    memory_order_relaxed)))
 		next = gocsp__runqget(p);
+	/* m and g are read again after each call rather than kept across
+	 * it: then no register needs saving, and the switch of every park
+	 * needs no stack frame of its own. */
+	m = gocsp__getm();
+	g = m->prevg;
+	m->curg = next;
 	if (next != NULL) {
-		prepare(p, next);
-		m->curg = next;
+		if (gocsp__unlikely(next->fresh)) {
+			start_g(m->p, next);
+			m = gocsp__getm();
+			g = m->prevg;
+			next = m->curg;
+		}
 		atomic_store_explicit(&next->status, GOCSP__G_RUNNING,
 		    memory_order_relaxed);
 		gocsp__fiber_start(action == GOCSP__M_EXIT ? NULL : &fake,
@@ -463,7 +489,6 @@ gocsp__switch_out(struct gocsp__g *g, int action)
 #endif
 		gocsp__regs_switch(&g->regs, &next->regs);
 	} else {
-		m->curg = NULL;
 		gocsp__fiber_start(action == GOCSP__M_EXIT ? NULL : &fake,
 		    m->g0_stack_lo, m->g0_stack_size);
 #ifdef GOCSP_TSAN
@@ -473,7 +498,7 @@ gocsp__switch_out(struct gocsp__g *g, int action)
 	}
 	/* Resumed, perhaps on another M: m is stale from here on. */
 	gocsp__fiber_finish(fake);
-	gocsp__finish_switch(gocsp__getm());
+	finish_switch(gocsp__getm());
 }
 
 void
