@@ -4,12 +4,14 @@
  * Pass 1 visits the cases in a random order and performs the first one
  * that is ready, taking only that channel's lock (a lock-free hint skips
  * channels that cannot be ready).  Choosing the first ready case of a
- * uniformly random permutation chooses uniformly among the ready cases.
- * If none is ready and the caller will wait, every channel is locked in
- * address order (so two selects cannot deadlock), pass 1 is repeated
- * under the locks, and pass 2 queues one sudog per case, all pointing at
- * one waiter.  The first party to claim the waiter wins; after waking,
- * pass 3 locks everything again and removes the losing sudogs.
+ * uniformly random permutation chooses uniformly among the ready cases;
+ * the permutation is drawn one step per case visited, so a select that
+ * finds a ready case early draws no further.  If none is ready and the
+ * caller will wait, every channel is locked in address order (so two
+ * selects cannot deadlock), pass 1 is repeated under the locks, and
+ * pass 2 queues one sudog per case, all pointing at one waiter.  The
+ * first party to claim the waiter wins; after waking, pass 3 locks
+ * everything again and removes the losing sudogs.
  */
 #include "chan.h"
 
@@ -19,38 +21,46 @@
 
 struct sel {
 	gocsp_case *cases;
-	uint32_t *poll; /* random order of the non-nil cases */
-	uint32_t *lock; /* the same cases sorted by channel address */
+	uint32_t *order; /* the non-nil cases, permuted as they are drawn */
+	uint32_t *lock;  /* the same cases sorted by channel address */
 	struct gocsp__sudog *sg;
 	uint32_t n; /* non-nil cases */
 };
 
-/*
- * A random permutation of the non-nil cases (Fisher-Yates), checking each
- * case's op on the way: GOCSP_EINVAL before anything happened, or 0.
- * One call to the shared generator, then a multiplicative step per case:
- * the index is taken from the high half, where such a generator's bits
- * are good.
- */
+/* The non-nil cases into s->order, checking each case's op on the way:
+ * GOCSP_EINVAL before anything happened, or 0. */
 static int
-shuffle(struct sel *s, gocsp_case *cases, size_t n)
+collect(struct sel *s, gocsp_case *cases, size_t n)
 {
-	uint64_t r = gocsp__rand();
 	uint32_t k = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		if (cases[i].chan == NULL)
 			continue;
 		if (cases[i].op != GOCSP_SEND && cases[i].op != GOCSP_RECV)
 			return GOCSP_EINVAL;
-		r = r * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL;
-		uint32_t j =
-		    (uint32_t) (((r >> 32) * (uint64_t) (k + 1)) >> 32);
-		s->poll[k] = s->poll[j];
-		s->poll[j] = i;
-		k++;
+		s->order[k++] = i;
 	}
 	s->n = k;
 	return 0;
+}
+
+/*
+ * One step of a Fisher-Yates shuffle of s->order run from the top: moves
+ * a uniformly chosen one of order[0, m) to order[m - 1] and returns it.
+ * Drawing the order as the cases are visited costs nothing for the cases
+ * a select never reaches.  *r is a multiplicative generator seeded from
+ * gocsp__rand; the index is taken from its high half, where its bits
+ * are good.
+ */
+static inline uint32_t
+draw(struct sel *s, uint32_t m, uint64_t *r)
+{
+	*r = *r * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL;
+	uint32_t j = (uint32_t) (((*r >> 32) * (uint64_t) m) >> 32);
+	uint32_t i = s->order[j];
+	s->order[j] = s->order[m - 1];
+	s->order[m - 1] = i;
+	return i;
 }
 
 static int
@@ -65,7 +75,7 @@ by_address(const void *a, const void *b, void *arg)
 static void
 sort_locks(struct sel *s)
 {
-	memcpy(s->lock, s->poll, s->n * sizeof(uint32_t));
+	memcpy(s->lock, s->order, s->n * sizeof(uint32_t));
 	if (s->n <= STACK_CASES) {
 		for (uint32_t i = 1; i < s->n; i++) {
 			uint32_t v = s->lock[i], j = i;
@@ -122,8 +132,9 @@ try_case(gocsp_case *cs, struct gocsp__waiter **wake)
 static int
 poll_unlocked(struct sel *s)
 {
-	for (uint32_t k = 0; k < s->n; k++) {
-		uint32_t i = s->poll[k];
+	uint64_t r = gocsp__rand();
+	for (uint32_t m = s->n; m > 0; m--) {
+		uint32_t i = draw(s, m, &r);
 		gocsp_case *cs = &s->cases[i];
 		if (!(cs->op == GOCSP_SEND ? gocsp__chan_send_maybe(cs->chan)
 		                           : gocsp__chan_recv_maybe(cs->chan)))
@@ -146,8 +157,9 @@ poll_unlocked(struct sel *s)
 static int
 poll_locked(struct sel *s)
 {
-	for (uint32_t k = 0; k < s->n; k++) {
-		uint32_t i = s->poll[k];
+	uint64_t r = gocsp__rand();
+	for (uint32_t m = s->n; m > 0; m--) {
+		uint32_t i = draw(s, m, &r);
 		struct gocsp__waiter *wake;
 		int rc = try_case(&s->cases[i], &wake);
 		if (rc == GOCSP_EAGAIN)
@@ -225,10 +237,10 @@ gocsp_select(gocsp_case *cases, size_t n, int64_t timeout)
 		return GOCSP_EINVAL;
 	int64_t deadline = gocsp__deadline(timeout);
 
-	uint32_t poll_buf[STACK_CASES], lock_buf[STACK_CASES];
+	uint32_t order_buf[STACK_CASES], lock_buf[STACK_CASES];
 	struct gocsp__sudog sg_buf[STACK_CASES];
 	struct sel s = {.cases = cases,
-	    .poll = poll_buf,
+	    .order = order_buf,
 	    .lock = lock_buf,
 	    .sg = sg_buf};
 	void *heap = NULL;
@@ -237,11 +249,11 @@ gocsp_select(gocsp_case *cases, size_t n, int64_t timeout)
 		if (heap == NULL)
 			return GOCSP_ENOMEM;
 		s.sg = heap;
-		s.poll = (uint32_t *) (s.sg + n);
-		s.lock = s.poll + n;
+		s.order = (uint32_t *) (s.sg + n);
+		s.lock = s.order + n;
 	}
 
-	int rc = shuffle(&s, cases, n);
+	int rc = collect(&s, cases, n);
 	if (rc < 0)
 		goto out;
 	rc = poll_unlocked(&s);
