@@ -16,7 +16,10 @@
  * again.  The first time gocsp meets a number (and on every accept, which
  * makes its sockets non-blocking), the fd is made non-blocking as the API
  * promises; a new socket that reuses a remembered number is not, which
- * only matters to code that reads it without gocsp afterwards.
+ * only matters to code that reads it without gocsp afterwards.  Other
+ * fds (pipes, terminals) are read with read(2), which would block on a
+ * reused number: their kind is remembered only while they are owned,
+ * since then only gocsp_close ends the number, and it forgets.
  *
  * gocsp_fd_own and gocsp_close are Go's net.Conn lifetime: an owned fd
  * is registered with the netpoller once, and gocsp_close wakes what is
@@ -64,7 +67,14 @@ prepare_fd(int fd)
 static enum fdkind
 fd_kind(int fd)
 {
-	return gocsp__netpoll_is_socket(fd) ? FD_SOCKET : prepare_fd(fd);
+	switch (gocsp__netpoll_fd_hint(fd)) {
+	case GOCSP__FD_SOCKET:
+		return FD_SOCKET;
+	case GOCSP__FD_OWNED_POLLABLE:
+		return FD_POLLABLE;
+	default:
+		return prepare_fd(fd);
+	}
 }
 
 /*
@@ -248,8 +258,7 @@ gocsp_write(int fd, const void *buf, size_t n)
 int
 gocsp_fd_own(int fd)
 {
-	prepare_fd(fd);
-	return gocsp__netpoll_own(fd);
+	return gocsp__netpoll_own(fd, prepare_fd(fd) == FD_POLLABLE);
 }
 
 int

@@ -97,7 +97,7 @@ struct polldesc {
 	uint32_t redges;
 	/* Relaxed atomic accesses: */
 	bool tcp;            /* the registration is a TCP socket */
-	bool socket;         /* io.c's hint */
+	uint8_t hint;        /* io.c's (enum gocsp__fd_hint) */
 	uint64_t short_read; /* io.c's hint: SHORT_READ | its read-edge mark */
 	uint32_t empty_run;  /* reads after a short read that found nothing */
 };
@@ -170,14 +170,15 @@ gocsp__netpoll_remember_socket(int fd, bool socket)
 {
 	struct polldesc *pd = desc(fd, socket);
 	if (pd != NULL)
-		GOCSP__STORE(&pd->socket, socket);
+		GOCSP__STORE(&pd->hint,
+		    socket ? GOCSP__FD_SOCKET : GOCSP__FD_UNKNOWN);
 }
 
-bool
-gocsp__netpoll_is_socket(int fd)
+enum gocsp__fd_hint
+gocsp__netpoll_fd_hint(int fd)
 {
 	struct polldesc *pd = desc(fd, false);
-	return pd != NULL && GOCSP__LOAD(&pd->socket);
+	return pd != NULL ? GOCSP__LOAD(&pd->hint) : GOCSP__FD_UNKNOWN;
 }
 
 uint32_t
@@ -234,7 +235,7 @@ is_tcp(struct polldesc *pd, int fd)
 {
 	int proto = 0;
 	socklen_t len = sizeof(proto);
-	return GOCSP__LOAD(&pd->socket) &&
+	return GOCSP__LOAD(&pd->hint) == GOCSP__FD_SOCKET &&
 	    getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0 &&
 	    proto == IPPROTO_TCP;
 }
@@ -342,7 +343,7 @@ add_locked(struct polldesc *pd, int fd)
 }
 
 int
-gocsp__netpoll_own(int fd)
+gocsp__netpoll_own(int fd, bool pollable)
 {
 	int err;
 	struct polldesc *pd = start(fd, &err);
@@ -351,6 +352,8 @@ gocsp__netpoll_own(int fd)
 	gocsp__lock_acquire(&pd->lock);
 	err = add_locked(pd, fd);
 	pd->owned = err == 0;
+	if (pd->owned && pollable)
+		GOCSP__STORE(&pd->hint, GOCSP__FD_OWNED_POLLABLE);
 	gocsp__lock_release(&pd->lock);
 	return err;
 }
@@ -509,6 +512,8 @@ gocsp__netpoll_close(int fd)
 		return close_number(fd); /* no coroutine ever waited on it */
 	gocsp__lock_acquire(&pd->lock);
 	pd->owned = false;
+	/* The next file to take the number is examined afresh. */
+	GOCSP__STORE(&pd->hint, GOCSP__FD_UNKNOWN);
 	pd->rready = pd->wready = false;
 	GOCSP__STORE(&pd->short_read, 0);
 	GOCSP__STORE(&pd->empty_run, 0);

@@ -26,11 +26,12 @@ int gocsp__netpoll_wait(int fd, int events, int64_t deadline,
 /*
  * Ownership (netpoll.c, "Ownership").  gocsp__netpoll_own registers fd
  * once, and its waits no longer probe the registration: 0, GOCSP_ENOMEM
- * or -errno (EPERM: not pollable).  gocsp__netpoll_close closes fd: it
- * ends that, and wakes fd's waiters with GOCSP_ECLOSED.  Returns 0 or
- * -errno.
+ * or -errno (EPERM: not pollable).  pollable: fd is pollable and no
+ * socket, which the hint below then keeps while fd is owned.
+ * gocsp__netpoll_close closes fd: it ends that, forgets the hint, and
+ * wakes fd's waiters with GOCSP_ECLOSED.  Returns 0 or -errno.
  */
-int gocsp__netpoll_own(int fd);
+int gocsp__netpoll_own(int fd, bool pollable);
 int gocsp__netpoll_close(int fd);
 
 /*
@@ -69,11 +70,18 @@ int gocsp__netpoll(int64_t until);
 /* Make a blocking gocsp__netpoll return now. */
 void gocsp__netpoll_break(void);
 
-/* Whether fd's number was last seen as a socket (io.c), kept in the
- * netpoller's per-fd table.  Only a hint: the number may have been
- * closed and reused since. */
+/* What io.c learned of fd's number, kept in the netpoller's per-fd
+ * table so that a read or a write need not ask the kernel again. */
+enum gocsp__fd_hint {
+	GOCSP__FD_UNKNOWN,
+	/* Seen as a socket: the number may have been closed and reused
+	 * since, which the next recv or send notices (ENOTSOCK). */
+	GOCSP__FD_SOCKET,
+	/* Owned, pollable, no socket: holds until gocsp_close. */
+	GOCSP__FD_OWNED_POLLABLE,
+};
 void gocsp__netpoll_remember_socket(int fd, bool socket);
-bool gocsp__netpoll_is_socket(int fd);
+enum gocsp__fd_hint gocsp__netpoll_fd_hint(int fd);
 
 /* Gs waiting on fds right now (a hint for the scheduler). */
 long gocsp__netpoll_waiters(void);

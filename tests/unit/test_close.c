@@ -4,7 +4,8 @@
  * waits blocked on an fd (owned or not) with GOCSP_ECLOSED, from a
  * coroutine or from a plain thread; a wait racing with the close fails
  * rather than parks; the number, reused by a new file after the close,
- * works whether or not the new file is owned; and the errors.
+ * works whether or not the new file is owned, a pipe's as a socket's;
+ * and the errors.
  *
  * Every read and wait here is bounded (LIMIT), so a missed wake-up fails
  * the case with GOCSP_ETIMEDOUT instead of hanging it.
@@ -299,6 +300,20 @@ read_after_park(int fd, int peer)
 	EXPECT_EQ(c, 'n');
 }
 
+/* The end of the new pair fds that took number, or -1 (then both are
+ * closed and the case is skipped). */
+static int
+reused(int number, int fds[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (fds[i] == number)
+			return fds[i];
+	fprintf(stderr, "number %d was not reused; skipped\n", number);
+	close(fds[0]);
+	close(fds[1]);
+	return -1;
+}
+
 /*
  * After gocsp_close the number is free, and a new file that takes it is
  * a new file: its waits register it, owned or not.  A stale ownership
@@ -315,19 +330,45 @@ CO_CASE(test_close__number_reused_after_close)
 	close(a[1]);
 
 	make_socketpair(b); /* takes the lowest free numbers */
-	int fresh = b[0] == number ? b[0] : b[1] == number ? b[1] : -1;
-	if (fresh < 0) {
-		fprintf(stderr, "number %d was not reused; skipped\n", number);
-		close(b[0]);
-		close(b[1]);
+	int fresh = reused(number, b);
+	if (fresh < 0)
 		return;
-	}
 	int peer = fresh == b[0] ? b[1] : b[0];
 	read_after_park(fresh, peer); /* not owned */
 	EXPECT_EQ(gocsp_fd_own(fresh), 0);
 	read_after_park(fresh, peer); /* owned */
 	EXPECT_EQ(gocsp_close(fresh), 0);
 	close(peer);
+}
+
+/*
+ * The same for a pipe, which is read with read(2), not recv: what an
+ * owned one is stays remembered until gocsp_close, which forgets it.  A
+ * stale memory would read the new, blocking pipe without examining it:
+ * never made non-blocking, as the API promises, its read would block the
+ * worker.
+ */
+CO_CASE(test_close__pipe_number_reused_after_close)
+{
+	int a[2], b[2];
+	EXPECT_EQ(pipe2(a, O_CLOEXEC), 0);
+	EXPECT_EQ(gocsp_fd_own(a[0]), 0);
+	read_after_park(a[0], a[1]);
+	read_after_park(a[0], a[1]); /* as remembered */
+	int number = a[0];
+	EXPECT_EQ(gocsp_close(a[0]), 0);
+	close(a[1]);
+
+	EXPECT_EQ(pipe2(b, O_CLOEXEC), 0);
+	int fresh = reused(number, b);
+	if (fresh < 0)
+		return;
+	EXPECT_EQ(fresh, b[0]); /* the lowest number: the read end */
+	EXPECT_EQ(fcntl(fresh, F_GETFL) & O_NONBLOCK, 0);
+	read_after_park(fresh, b[1]);
+	EXPECT((fcntl(fresh, F_GETFL) & O_NONBLOCK) != 0);
+	close(b[0]);
+	close(b[1]);
 }
 
 CO_CASE(test_close__errors)
@@ -365,6 +406,7 @@ main(void)
 	    GT_CASE(test_close__from_thread_wakes_blocked_io),
 	    GT_CASE(test_close__races_with_a_read),
 	    GT_CASE(test_close__number_reused_after_close),
+	    GT_CASE(test_close__pipe_number_reused_after_close),
 	    GT_CASE(test_close__errors),
 	};
 	return GT_RUN_CASES(tests);
