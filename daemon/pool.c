@@ -353,6 +353,8 @@ start_worker(struct slot *s, char **env, struct outcome *o)
 		return rc;
 	}
 	track(s, s->proc.pid);
+	if (p->stream) /* it takes line after line */
+		gocspd_proc_own(&s->proc);
 	gocsp_wg_add(&s->drained, 1);
 	if (gocsp_go(drain_stderr, s) != 0) {
 		/* Nobody to read it: the worker's writes to stderr fail. */

@@ -180,11 +180,26 @@ gocspd_proc_wait(struct gocspd_proc *p, int64_t deadline, int *status)
 	return 0;
 }
 
+void
+gocspd_proc_own(struct gocspd_proc *p)
+{
+	/* Marked first: a pipe owned before a later one fails must still
+	 * be closed with gocsp_close.  One that fails (no memory for its
+	 * netpoller entry) works as before, unowned. */
+	p->owned = true;
+	(void) gocsp_fd_own(p->in);
+	(void) gocsp_fd_own(p->out);
+	(void) gocsp_fd_own(p->err);
+}
+
 static void
-close_fd(int *fd)
+close_fd(int *fd, bool owned)
 {
 	if (*fd >= 0) {
-		close(*fd);
+		if (owned)
+			(void) gocsp_close(*fd);
+		else
+			close(*fd);
 		*fd = -1;
 	}
 }
@@ -192,22 +207,22 @@ close_fd(int *fd)
 void
 gocspd_proc_close_input(struct gocspd_proc *p)
 {
-	close_fd(&p->in);
+	close_fd(&p->in, p->owned);
 }
 
 void
 gocspd_proc_close_stderr(struct gocspd_proc *p)
 {
-	close_fd(&p->err);
+	close_fd(&p->err, p->owned);
 }
 
 void
 gocspd_proc_close(struct gocspd_proc *p)
 {
-	close_fd(&p->in);
-	close_fd(&p->out);
-	close_fd(&p->err);
-	close_fd(&p->pidfd);
+	close_fd(&p->in, p->owned);
+	close_fd(&p->out, p->owned);
+	close_fd(&p->err, p->owned);
+	close_fd(&p->pidfd, false);
 }
 
 int

@@ -6,16 +6,18 @@
 #ifndef GOCSPD_PROC_H
 #define GOCSPD_PROC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 struct gocspd_proc {
-	pid_t pid; /* 0 once reaped */
-	int pidfd; /* readable when the process has exited */
-	int in;    /* its stdin (ours to write), -1 once closed */
-	int out;   /* its stdout (ours to read) */
-	int err;   /* its stderr */
+	pid_t pid;  /* 0 once reaped */
+	int pidfd;  /* readable when the process has exited */
+	int in;     /* its stdin (ours to write), -1 once closed */
+	int out;    /* its stdout (ours to read) */
+	int err;    /* its stderr */
+	bool owned; /* in, out and err are closed with gocsp_close */
 };
 
 /*
@@ -44,6 +46,15 @@ void gocspd_proc_kill(const struct gocspd_proc *p);
  * park.
  */
 int gocspd_proc_wait(struct gocspd_proc *p, int64_t deadline, int *status);
+
+/*
+ * For a worker that lives through many jobs: its pipes become owned
+ * (gocsp_fd_own), registered with the netpoller once and known to be
+ * pipes, so that each read, write and wait costs only its own system
+ * call.  Not worth it for one job: owning and gocsp_close cost more
+ * system calls than one write and one read save.
+ */
+void gocspd_proc_own(struct gocspd_proc *p);
 
 /* Close its stdin: it reads end of file. */
 void gocspd_proc_close_input(struct gocspd_proc *p);
