@@ -635,8 +635,9 @@ GOCSP_API int gocsp_connect(int fd, const struct sockaddr *addr,
  * owned pipe's reads and writes also skip the two calls (fcntl, fstat)
  * that tell gocsp what a pipe is.  fd is made non-blocking.  Closing an
  * owned fd with close(2) breaks the promise: a later wait on a new file
- * that reuses the number may never wake.  For sockets, pipes and other pollable fds that one part of a
- * program opens and closes, such as a server's connections.
+ * that reuses the number may never wake.  For sockets, pipes and other
+ * pollable fds that one part of a program opens and closes, such as a
+ * server's connections.
  * @return 0, GOCSP_EPERM (fd is not pollable: a regular file or a
  *         directory), GOCSP_ENOMEM, or -errno (-EBADF: fd is not open).
  */
